@@ -1,0 +1,27 @@
+// General matrix product on strided views: the workhorse behind every Linear node.
+#pragma once
+
+#include <cstddef>
+
+#include "miniflow/matrix.hpp"
+
+namespace miniflow {
+
+// c (a.rows x b.cols, row-major with leading dimension ldc) = a . b [+ bias broadcast over rows]
+// when accumulate is false, or c += a . b [+ bias] when it is true. bias may be null (no bias) or
+// point to b.cols contiguous values. Throws std::invalid_argument when a.cols != b.rows, when
+// ldc < b.cols, or for a null buffer of nonzero size.
+template <typename T>
+void gemm(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate,
+          const T* bias = nullptr);
+
+// out[j] = sum_i a(i, j) (or out[j] += ... when accumulate): the bias gradient of a Linear.
+template <typename T>
+void column_sums(const MatrixView<T>& a, T* out, bool accumulate);
+
+// Threads used by large products (at least 1). The default is MINIFLOW_NUM_THREADS when set,
+// else the number of hardware threads. Results are bitwise identical for every thread count.
+void set_num_threads(int count);
+int get_num_threads();
+
+}  // namespace miniflow

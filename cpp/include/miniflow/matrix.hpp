@@ -1,0 +1,37 @@
+// Read-only strided views of row-major (or any-strided) buffers.
+#pragma once
+
+#include <cstddef>
+
+namespace miniflow {
+
+// A read-only rows x cols matrix: element (i, j) lives at data[i * row_stride + j * col_stride].
+// Strides are counted in elements, not bytes, and may be zero or negative, so a transpose,
+// a Fortran-ordered array or a numpy slice is a view, never a copy.
+template <typename T>
+struct MatrixView {
+    const T* data = nullptr;
+    std::size_t rows = 0;
+    std::size_t cols = 0;
+    std::ptrdiff_t row_stride = 0;
+    std::ptrdiff_t col_stride = 0;
+
+    const T& operator()(std::size_t i, std::size_t j) const {
+        return data[static_cast<std::ptrdiff_t>(i) * row_stride +
+                    static_cast<std::ptrdiff_t>(j) * col_stride];
+    }
+};
+
+// A contiguous row-major view.
+template <typename T>
+MatrixView<T> row_major(const T* data, std::size_t rows, std::size_t cols) {
+    return {data, rows, cols, static_cast<std::ptrdiff_t>(cols), 1};
+}
+
+// The transpose of a view: the same buffer with rows and columns swapped.
+template <typename T>
+MatrixView<T> transposed(const MatrixView<T>& m) {
+    return {m.data, m.cols, m.rows, m.col_stride, m.row_stride};
+}
+
+}  // namespace miniflow

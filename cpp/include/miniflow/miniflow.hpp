@@ -1,0 +1,11 @@
+// Everything the MiniFlow core offers, in one include.
+#pragma once
+
+#include "miniflow/check.hpp"
+#include "miniflow/cpu.hpp"
+#include "miniflow/gemm.hpp"
+#include "miniflow/linear.hpp"
+#include "miniflow/matrix.hpp"
+#include "miniflow/mse.hpp"
+#include "miniflow/sgd.hpp"
+#include "miniflow/sigmoid.hpp"

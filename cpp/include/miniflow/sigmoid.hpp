@@ -1,0 +1,17 @@
+// The Sigmoid node's kernels on contiguous buffers of n elements.
+#pragma once
+
+#include <cstddef>
+
+namespace miniflow {
+
+// y = 1 / (1 + exp(-x)), computed without overflow for every finite x, exactly 0.5 at 0,
+// NaN in gives NaN out. x and y may be the same buffer.
+template <typename T>
+void sigmoid_forward(const T* x, T* y, std::size_t n);
+
+// grad_x = s * (1 - s) * grad (or += with accumulate), where s is the forward output.
+template <typename T>
+void sigmoid_backward(const T* s, const T* grad, T* grad_x, std::size_t n, bool accumulate);
+
+}  // namespace miniflow

@@ -1,0 +1,40 @@
+#include "miniflow/mse.hpp"
+
+#include <stdexcept>
+
+#include "miniflow/check.hpp"
+
+namespace miniflow {
+
+template <typename T>
+T mse_forward(const T* y, const T* a, T* diff, std::size_t n) {
+    if (n == 0) throw std::invalid_argument("mse_forward: n is 0; the mean of no errors is undefined");
+    check_buffer("mse_forward: y", y, n);
+    check_buffer("mse_forward: a", a, n);
+    check_buffer("mse_forward: diff", diff, n);
+    double sum = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        diff[i] = y[i] - a[i];
+        sum += static_cast<double>(diff[i]) * static_cast<double>(diff[i]);
+    }
+    return static_cast<T>(sum / static_cast<double>(n));
+}
+
+template <typename T>
+void mse_backward(const T* diff, std::size_t n, T* grad_y, T* grad_a, bool accumulate) {
+    if (n == 0) throw std::invalid_argument("mse_backward: n is 0");
+    check_buffer("mse_backward: diff", diff, n);
+    const T scale = T(2) / static_cast<T>(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const T g = scale * diff[i];
+        if (grad_y != nullptr) grad_y[i] = accumulate ? grad_y[i] + g : g;
+        if (grad_a != nullptr) grad_a[i] = accumulate ? grad_a[i] - g : -g;
+    }
+}
+
+template float mse_forward<float>(const float*, const float*, float*, std::size_t);
+template double mse_forward<double>(const double*, const double*, double*, std::size_t);
+template void mse_backward<float>(const float*, std::size_t, float*, float*, bool);
+template void mse_backward<double>(const double*, std::size_t, double*, double*, bool);
+
+}  // namespace miniflow

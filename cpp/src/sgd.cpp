@@ -1,0 +1,17 @@
+#include "miniflow/sgd.hpp"
+
+#include "miniflow/check.hpp"
+
+namespace miniflow {
+
+template <typename T>
+void sgd_update(T* value, const T* grad, std::size_t n, T learning_rate) {
+    check_buffer("sgd_update: value", value, n);
+    check_buffer("sgd_update: grad", grad, n);
+    for (std::size_t i = 0; i < n; ++i) value[i] -= learning_rate * grad[i];
+}
+
+template void sgd_update<float>(float*, const float*, std::size_t, float);
+template void sgd_update<double>(double*, const double*, std::size_t, double);
+
+}  // namespace miniflow
