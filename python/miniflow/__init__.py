@@ -1,0 +1,28 @@
+"""MiniFlow: the backpropagation lesson's tiny TensorFlow-1-style library, on a C++ core.
+
+Build a graph of ``Input``, ``Linear``, ``Sigmoid`` and ``MSE`` nodes, sort it with
+``topological_sort(feed_dict)``, then ``forward_and_backward(graph)`` and
+``sgd_update(trainables)``. ``from miniflow import *`` gives exactly the lesson's names.
+"""
+
+from ._core import get_num_threads, set_num_threads
+from .graph import forward_and_backward, forward_pass, sgd_update, topological_sort
+from .nodes import MSE, Add, Input, Linear, Mul, Node, Sigmoid
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Node",
+    "Input",
+    "Linear",
+    "Sigmoid",
+    "MSE",
+    "Add",
+    "Mul",
+    "topological_sort",
+    "forward_and_backward",
+    "forward_pass",
+    "sgd_update",
+    "set_num_threads",
+    "get_num_threads",
+]
