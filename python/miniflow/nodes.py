@@ -94,6 +94,12 @@ def _inbound_values(node: Node) -> List[Any]:
     return values
 
 
+def _consumers(node: Node) -> List[Node]:
+    """Each consumer once: one that reads `node` in two slots already summed both in its
+    gradients[node], and its entry in outbound_nodes appears twice."""
+    return list(dict.fromkeys(node.outbound_nodes))
+
+
 def _upstream(node: Node, consumer: Node) -> Any:
     """What a consumer sent back to `node`, or an error saying the consumer forgot it."""
     try:
@@ -145,7 +151,7 @@ class Input(Node):
         pass
 
     def backward(self) -> None:
-        consumers = self.outbound_nodes
+        consumers = _consumers(self)
         if not consumers:
             self.gradients = {self: 0}
             return
@@ -199,7 +205,7 @@ class Linear(_NativeNode):
         shapes = [np.shape(X.value), np.shape(W.value), np.shape(b.value)]
         (grad_X, grad_W, grad_b), shared = self._gradient_buffers(shapes, self.value.dtype)
         # the lesson's loop: each consumer's gradient adds to ours
-        for i, consumer in enumerate(self.outbound_nodes):
+        for i, consumer in enumerate(_consumers(self)):
             with _blame(self, "backward"):
                 _core.linear_backward(
                     X.value, W.value, _upstream(self, consumer), grad_X, grad_W, grad_b,
@@ -228,7 +234,7 @@ class Sigmoid(_NativeNode):
     def backward(self) -> None:
         (node,) = self.inbound_nodes
         (grad_x,), _ = self._gradient_buffers([np.shape(node.value)], self.value.dtype)
-        for i, consumer in enumerate(self.outbound_nodes):
+        for i, consumer in enumerate(_consumers(self)):
             with _blame(self, "backward"):
                 _core.sigmoid_backward(self.value, _upstream(self, consumer), grad_x, i > 0)
 
@@ -289,7 +295,7 @@ class _ElementwiseQuizNode(Node):
         gradients: Dict[Node, Any] = {}
         for node, value in zip(self.inbound_nodes, values):
             gradients[node] = np.zeros(np.shape(value))
-        for consumer in self.outbound_nodes:
+        for consumer in _consumers(self):
             local = self._local_gradients(values, _upstream(self, consumer))
             for node, value, grad in zip(self.inbound_nodes, values, local):
                 # a node in two slots (Mul(x, x)) gets both contributions

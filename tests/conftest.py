@@ -1,0 +1,22 @@
+"""Shared fixtures: the lesson's plain-numpy MiniFlow as an independent reference."""
+
+import importlib.util
+import pathlib
+import types
+
+import pytest
+
+_HERE = pathlib.Path(__file__).parent
+
+
+def _load(name: str) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(name, _HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def lesson() -> types.ModuleType:
+    """The lesson's own numpy MiniFlow."""
+    return _load("lesson_reference")
