@@ -22,9 +22,25 @@ bool is_python_number(py::handle obj) {
     return PyFloat_Check(obj.ptr()) || PyLong_Check(obj.ptr()) || PyBool_Check(obj.ptr());
 }
 
-py::dtype dtype_of(py::handle obj) {
-    if (py::isinstance<py::array>(obj)) return py::reinterpret_borrow<py::array>(obj).dtype();
-    return py::array::ensure(obj).dtype();
+// numpy.asarray(obj); a failure (a ragged list, say) keeps numpy's reason and names the operand.
+py::array as_array(const char* name, py::handle obj) {
+    if (py::isinstance<py::array>(obj)) return py::reinterpret_borrow<py::array>(obj);
+    PyObject* raw = py::detail::npy_api::get().PyArray_FromAny_(
+        obj.ptr(), nullptr, 0, 0, py::detail::npy_api::NPY_ARRAY_ENSUREARRAY_, nullptr);
+    if (raw == nullptr) {
+        py::error_already_set error;
+        throw py::value_error(std::string(name) + " cannot be read as an array of numbers: " +
+                              py::str(error.value()).cast<std::string>());
+    }
+    return py::reinterpret_steal<py::array>(raw);
+}
+
+// Converts to T, copying only when needed; numpy's array flags `extra` may ask for a C layout.
+template <typename T, int extra = 0>
+py::array_t<T> converted(const py::array& array) {
+    auto result = py::array_t<T, py::array::forcecast | extra>::ensure(array);
+    if (!result) throw py::error_already_set();
+    return result;
 }
 
 // Only real numbers are accepted; complex, object, string and the like are a TypeError.
@@ -50,7 +66,7 @@ bool all_float32(std::initializer_list<std::pair<const char*, py::handle>> opera
                                  py::str(py::type::of(obj).attr("__name__")).cast<std::string>() +
                                  ", not a number or an array of numbers");
         }
-        const py::dtype dtype = dtype_of(obj);
+        const py::dtype dtype = as_array(name, obj).dtype();
         check_kind(name, dtype);
         any_array = true;
         if (!(dtype.kind() == 'f' && dtype.itemsize() <= 4)) all_single = false;
@@ -108,20 +124,18 @@ struct Operand {
 // elements. A 1-D operand becomes a row (vector_as_row) or a column.
 template <typename T>
 Operand<T> to_operand(const char* name, py::handle obj, bool vector_as_row = true) {
-    py::array raw = py::array::ensure(obj);
-    if (!raw) throw py::error_already_set();
+    py::array raw = as_array(name, obj);
     check_kind(name, raw.dtype());
     if (raw.ndim() > 2) {
         throw py::value_error(std::string(name) + " has shape " + shape_of(raw) +
                               "; MiniFlow nodes take scalars, vectors and matrices (at most 2-D)");
     }
-    auto array = py::array_t<T, py::array::forcecast>::ensure(raw);
-    if (!array) throw py::error_already_set();
+    py::array_t<T> array = converted<T>(raw);
     bool whole_strides = true;
     for (py::ssize_t d = 0; d < array.ndim(); ++d) {
         if (array.strides(d) % static_cast<py::ssize_t>(sizeof(T)) != 0) whole_strides = false;
     }
-    if (!whole_strides) array = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(raw);
+    if (!whole_strides) array = converted<T, py::array::c_style>(raw);
 
     Operand<T> operand{array};
     if (array.ndim() == 2) {
@@ -138,7 +152,7 @@ Operand<T> to_operand(const char* name, py::handle obj, bool vector_as_row = tru
 template <typename T>
 Operand<T> to_contiguous(const char* name, py::handle obj) {
     Operand<T> operand = to_operand<T>(name, obj);
-    operand.array = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(operand.array);
+    operand.array = converted<T, py::array::c_style>(operand.array);
     return operand;
 }
 
