@@ -27,10 +27,10 @@ void check_buffer(const char* what, const void* data, std::size_t count) {
 
 namespace {
 
-// |extent - 1| * |stride| must fit in ptrdiff_t, so that no offset computation overflows.
-void check_offset(const char* what, std::size_t extent, std::ptrdiff_t stride, std::size_t rows,
+// |(extent - 1) * stride|, or std::invalid_argument when it does not fit in std::ptrdiff_t.
+std::size_t reach(const char* what, std::size_t extent, std::ptrdiff_t stride, std::size_t rows,
                   std::size_t cols) {
-    if (extent < 2 || stride == 0) return;
+    if (extent < 2 || stride == 0) return 0;
     const auto limit = static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max());
     const std::size_t magnitude = stride < 0 ? static_cast<std::size_t>(-(stride + 1)) + 1
                                              : static_cast<std::size_t>(stride);
@@ -39,6 +39,7 @@ void check_offset(const char* what, std::size_t extent, std::ptrdiff_t stride, s
                                     " with stride " + std::to_string(stride) +
                                     " reaches past the addressable range");
     }
+    return (extent - 1) * magnitude;
 }
 
 }  // namespace
@@ -48,8 +49,16 @@ void check_view(const char* what, const MatrixView<T>& m) {
     const std::size_t count = checked_size(what, m.rows, m.cols);
     check_buffer(what, m.data, count);
     if (count == 0) return;
-    check_offset(what, m.rows, m.row_stride, m.rows, m.cols);
-    check_offset(what, m.cols, m.col_stride, m.rows, m.cols);
+    // the farthest element from data must be addressable: both axes' reaches together
+    const std::size_t row_reach = reach(what, m.rows, m.row_stride, m.rows, m.cols);
+    const std::size_t col_reach = reach(what, m.cols, m.col_stride, m.rows, m.cols);
+    const auto limit = static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max());
+    if (row_reach > limit - col_reach) {
+        throw std::invalid_argument(std::string(what) + " of shape " + shape_string(m.rows, m.cols) +
+                                    " with strides (" + std::to_string(m.row_stride) + ", " +
+                                    std::to_string(m.col_stride) +
+                                    ") reaches past the addressable range");
+    }
 }
 
 template void check_view<float>(const char*, const MatrixView<float>&);

@@ -25,7 +25,8 @@ void check_operands(const char* kernel, const MatrixView<T>& x, const MatrixView
 }  // namespace
 
 template <typename T>
-void linear_forward(const MatrixView<T>& x, const MatrixView<T>& w, const T* bias, T* y) {
+void linear_forward(const MatrixView<T>& x, const MatrixView<T>& w, const non_deduced_t<T>* bias,
+                    non_deduced_t<T>* y) {
     check_operands("linear_forward", x, w);
     check_buffer("linear_forward: y", y, checked_size("linear_forward: y", x.rows, w.cols));
     gemm(x, w, y, w.cols, false, bias);
@@ -33,7 +34,8 @@ void linear_forward(const MatrixView<T>& x, const MatrixView<T>& w, const T* bia
 
 template <typename T>
 void linear_backward(const MatrixView<T>& x, const MatrixView<T>& w, const MatrixView<T>& grad,
-                     T* grad_x, T* grad_w, T* grad_bias, bool accumulate) {
+                     non_deduced_t<T>* grad_x, non_deduced_t<T>* grad_w,
+                     non_deduced_t<T>* grad_bias, bool accumulate) {
     check_operands("linear_backward", x, w);
     check_view("grad", grad);
     if (grad.rows != x.rows || grad.cols != w.cols) {

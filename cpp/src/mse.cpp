@@ -21,7 +21,8 @@ T mse_forward(const T* y, const T* a, T* diff, std::size_t n) {
 }
 
 template <typename T>
-void mse_backward(const T* diff, std::size_t n, T* grad_y, T* grad_a, bool accumulate) {
+void mse_backward(const T* diff, std::size_t n, non_deduced_t<T>* grad_y, non_deduced_t<T>* grad_a,
+                  bool accumulate) {
     if (n == 0) throw std::invalid_argument("mse_backward: n is 0");
     check_buffer("mse_backward: diff", diff, n);
     const T scale = T(2) / static_cast<T>(n);

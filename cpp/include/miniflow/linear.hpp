@@ -9,7 +9,8 @@ namespace miniflow {
 
 // y (x.rows x w.cols, row-major) = x . w + bias. bias holds w.cols values (or is null for none).
 template <typename T>
-void linear_forward(const MatrixView<T>& x, const MatrixView<T>& w, const T* bias, T* y);
+void linear_forward(const MatrixView<T>& x, const MatrixView<T>& w, const non_deduced_t<T>* bias,
+                    non_deduced_t<T>* y);
 
 // Given grad = dCost/dy (x.rows x w.cols), writes (or, with accumulate, adds) into row-major,
 // caller-owned buffers: grad_x = grad . w^T (x's shape), grad_w = x^T . grad (w's shape) and
@@ -17,6 +18,7 @@ void linear_forward(const MatrixView<T>& x, const MatrixView<T>& w, const T* bia
 // Outputs may alias one another (a node used in two slots) when accumulate is true.
 template <typename T>
 void linear_backward(const MatrixView<T>& x, const MatrixView<T>& w, const MatrixView<T>& grad,
-                     T* grad_x, T* grad_w, T* grad_bias, bool accumulate);
+                     non_deduced_t<T>* grad_x, non_deduced_t<T>* grad_w,
+                     non_deduced_t<T>* grad_bias, bool accumulate);
 
 }  // namespace miniflow

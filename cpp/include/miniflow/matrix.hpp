@@ -5,6 +5,15 @@
 
 namespace miniflow {
 
+// Keeps T from being deduced from an argument, so a literal nullptr can be passed for an
+// optional buffer: T comes from the matrix views.
+template <typename T>
+struct NonDeduced {
+    using type = T;
+};
+template <typename T>
+using non_deduced_t = typename NonDeduced<T>::type;
+
 // A read-only rows x cols matrix: element (i, j) lives at data[i * row_stride + j * col_stride].
 // Strides are counted in elements, not bytes, and may be zero or negative, so a transpose,
 // a Fortran-ordered array or a numpy slice is a view, never a copy.

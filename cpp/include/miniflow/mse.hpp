@@ -3,6 +3,8 @@
 
 #include <cstddef>
 
+#include "miniflow/matrix.hpp"
+
 namespace miniflow {
 
 // diff = y - a; returns mean(diff^2) (accumulated in double). n must be at least 1.
@@ -12,6 +14,7 @@ T mse_forward(const T* y, const T* a, T* diff, std::size_t n);
 // grad_y = (2 / n) * diff and grad_a = (-2 / n) * diff (or += with accumulate).
 // Either output may be null to skip it; they may alias when accumulate is true.
 template <typename T>
-void mse_backward(const T* diff, std::size_t n, T* grad_y, T* grad_a, bool accumulate);
+void mse_backward(const T* diff, std::size_t n, non_deduced_t<T>* grad_y, non_deduced_t<T>* grad_a,
+                  bool accumulate);
 
 }  // namespace miniflow
