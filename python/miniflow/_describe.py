@@ -1,0 +1,161 @@
+"""Shared by the teaching tools: short lesson-style names for nodes, roles, and value summaries."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Sequence
+
+import numpy as np
+
+from .nodes import MSE, Input, Linear, Node
+
+# the lesson's short names: l1 for the first Linear, s1 for the first Sigmoid, ...
+_PREFIXES = {"Linear": "l", "Sigmoid": "s", "MSE": "cost", "Add": "add", "Mul": "mul"}
+# the symbol an unnamed Input gets from the slot its first consumer reads it in
+_SLOT_SYMBOLS = {"Linear": ("X", "W", "b"), "MSE": ("y", "a")}
+
+
+def short_names(graph: Sequence[Node]) -> Dict[Node, str]:
+    """A short, unique, deterministic name for every node of a sorted graph.
+
+    A node's own ``name`` wins. Otherwise an Input is named after the slot it fills (``X``, ``W``,
+    ``b`` of a Linear, ``y`` of an MSE), numbered by layer when several share a symbol (``W1``,
+    ``W2``); an operation is its lesson letter numbered in topological order (``l1``, ``s1``,
+    ``l2``), the MSE is ``cost``, and a learner's own node is its class name in lower case.
+    """
+    position = {node: i for i, node in enumerate(graph)}
+
+    def layer(node: Node) -> int:
+        # an Input is numbered by the first node that reads it, so W1 feeds l1 and W2 feeds l2
+        if node.inbound_nodes or not node.outbound_nodes:
+            return position[node]
+        return min(position.get(c, len(graph)) for c in node.outbound_nodes)
+
+    unnamed = [node for node in graph if not getattr(node, "name", None)]
+    stems = {node: _stem(node) for node in unnamed}
+    counts: Dict[str, int] = {}
+    for stem in stems.values():
+        counts[stem] = counts.get(stem, 0) + 1
+    names = {node: str(node.name) for node in graph if node not in stems}
+    used = set(names.values())
+    seen: Dict[str, int] = {}
+    for node in sorted(unnamed, key=lambda n: (layer(n), position[n])):
+        stem = stems[node]
+        seen[stem] = seen.get(stem, 0) + 1
+        # operations are always numbered like the lesson's l1, s1; a lone Input or cost is not
+        always = node.inbound_nodes and stem != "cost"
+        name = f"{stem}{seen[stem]}" if always or counts[stem] > 1 else stem
+        while name in used:
+            name += "'"
+        used.add(name)
+        names[node] = name
+    return {node: names[node] for node in graph}
+
+
+def _stem(node: Node) -> str:
+    if isinstance(node, Input) or not node.inbound_nodes:
+        return _input_symbol(node)
+    kind = type(node).__name__
+    return _PREFIXES.get(kind, kind.lower())
+
+
+def _input_symbol(node: Node) -> str:
+    for consumer in node.outbound_nodes:
+        symbols = _SLOT_SYMBOLS.get(type(consumer).__name__)
+        if symbols:
+            slot = consumer.inbound_nodes.index(node)
+            if slot < len(symbols):
+                return symbols[slot]
+    return "x"
+
+
+def is_trainable(node: Node) -> bool:
+    """Whether an Input looks like a weight or bias (read as W or b by a Linear) rather than data."""
+    return isinstance(node, Input) and any(
+        isinstance(c, Linear) and any(s is node for s in c.inbound_nodes[1:])
+        for c in node.outbound_nodes
+    )
+
+
+def role(node: Node, trainables: Any = None) -> str:
+    """``"data"``, ``"trainable"``, ``"cost"`` or ``"op"``: how the pictures style a node."""
+    if isinstance(node, Input) or not node.inbound_nodes:
+        if trainables is not None:
+            return "trainable" if any(node is t for t in trainables) else "data"
+        return "trainable" if is_trainable(node) else "data"
+    return "cost" if isinstance(node, MSE) or not node.outbound_nodes else "op"
+
+
+def shape_text(value: Any) -> str:
+    """``(2, 1)``, ``scalar`` or ``-`` (no value yet)."""
+    if value is None:
+        return "-"
+    shape = np.shape(value)
+    return "scalar" if shape == () else str(shape)
+
+
+def number(x: float) -> str:
+    """A float in at most about 10 characters."""
+    return f"{x:.6g}"
+
+
+def summary(value: Any, limit: int = 6) -> str:
+    """Shape and a short summary: every entry when there are few, else min, mean and max."""
+    if value is None:
+        return "no value"
+    array = np.asarray(value)
+    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+        return f"{shape_text(value)} {type(value).__name__}"
+    if array.ndim == 0:
+        return number(float(array))
+    if array.size <= limit:
+        return f"{array.shape} {_nested(array.tolist())}"
+    finite = array[np.isfinite(array)]
+    if finite.size == 0:
+        return f"{array.shape} no finite entries"
+    text = (
+        f"{array.shape} min {number(finite.min())}, mean {number(finite.mean())}, "
+        f"max {number(finite.max())}"
+    )
+    bad = array.size - finite.size
+    return text + (f", {bad} non-finite" if bad else "")
+
+
+def short_summary(value: Any) -> str:
+    """One short phrase for a picture's box: a scalar, or the mean and range of an array."""
+    if value is None:
+        return "-"
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0 or array.size == 1:
+        return number(float(array.reshape(-1)[0]))
+    return f"{number(array.min())} … {number(array.max())}"
+
+
+def _nested(items: Any) -> str:
+    if isinstance(items, list):
+        return "[" + ", ".join(_nested(item) for item in items) + "]"
+    return number(float(items)) if not isinstance(items, complex) else str(items)
+
+
+def finite_mask_text(value: Any) -> str:
+    """How many entries are NaN and how many infinite, e.g. ``2 NaN, 1 Inf of 4 entries``."""
+    array = np.asarray(value, dtype=float)
+    return (
+        f"{int(np.isnan(array).sum())} NaN, {int(np.isinf(array).sum())} Inf "
+        f"of {array.size} entries"
+    )
+
+
+def is_finite(value: Any) -> bool:
+    """True for None, non-numeric values and arrays whose entries are all finite."""
+    if value is None:
+        return True
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return True
+    return bool(np.isfinite(array).all())
+
+
+def inbound_list(node: Node, names: Dict[Node, str]) -> List[str]:
+    """The short names of a node's inbound nodes, in slot order."""
+    return [names.get(n, n.label) for n in node.inbound_nodes]

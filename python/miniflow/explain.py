@@ -1,0 +1,148 @@
+"""Explain the backward pass step by step, in the lesson's notation.
+
+``explain(graph)`` (or ``forward_and_backward(graph, explain=True)``) runs the graph and says,
+for every ``backward()`` in order: which node ran, its local derivative (``∂s1/∂l1 = s1·(1 − s1)``),
+the upstream gradient it received from each consumer (and their sum when there are several), and
+the gradient entries it produced. It replaces the lesson's debugging prints.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from . import finite
+from ._describe import inbound_list, is_trainable, number, short_names, summary
+from .graph import _run
+from .nodes import MSE, Add, Input, Linear, Mul, Node, Sigmoid
+
+
+class Explanation(str):
+    """The text of an explanation: prints as itself, and shows as preformatted text in Jupyter."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return f"<pre style='line-height:1.3'>{html.escape(str(self))}</pre>"
+
+
+def explain(graph: Sequence[Node]) -> Explanation:
+    """Run ``forward_and_backward(graph)`` and return the explanation of its backward pass.
+
+    Nothing is printed: ``print(explain(graph))``, or let the REPL or notebook show it.
+    """
+    return run(graph, explain=True)  # type: ignore[return-value]
+
+
+def run(graph: Sequence[Node], *, explain: bool = False, check_finite: bool = False) -> Optional[Explanation]:
+    """``forward_and_backward`` with its teaching options; see ``graph.forward_and_backward``."""
+    names = short_names(graph)
+    for node in graph:
+        _run(node, "forward")
+        if check_finite:
+            finite.check_forward(node, names)
+    cost = names[graph[-1]] if graph else "cost"
+    steps: List[str] = []
+    for node in reversed(graph):
+        _run(node, "backward")
+        if check_finite:
+            finite.check_backward(node, names)
+        if explain:
+            steps.append(_step(node, len(steps) + 1, len(graph), names, cost))
+    if not explain:
+        return None
+    head = f"backward pass: {len(graph)} steps, last node first"
+    if graph and np.ndim(graph[-1].value) == 0 and graph[-1].value is not None:
+        head += f"; {cost} = {number(float(graph[-1].value))}"
+    return Explanation("\n\n".join([head] + steps) + "\n")
+
+
+def _step(node: Node, index: int, total: int, names: Dict[Node, str], cost: str) -> str:
+    me = names[node]
+    args = inbound_list(node, names)
+    if node.inbound_nodes:
+        title = f"[{index}/{total}] {me} = {type(node).__name__}({', '.join(args)})"
+    else:
+        kind = "trainable" if is_trainable(node) else "data"
+        title = f"[{index}/{total}] {me} = {type(node).__name__} ({kind})"
+    lines = [title]
+    lines += _upstream(node, names, cost)
+    local = _local(node, names, cost)
+    for i, formula in enumerate(local):
+        lines.append(f"  {'local' if i == 0 else '':<9} {formula}")
+    for i, (inbound, grad) in enumerate(node.gradients.items()):
+        key = names.get(inbound, getattr(inbound, "label", str(inbound)))
+        label = "result" if i == 0 else ""
+        lines.append(f"  {label:<9} gradients[{key}] = {summary(grad)}")
+    if not node.gradients:
+        lines.append("  result    (no gradients)")
+    return "\n".join(lines)
+
+
+def _upstream(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
+    """What the consumers sent back, summed when there are several."""
+    me = names[node]
+    received = [(c, c.gradients[node]) for c in node.outbound_nodes if node in c.gradients]
+    if not node.outbound_nodes:
+        return [f"  upstream  ∂{cost}/∂{me} = 1 (the cost: backpropagation starts here)"]
+    if len(received) == 1:
+        consumer, grad = received[0]
+        return [f"  upstream  G = ∂{cost}/∂{me} from {names.get(consumer, consumer.label)}: {summary(grad)}"]
+    lines = [f"  upstream  G = ∂{cost}/∂{me} = sum over its {len(received)} consumers:"]
+    for consumer, grad in received:
+        lines.append(f"              from {names.get(consumer, consumer.label)}: {summary(grad)}")
+    total = _sum([grad for _, grad in received])
+    if total is not None:
+        lines.append(f"              sum: {summary(total)}")
+    return lines
+
+
+def _sum(grads: List[Any]) -> Any:
+    """The consumers' gradients added up (None if their shapes do not line up)."""
+    total = np.array(grads[0], dtype=float)
+    for grad in grads[1:]:
+        grad = np.asarray(grad, dtype=float)
+        if grad.size == total.size:
+            grad = grad.reshape(total.shape)
+        try:
+            total = total + grad
+        except ValueError:
+            return None
+    return total
+
+
+def _local(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
+    """The node's local derivatives in the lesson's notation (built-in nodes only)."""
+    me = names[node]
+    args = inbound_list(node, names)
+    kind = type(node)
+    if kind is Input:
+        if len(node.outbound_nodes) > 1:
+            return [f"∂{cost}/∂{me} = sum of what its consumers sent"]
+        return [f"∂{me}/∂{me} = 1, so ∂{cost}/∂{me} = G"]
+    if kind is Linear:
+        X, W, _ = args
+        return [f"∂{cost}/∂{X} = G·{W}ᵀ", f"∂{cost}/∂{W} = {X}ᵀ·G", f"∂{cost}/∂{args[2]} = sum of G's rows"]
+    if kind is Sigmoid:
+        (x,) = args
+        return [f"∂{me}/∂{x} = {me}·(1 − {me})", f"∂{cost}/∂{x} = ∂{me}/∂{x} · G"]
+    if kind is MSE:
+        y, a = args
+        m = getattr(node, "m", "?")
+        return [f"∂{me}/∂{y} = 2/m·({y} − {a})   m = {m}", f"∂{me}/∂{a} = −2/m·({y} − {a})"]
+    if kind is Add:
+        return [f"∂{me}/∂{x} = 1, so ∂{cost}/∂{x} = G" for x in _unique(args)]
+    if kind is Mul:
+        lines = []
+        for i, x in enumerate(args):
+            others = "·".join(args[:i] + args[i + 1 :]) or "1"
+            lines.append(f"∂{me}/∂{x} = {others}, so ∂{cost}/∂{x} = {others}·G")
+        return lines
+    return [f"your own {kind.__name__}.backward(); it produced:"]
+
+
+def _unique(items: List[str]) -> List[str]:
+    return list(dict.fromkeys(items))
