@@ -92,12 +92,24 @@ def _run(node: Node, step: str) -> None:
         raise
 
 
-def forward_and_backward(graph: Sequence[Node]) -> None:
+def forward_and_backward(
+    graph: Sequence[Node], *, explain: bool = False, check_finite: bool = False
+) -> None:
     """Run ``forward()`` on each node in order, then ``backward()`` in reverse.
 
     Args:
         graph: the list returned by ``topological_sort``.
+        explain: print each backward step in the lesson's notation (see ``miniflow.explain``).
+        check_finite: raise ``miniflow.NonFiniteError`` (a ``FloatingPointError``) naming the
+            first node, forward then backward, whose value or gradient has a NaN or infinity.
     """
+    if explain or check_finite:
+        from .explain import run  # the teaching path; the plain loop below stays as it is
+
+        text = run(graph, explain=explain, check_finite=check_finite)
+        if text is not None:
+            print(text)
+        return
     for node in graph:
         _run(node, "forward")
     for node in reversed(graph):
