@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the tests need, then runs them all: the C++ harness under ctest, then pytest
+# against the installed package. Run from anywhere: bash tools/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# GoogleTest (and a compiler) from Debian, for the C++ harness
+if ! dpkg -s libgtest-dev g++ >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq --no-install-recommends libgtest-dev g++ >/dev/null
+fi
+
+# the package and its test extras, in a virtual environment of the project's own
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q cmake ninja
+.venv/bin/python -m pip install -q ".[test]"
+export PATH="$PWD/.venv/bin:$PATH"
+
+echo "== C++ harness (GoogleTest under ctest)"
+cmake -S . -B build/cpp-tests -G Ninja -DMINIFLOW_BUILD_TESTS=ON >/dev/null
+cmake --build build/cpp-tests
+ctest --test-dir build/cpp-tests --output-on-failure
+
+echo "== pytest"
+python -m pytest
