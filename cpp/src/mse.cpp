@@ -3,6 +3,8 @@
 #include <stdexcept>
 
 #include "miniflow/check.hpp"
+#include "miniflow/cpu.hpp"
+#include "miniflow/detail/elementwise.hpp"
 
 namespace miniflow {
 
@@ -12,11 +14,7 @@ T mse_forward(const T* y, const T* a, T* diff, std::size_t n) {
     check_buffer("mse_forward: y", y, n);
     check_buffer("mse_forward: a", a, n);
     check_buffer("mse_forward: diff", diff, n);
-    double sum = 0.0;
-    for (std::size_t i = 0; i < n; ++i) {
-        diff[i] = y[i] - a[i];
-        sum += static_cast<double>(diff[i]) * static_cast<double>(diff[i]);
-    }
+    const double sum = detail::elementwise_kernels<T>(best_isa()).mse_forward(y, a, diff, n);
     return static_cast<T>(sum / static_cast<double>(n));
 }
 
@@ -26,11 +24,7 @@ void mse_backward(const T* diff, std::size_t n, non_deduced_t<T>* grad_y, non_de
     if (n == 0) throw std::invalid_argument("mse_backward: n is 0");
     check_buffer("mse_backward: diff", diff, n);
     const T scale = T(2) / static_cast<T>(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        const T g = scale * diff[i];
-        if (grad_y != nullptr) grad_y[i] = accumulate ? grad_y[i] + g : g;
-        if (grad_a != nullptr) grad_a[i] = accumulate ? grad_a[i] - g : -g;
-    }
+    detail::elementwise_kernels<T>(best_isa()).mse_backward(diff, n, scale, grad_y, grad_a, accumulate);
 }
 
 template float mse_forward<float>(const float*, const float*, float*, std::size_t);

@@ -1,6 +1,8 @@
 #include "miniflow/sgd.hpp"
 
 #include "miniflow/check.hpp"
+#include "miniflow/cpu.hpp"
+#include "miniflow/detail/elementwise.hpp"
 
 namespace miniflow {
 
@@ -8,7 +10,7 @@ template <typename T>
 void sgd_update(T* value, const T* grad, std::size_t n, T learning_rate) {
     check_buffer("sgd_update: value", value, n);
     check_buffer("sgd_update: grad", grad, n);
-    for (std::size_t i = 0; i < n; ++i) value[i] -= learning_rate * grad[i];
+    detail::elementwise_kernels<T>(best_isa()).sgd_update(value, grad, n, learning_rate);
 }
 
 template void sgd_update<float>(float*, const float*, std::size_t, float);

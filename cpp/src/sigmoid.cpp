@@ -1,28 +1,16 @@
 #include "miniflow/sigmoid.hpp"
 
-#include <cmath>
-
 #include "miniflow/check.hpp"
+#include "miniflow/cpu.hpp"
+#include "miniflow/detail/elementwise.hpp"
 
 namespace miniflow {
-
-namespace {
-
-// exp of a non-positive number never overflows, so each branch is safe for any finite x.
-template <typename T>
-T stable_sigmoid(T x) {
-    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-    const T e = std::exp(x);
-    return e / (T(1) + e);  // also the NaN path: NaN >= 0 is false and exp(NaN) is NaN
-}
-
-}  // namespace
 
 template <typename T>
 void sigmoid_forward(const T* x, T* y, std::size_t n) {
     check_buffer("sigmoid_forward: x", x, n);
     check_buffer("sigmoid_forward: y", y, n);
-    for (std::size_t i = 0; i < n; ++i) y[i] = stable_sigmoid(x[i]);
+    detail::elementwise_kernels<T>(best_isa()).sigmoid_forward(x, y, n);
 }
 
 template <typename T>
@@ -30,10 +18,7 @@ void sigmoid_backward(const T* s, const T* grad, T* grad_x, std::size_t n, bool 
     check_buffer("sigmoid_backward: s", s, n);
     check_buffer("sigmoid_backward: grad", grad, n);
     check_buffer("sigmoid_backward: grad_x", grad_x, n);
-    for (std::size_t i = 0; i < n; ++i) {
-        const T local = s[i] * (T(1) - s[i]) * grad[i];
-        grad_x[i] = accumulate ? grad_x[i] + local : local;
-    }
+    detail::elementwise_kernels<T>(best_isa()).sigmoid_backward(s, grad, grad_x, n, accumulate);
 }
 
 template void sigmoid_forward<float>(const float*, float*, std::size_t);

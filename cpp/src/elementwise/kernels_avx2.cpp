@@ -1,0 +1,31 @@
+// The elementwise kernels for AVX2 + FMA. Only the functions carry the AVX2 + FMA target (no file-wide
+// flag), so nothing inline from the standard library is compiled for it by accident.
+#include <cstddef>
+
+#include "exp_constants.hpp"
+#include "kernel_tables.hpp"
+#include "simd_avx2.hpp"
+
+namespace miniflow::detail {
+
+namespace {
+
+template <typename T>
+using Simd = Avx2<T>;
+
+#define ELEMENTWISE_TARGET MINIFLOW_AVX2_TARGET
+#include "vector_exp.inc"
+#include "kernel_bodies.inc"
+#undef ELEMENTWISE_TARGET
+
+}  // namespace
+
+template <typename T>
+const ElementwiseKernels<T>& avx2_kernels() {
+    return kernel_table<T>();
+}
+
+template const ElementwiseKernels<float>& avx2_kernels<float>();
+template const ElementwiseKernels<double>& avx2_kernels<double>();
+
+}  // namespace miniflow::detail

@@ -1,0 +1,38 @@
+// The elementwise kernels for AVX-512. Only the functions carry the AVX-512 target (no file-wide
+// flag), so nothing inline from the standard library is compiled for it by accident.
+#include <cstddef>
+
+#include "exp_constants.hpp"
+#include "kernel_tables.hpp"
+#include "simd_avx512.hpp"
+
+// GCC 12 warns inside its own AVX-512 intrinsics wherever they are inlined (their
+// self-initialised _mm512_undefined_*(), GCC bug 105593); the warning says nothing about this code.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace miniflow::detail {
+
+namespace {
+
+template <typename T>
+using Simd = Avx512<T>;
+
+#define ELEMENTWISE_TARGET MINIFLOW_AVX512_TARGET
+#include "vector_exp.inc"
+#include "kernel_bodies.inc"
+#undef ELEMENTWISE_TARGET
+
+}  // namespace
+
+template <typename T>
+const ElementwiseKernels<T>& avx512_kernels() {
+    return kernel_table<T>();
+}
+
+template const ElementwiseKernels<float>& avx512_kernels<float>();
+template const ElementwiseKernels<double>& avx512_kernels<double>();
+
+}  // namespace miniflow::detail

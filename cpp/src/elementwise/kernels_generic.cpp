@@ -1,0 +1,75 @@
+// The portable elementwise kernels: plain loops for any CPU, with std::exp.
+#include <cmath>
+#include <cstddef>
+
+#include "kernel_tables.hpp"
+
+namespace miniflow::detail {
+
+namespace {
+
+template <typename T>
+void exp_kernel(const T* x, T* y, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+}
+
+// exp of a non-positive number never overflows, so each branch is safe for any finite x.
+template <typename T>
+T stable_sigmoid(T x) {
+    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+    const T e = std::exp(x);
+    return e / (T(1) + e);  // also the NaN path: NaN >= 0 is false and exp(NaN) is NaN
+}
+
+template <typename T>
+void sigmoid_forward_kernel(const T* x, T* y, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = stable_sigmoid(x[i]);
+}
+
+template <typename T>
+void sigmoid_backward_kernel(const T* s, const T* grad, T* grad_x, std::size_t n, bool accumulate) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const T local = s[i] * (T(1) - s[i]) * grad[i];
+        grad_x[i] = accumulate ? grad_x[i] + local : local;
+    }
+}
+
+template <typename T>
+double mse_forward_kernel(const T* y, const T* a, T* diff, std::size_t n) {
+    double sum = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        diff[i] = y[i] - a[i];
+        sum += static_cast<double>(diff[i]) * static_cast<double>(diff[i]);
+    }
+    return sum;
+}
+
+template <typename T>
+void mse_backward_kernel(const T* diff, std::size_t n, T scale, T* grad_y, T* grad_a, bool accumulate) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const T g = scale * diff[i];
+        if (grad_y != nullptr) grad_y[i] = accumulate ? grad_y[i] + g : g;
+        if (grad_a != nullptr) grad_a[i] = accumulate ? grad_a[i] - g : -g;
+    }
+}
+
+template <typename T>
+void sgd_update_kernel(T* value, const T* grad, std::size_t n, T learning_rate) {
+    for (std::size_t i = 0; i < n; ++i) value[i] -= learning_rate * grad[i];
+}
+
+}  // namespace
+
+template <typename T>
+const ElementwiseKernels<T>& generic_kernels() {
+    static constexpr ElementwiseKernels<T> table{
+        &exp_kernel<T>,         &sigmoid_forward_kernel<T>, &sigmoid_backward_kernel<T>,
+        &mse_forward_kernel<T>, &mse_backward_kernel<T>,    &sgd_update_kernel<T>,
+    };
+    return table;
+}
+
+template const ElementwiseKernels<float>& generic_kernels<float>();
+template const ElementwiseKernels<double>& generic_kernels<double>();
+
+}  // namespace miniflow::detail

@@ -1,0 +1,75 @@
+// The named pieces of the BLIS-style GEMM, shared by the files under cpp/src/gemm/.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+
+#include "miniflow/detail/gemm_kernels.hpp"
+#include "miniflow/matrix.hpp"
+
+namespace miniflow::detail {
+
+// Computes one tile of c from a packed A micro-panel (k x mr, mr values per step) and a packed
+// B micro-panel (k x nr, nr values per step); only the top-left rows x cols of the tile exist.
+// The tile becomes a.b [+ bias] [+ the old c when load_c]; bias is null or holds cols values.
+template <typename T>
+using MicroKernel = void (*)(std::size_t k, const T* packed_a, const T* packed_b, T* c,
+                             std::size_t ldc, std::size_t rows, std::size_t cols, bool load_c,
+                             const T* bias);
+
+template <typename T>
+struct Kernel {
+    BlockSizes blocks;
+    MicroKernel<T> compute_tile;
+};
+
+// One register-blocked micro-kernel per instruction set, each in its own file. The AVX ones are
+// compiled for their ISA by function attributes only, so a caller must check the CPU first.
+template <typename T>
+Kernel<T> generic_kernel();
+template <typename T>
+Kernel<T> avx2_kernel();
+template <typename T>
+Kernel<T> avx512_kernel();
+template <>
+Kernel<float> avx2_kernel<float>();
+template <>
+Kernel<double> avx2_kernel<double>();
+template <>
+Kernel<float> avx512_kernel<float>();
+template <>
+Kernel<double> avx512_kernel<double>();
+
+// Writes a finished rows x cols tile held in `tile` (leading dimension tile_ld) to c the way
+// every micro-kernel does, (tile + bias) + old c, so edge tiles round like full ones.
+template <typename T>
+void write_tile(const T* tile, std::size_t tile_ld, T* c, std::size_t ldc, std::size_t rows,
+                std::size_t cols, bool load_c, const T* bias) {
+    for (std::size_t r = 0; r < rows; ++r) {
+        for (std::size_t j = 0; j < cols; ++j) {
+            T value = tile[r * tile_ld + j];
+            if (bias != nullptr) value += bias[j];
+            if (load_c) value += c[r * ldc + j];
+            c[r * ldc + j] = value;
+        }
+    }
+}
+
+// Copies rows [row0, row0 + rows) x columns [col0, col0 + depth) of a into micro-panels of mr
+// rows: panel after panel, each depth steps of mr values, the last panel padded with zeros.
+template <typename T>
+void pack_a(const MatrixView<T>& a, std::size_t row0, std::size_t col0, std::size_t rows,
+            std::size_t depth, std::size_t mr, T* packed);
+
+// Copies rows [row0, row0 + depth) x columns [col0, col0 + cols) of b into micro-panels of nr
+// columns: panel after panel, each depth steps of nr values, the last panel padded with zeros.
+template <typename T>
+void pack_b(const MatrixView<T>& b, std::size_t row0, std::size_t col0, std::size_t depth,
+            std::size_t cols, std::size_t nr, T* packed);
+
+// Runs task(0) .. task(count - 1) at once, the caller running task(0), and returns when all
+// have finished (rethrowing the first exception). When another thread is already using the
+// pool, the tasks run one after another on the caller: the results are the same.
+void parallel_for(int count, const std::function<void(int)>& task);
+
+}  // namespace miniflow::detail

@@ -1,0 +1,40 @@
+// The portable micro-kernel: plain C++ that any compiler vectorises for the baseline ISA. It is
+// the fallback for CPUs without AVX2 and the reference the vector kernels are tested against.
+#include <cstddef>
+
+#include "gemm_internal.hpp"
+
+namespace miniflow::detail {
+
+namespace {
+
+constexpr std::size_t generic_mr = 4;
+constexpr std::size_t generic_nr = 8;
+
+template <typename T>
+void compute_tile_generic(std::size_t k, const T* packed_a, const T* packed_b, T* c,
+                          std::size_t ldc, std::size_t rows, std::size_t cols, bool load_c,
+                          const T* bias) {
+    T tile[generic_mr][generic_nr] = {};
+    for (std::size_t step = 0; step < k; ++step) {
+        for (std::size_t r = 0; r < generic_mr; ++r) {
+            for (std::size_t j = 0; j < generic_nr; ++j) tile[r][j] += packed_a[r] * packed_b[j];
+        }
+        packed_a += generic_mr;
+        packed_b += generic_nr;
+    }
+    write_tile(&tile[0][0], generic_nr, c, ldc, rows, cols, load_c, bias);
+}
+
+}  // namespace
+
+template <typename T>
+Kernel<T> generic_kernel() {
+    // A 4 x 8 tile fits the 16 SSE registers; blocks as for the AVX kernels.
+    return {{generic_mr, generic_nr, 128, 256, 2048}, &compute_tile_generic<T>};
+}
+
+template Kernel<float> generic_kernel<float>();
+template Kernel<double> generic_kernel<double>();
+
+}  // namespace miniflow::detail

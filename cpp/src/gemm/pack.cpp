@@ -1,0 +1,108 @@
+// Packing: copies blocks of A and B into the contiguous micro-panel order the micro-kernels
+// stream through. All stride handling lives here, so a transposed, Fortran-ordered or
+// negative-stride view costs one strided copy per block and the kernels never see strides.
+#include <algorithm>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+#include "gemm_internal.hpp"
+
+namespace miniflow::detail {
+
+namespace {
+
+// Packs `width`-wide micro-panels along the "across" direction (rows of A, columns of B):
+// element (across, step) of the source lives at origin[across * across_stride + step * step_stride].
+// The width is a template argument so that the inner loops have constant trip counts.
+template <typename T, std::ptrdiff_t Width>
+void pack_panels(const T* origin, std::ptrdiff_t across_stride, std::ptrdiff_t step_stride,
+                 std::size_t across_count, std::size_t depth, T* packed) {
+    const auto steps = static_cast<std::ptrdiff_t>(depth);
+    for (std::size_t start = 0; start < across_count; start += Width) {
+        const auto width = static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+            static_cast<std::size_t>(Width), across_count - start));
+        const T* panel = origin + static_cast<std::ptrdiff_t>(start) * across_stride;
+        if (width == Width && across_stride == 1) {
+            // Each step is Width contiguous values (a transposed A, a row-major B).
+            for (std::ptrdiff_t step = 0; step < steps; ++step) {
+                const T* source = panel + step * step_stride;
+                for (std::ptrdiff_t lane = 0; lane < Width; ++lane) packed[lane] = source[lane];
+                packed += Width;
+            }
+        } else if (width == Width && step_stride == 1) {
+            // Each lane is contiguous along the steps (a row-major A, a transposed B).
+            for (std::ptrdiff_t lane = 0; lane < Width; ++lane) {
+                const T* source = panel + lane * across_stride;
+                for (std::ptrdiff_t step = 0; step < steps; ++step) {
+                    packed[step * Width + lane] = source[step];
+                }
+            }
+            packed += Width * steps;
+        } else {
+            // Any strides (zero and negative included), and the zero-padded last panel.
+            for (std::ptrdiff_t step = 0; step < steps; ++step) {
+                const T* source = panel + step * step_stride;
+                for (std::ptrdiff_t lane = 0; lane < Width; ++lane) {
+                    packed[lane] = lane < width ? source[lane * across_stride] : T(0);
+                }
+                packed += Width;
+            }
+        }
+    }
+}
+
+template <typename T>
+void pack_any_width(const T* origin, std::ptrdiff_t across_stride, std::ptrdiff_t step_stride,
+                    std::size_t across_count, std::size_t depth, std::size_t width, T* packed) {
+    switch (width) {
+        case 4:
+            return pack_panels<T, 4>(origin, across_stride, step_stride, across_count, depth,
+                                     packed);
+        case 6:
+            return pack_panels<T, 6>(origin, across_stride, step_stride, across_count, depth,
+                                     packed);
+        case 8:
+            return pack_panels<T, 8>(origin, across_stride, step_stride, across_count, depth,
+                                     packed);
+        case 14:
+            return pack_panels<T, 14>(origin, across_stride, step_stride, across_count, depth,
+                                      packed);
+        case 16:
+            return pack_panels<T, 16>(origin, across_stride, step_stride, across_count, depth,
+                                      packed);
+        case 32:
+            return pack_panels<T, 32>(origin, across_stride, step_stride, across_count, depth,
+                                      packed);
+        default:
+            throw std::logic_error("gemm: no packing routine for micro-panels of width " +
+                                   std::to_string(width));
+    }
+}
+
+}  // namespace
+
+template <typename T>
+void pack_a(const MatrixView<T>& a, std::size_t row0, std::size_t col0, std::size_t rows,
+            std::size_t depth, std::size_t mr, T* packed) {
+    if (rows == 0 || depth == 0) return;
+    pack_any_width(&a(row0, col0), a.row_stride, a.col_stride, rows, depth, mr, packed);
+}
+
+template <typename T>
+void pack_b(const MatrixView<T>& b, std::size_t row0, std::size_t col0, std::size_t depth,
+            std::size_t cols, std::size_t nr, T* packed) {
+    if (cols == 0 || depth == 0) return;
+    pack_any_width(&b(row0, col0), b.col_stride, b.row_stride, cols, depth, nr, packed);
+}
+
+template void pack_a<float>(const MatrixView<float>&, std::size_t, std::size_t, std::size_t,
+                            std::size_t, std::size_t, float*);
+template void pack_a<double>(const MatrixView<double>&, std::size_t, std::size_t, std::size_t,
+                             std::size_t, std::size_t, double*);
+template void pack_b<float>(const MatrixView<float>&, std::size_t, std::size_t, std::size_t,
+                            std::size_t, std::size_t, float*);
+template void pack_b<double>(const MatrixView<double>&, std::size_t, std::size_t, std::size_t,
+                             std::size_t, std::size_t, double*);
+
+}  // namespace miniflow::detail

@@ -1,0 +1,205 @@
+// A small persistent pool of worker threads for large products, created on first use. Workers
+// spin briefly after a job (the next product usually follows at once), then sleep on a
+// condition variable, so an idle pool costs no CPU.
+#include <pthread.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gemm_internal.hpp"
+#include "miniflow/gemm.hpp"
+
+namespace miniflow {
+
+namespace {
+
+int default_thread_count() {
+    if (const char* requested = std::getenv("MINIFLOW_NUM_THREADS")) {
+        char* end = nullptr;
+        const long count = std::strtol(requested, &end, 10);
+        if (end != requested && *end == '\0' && count >= 1 && count <= 1024) {
+            return static_cast<int>(count);
+        }
+    }
+    const unsigned hardware = std::thread::hardware_concurrency();
+    return hardware == 0 ? 1 : static_cast<int>(hardware);
+}
+
+std::atomic<int>& thread_setting() {
+    static std::atomic<int> setting{default_thread_count()};
+    return setting;
+}
+
+}  // namespace
+
+void set_num_threads(int count) {
+    if (count < 1) {
+        throw std::invalid_argument("set_num_threads: count must be at least 1, got " +
+                                    std::to_string(count));
+    }
+    thread_setting().store(count);
+}
+
+int get_num_threads() { return thread_setting().load(); }
+
+namespace detail {
+
+namespace {
+
+class ThreadPool {
+public:
+    ThreadPool() = default;
+    ThreadPool(const ThreadPool&) = delete;
+    ThreadPool& operator=(const ThreadPool&) = delete;
+
+    // Only one caller at a time drives the workers; the others get false and run serially.
+    bool try_acquire() { return busy_.try_lock(); }
+    void release() { busy_.unlock(); }
+
+    // Runs task(0 .. count - 1), task(0) on the caller. Requires try_acquire() to have succeeded.
+    void run(int count, const std::function<void(int)>& task) {
+        start_workers(count - 1);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            task_ = &task;
+            task_count_ = count;
+            pending_.store(count - 1);
+            first_error_ = nullptr;
+            generation_.fetch_add(1, std::memory_order_release);
+        }
+        wake_.notify_all();
+        run_guarded(task, 0);
+        wait_for_workers();
+        if (first_error_) std::rethrow_exception(first_error_);
+    }
+
+private:
+    using Clock = std::chrono::steady_clock;
+    static constexpr std::chrono::microseconds spin_time{200};
+
+    void start_workers(int wanted) {
+        while (static_cast<int>(workers_.size()) < wanted) {
+            const int index = static_cast<int>(workers_.size()) + 1;
+            workers_.emplace_back([this, index, seen = generation_.load()] { work(index, seen); });
+            // The pool lives until the process exits; its threads are never joined.
+            workers_.back().detach();
+        }
+    }
+
+    void run_guarded(const std::function<void(int)>& task, int index) {
+        try {
+            task(index);
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (!first_error_) first_error_ = std::current_exception();
+        }
+    }
+
+    void work(int index, std::uint64_t seen) {
+        for (;;) {
+            wait_for_generation_after(seen);
+            const std::function<void(int)>* task = nullptr;
+            {
+                // The job's fields are read together, under the lock that published them.
+                std::lock_guard<std::mutex> lock(mutex_);
+                seen = generation_.load();
+                if (index < task_count_) task = task_;
+            }
+            if (task == nullptr) continue;
+            run_guarded(*task, index);
+            if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                std::lock_guard<std::mutex> lock(mutex_);
+                done_.notify_one();
+            }
+        }
+    }
+
+    void wait_for_generation_after(std::uint64_t seen) {
+        const auto spin_until = Clock::now() + spin_time;
+        while (generation_.load(std::memory_order_acquire) == seen) {
+            if (Clock::now() > spin_until) {
+                std::unique_lock<std::mutex> lock(mutex_);
+                wake_.wait(lock, [&] { return generation_.load() != seen; });
+                return;
+            }
+            std::this_thread::yield();
+        }
+    }
+
+    void wait_for_workers() {
+        const auto spin_until = Clock::now() + spin_time;
+        while (pending_.load(std::memory_order_acquire) != 0) {
+            if (Clock::now() > spin_until) {
+                std::unique_lock<std::mutex> lock(mutex_);
+                done_.wait(lock, [&] { return pending_.load() == 0; });
+                return;
+            }
+            std::this_thread::yield();
+        }
+    }
+
+    std::mutex busy_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::condition_variable done_;
+    std::vector<std::thread> workers_;
+    std::atomic<std::uint64_t> generation_{0};
+    std::atomic<int> pending_{0};
+    const std::function<void(int)>* task_ = nullptr;
+    int task_count_ = 0;
+    std::exception_ptr first_error_;
+};
+
+// Leaked on purpose: worker threads may still be waiting when static destructors run. A forked
+// child has none of the parent's threads, so it starts a pool of its own.
+std::atomic<ThreadPool*> shared_pool{nullptr};
+std::once_flag fork_handler_once;
+
+ThreadPool& pool() {
+    std::call_once(fork_handler_once, [] {
+        pthread_atfork(nullptr, nullptr, [] { shared_pool.store(nullptr); });
+    });
+    ThreadPool* existing = shared_pool.load(std::memory_order_acquire);
+    if (existing != nullptr) return *existing;
+    auto* created = new ThreadPool();
+    if (shared_pool.compare_exchange_strong(existing, created, std::memory_order_acq_rel)) {
+        return *created;
+    }
+    delete created;
+    return *existing;
+}
+
+}  // namespace
+
+void parallel_for(int count, const std::function<void(int)>& task) {
+    if (count <= 1) {
+        if (count == 1) task(0);
+        return;
+    }
+    ThreadPool& workers = pool();
+    if (!workers.try_acquire()) {
+        for (int index = 0; index < count; ++index) task(index);
+        return;
+    }
+    try {
+        workers.run(count, task);
+    } catch (...) {
+        workers.release();
+        throw;
+    }
+    workers.release();
+}
+
+}  // namespace detail
+
+}  // namespace miniflow
