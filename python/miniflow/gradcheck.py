@@ -1,0 +1,252 @@
+"""Check every node's ``backward()`` against central differences of its own ``forward()``.
+
+Each node is checked alone: for each inbound node ``x`` and each entry ``x[j]``, the node's
+``forward()`` is run at ``x[j] ± h`` and its output is contracted with the upstream gradient ``G``
+the node received (the sum of what its consumers sent back), giving ``∂cost/∂x[j]`` without any
+other node's help. A wrong ``backward()`` shows up at the node that has it, even when the nodes
+after it in the backward pass are right.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from ._describe import number, short_names
+from .graph import forward_and_backward
+from .nodes import Input, Node
+
+
+@dataclass
+class GradientCheckRow:
+    """One (node, inbound node) pair: how far ``backward()`` is from the numerical gradient."""
+
+    node: Node
+    name: str
+    inbound: Node
+    inbound_name: str
+    shape: str
+    error: float
+    ok: bool
+    note: str = ""
+
+
+@dataclass
+class GradientCheck:
+    """The result of ``check_gradients``: a row per checked gradient entry, in backward order."""
+
+    rows: List[GradientCheckRow]
+    tolerance: float
+    h: float
+    first_wrong: Optional[Node] = None
+    first_wrong_name: str = ""
+    names: Dict[Node, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when every node's backward() matches its forward()."""
+        return self.first_wrong is None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        header = ("node", "gradient", "shape", "rel. error", "")
+        table = [header] + [
+            (r.name, f"∂/∂{r.inbound_name}", r.shape, _error_text(r.error), "ok" if r.ok else "WRONG")
+            for r in self.rows
+        ]
+        widths = [max(len(row[i]) for row in table) for i in range(4)]
+        lines = [
+            f"gradient check: central differences (h = {self.h:g}), "
+            f"relative error tolerance {self.tolerance:g}"
+        ]
+        previous = None
+        for row in table:
+            first = row[0] if row[0] != previous else ""
+            previous = row[0]
+            cells = [first.ljust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(widths[2]),
+                     row[3].rjust(widths[3]), row[4]]
+            lines.append("  ".join(cells).rstrip())
+        if self.ok:
+            lines.append("every backward() agrees with its forward()")
+        else:
+            lines.append(
+                f"first wrong backward(): {self.first_wrong_name} "
+                "(in backward order; the nodes after it only pass its mistake along)"
+            )
+            for r in self.rows:
+                if r.node is self.first_wrong and not r.ok and r.note:
+                    lines.append(f"  ∂/∂{r.inbound_name}: {r.note}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(str(self))}</pre>"
+
+
+def check_gradients(
+    graph: Sequence[Node], *, h: float = 1e-6, tolerance: float = 1e-6, verbose: bool = True
+) -> GradientCheck:
+    """Run the graph forward and backward, then check each node's ``backward()`` numerically.
+
+    Args:
+        graph: the list returned by ``topological_sort`` (use float64 values).
+        h: the step of the central differences.
+        tolerance: the largest relative error, ``|analytic − numeric| / max(|analytic|,
+            |numeric|)`` (norms over the entries), that counts as agreement.
+        verbose: print the table (the result's ``str``).
+
+    Returns:
+        a ``GradientCheck``: its ``rows``, ``ok`` and ``first_wrong`` (the first node, in
+        backward order, whose ``backward()`` disagrees with its ``forward()``).
+
+    Every value is restored afterwards; the graph's gradients are those of one ordinary
+    ``forward_and_backward``. Each entry of each input costs two ``forward()`` calls of one
+    node, so keep the graph small (a batch of a few rows).
+    """
+    forward_and_backward(graph)
+    names = short_names(graph)
+    # native nodes reuse their buffers: copy everything we compare before perturbing anything
+    analytic = {node: {k: _copy(v) for k, v in node.gradients.items()} for node in graph}
+    upstream = {node: _received(node) for node in graph}
+    rows: List[GradientCheckRow] = []
+    first: Optional[Node] = None
+    for node in reversed(graph):
+        for row in _check_node(node, analytic[node], upstream[node], names, h, tolerance):
+            rows.append(row)
+            if not row.ok and first is None:
+                first = node
+    result = GradientCheck(rows, tolerance, h, first, _title(first, names) if first else "", names)
+    if verbose:
+        print(result)
+    return result
+
+
+def _copy(value: Any) -> Any:
+    return np.array(value, dtype=float) if value is not None else None
+
+
+def _received(node: Node) -> Any:
+    """G: what the consumers sent back, summed; 1 for the cost."""
+    if not node.outbound_nodes:
+        return 1.0
+    total: Any = 0.0
+    for consumer in node.outbound_nodes:
+        if node not in consumer.gradients:
+            return None
+        grad = np.array(consumer.gradients[node], dtype=float)
+        if np.ndim(total) and grad.size == np.size(total):
+            grad = grad.reshape(np.shape(total))
+        total = total + grad
+    return total
+
+
+def _check_node(
+    node: Node, analytic: Dict[Node, Any], upstream: Any, names: Dict[Node, str], h: float, tolerance: float
+) -> List[GradientCheckRow]:
+    name = _title(node, names)
+    if upstream is None:
+        return []  # a consumer set no gradient for it: backward() already raised about that
+    if isinstance(node, Input) or not node.inbound_nodes:
+        if not node.outbound_nodes:
+            return []
+        # an Input's gradient is by definition the sum of what its consumers sent
+        return [_row(node, name, node, names, analytic.get(node), upstream, np.shape(node.value), tolerance)]
+    rows = []
+    for inbound in dict.fromkeys(node.inbound_nodes):
+        numeric = _numeric(node, inbound, upstream, h)
+        row = _row(node, name, inbound, names, analytic.get(inbound), numeric, np.shape(inbound.value), tolerance)
+        if not row.ok and not row.note:
+            row.note = _diagnose(node, inbound, analytic[inbound], upstream, h)
+        rows.append(row)
+    return rows
+
+
+def _diagnose(node: Node, inbound: Node, analytic: Any, upstream: Any, h: float) -> str:
+    """Name the lesson's classic mistakes when the wrong gradient matches one of them."""
+
+    def matches(candidate: Any) -> bool:
+        a, c = np.asarray(analytic, dtype=float), np.asarray(candidate, dtype=float)
+        if a.size != c.size:
+            return False
+        scale = max(np.linalg.norm(a), np.linalg.norm(c), 1e-12)
+        return bool(np.linalg.norm(a.reshape(-1) - c.reshape(-1)) / scale < 1e-4)
+
+    consumers = [c for c in node.outbound_nodes if node in c.gradients]
+    if len(consumers) > 1:
+        last = np.array(consumers[-1].gradients[node], dtype=float)
+        if matches(_numeric(node, inbound, last, h)):
+            return "only the last consumer counts: add up (+=) the gradient from every consumer"
+    ones = np.ones(np.shape(upstream))
+    if any(matches(_numeric(node, inbound, k * ones, h)) for k in {1, max(len(consumers), 1)}):
+        return "the upstream gradient is missing: multiply by what each consumer sent back"
+    if "sigmoid" in type(node).__name__.lower() and len(node.inbound_nodes) == 1:
+        x = np.asarray(inbound.value, dtype=float)
+        g = np.asarray(upstream, dtype=float)
+        if g.size == x.size and matches(x * (1 - x) * g.reshape(x.shape)):
+            return "uses the input, x·(1 − x), where the output belongs: s·(1 − s)"
+    return ""
+
+
+def _numeric(node: Node, inbound: Node, upstream: Any, h: float) -> np.ndarray:
+    """∂(G · node.forward())/∂inbound, one entry at a time, by central differences."""
+    original = inbound.value
+    base = np.array(original, dtype=float)
+    grad = np.zeros(base.shape)
+    try:
+        for j in np.ndindex(base.shape):
+            outputs = []
+            for step in (h, -h):
+                shifted = base.copy()
+                shifted[j] += step
+                inbound.value = shifted
+                node.forward()
+                outputs.append(np.array(node.value, dtype=float))
+            grad[j] = _contract(upstream, outputs[0] - outputs[1]) / (2 * h)
+    finally:
+        inbound.value = original
+        node.forward()  # native buffers: put the node's own value back too
+    return grad
+
+
+def _contract(upstream: Any, delta: np.ndarray) -> float:
+    upstream = np.asarray(upstream, dtype=float)
+    if upstream.size == delta.size:
+        return float(np.dot(upstream.reshape(-1), delta.reshape(-1)))
+    return float(np.sum(upstream * delta))
+
+
+def _row(
+    node: Node, name: str, inbound: Node, names: Dict[Node, str], analytic: Any, numeric: Any,
+    shape: tuple, tolerance: float,
+) -> GradientCheckRow:
+    inbound_name = names.get(inbound, inbound.label)
+    shape_text = str(tuple(shape)) if shape else "scalar"
+    if analytic is None:
+        return GradientCheckRow(node, name, inbound, inbound_name, shape_text, float("inf"), False,
+                                f"backward() set no gradients[{inbound_name}]")
+    a = np.asarray(analytic, dtype=float)
+    n = np.asarray(numeric, dtype=float)
+    if a.size != n.size:
+        return GradientCheckRow(node, name, inbound, inbound_name, shape_text, float("inf"), False,
+                                f"the gradient has shape {a.shape}, the input {n.shape}")
+    a, n = a.reshape(-1), n.reshape(-1)
+    scale = max(np.linalg.norm(a), np.linalg.norm(n))
+    # both zero (or nearly) is agreement, not a 0/0
+    error = float(np.linalg.norm(a - n) / scale) if scale > 1e-12 else 0.0
+    ok = bool(error <= tolerance)
+    return GradientCheckRow(node, name, inbound, inbound_name, shape_text, error, ok)
+
+
+def _title(node: Node, names: Dict[Node, str]) -> str:
+    return f"{type(node).__name__} {names.get(node, node.label)}"
+
+
+def _error_text(error: float) -> str:
+    return "-" if error != error else (f"{error:.1e}" if error != float("inf") else "inf")
