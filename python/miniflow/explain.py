@@ -16,7 +16,7 @@ import numpy as np
 from . import finite
 from ._describe import inbound_list, is_trainable, number, short_names, summary
 from .graph import _run
-from .nodes import MSE, Add, Input, Linear, Mul, Node, Sigmoid
+from .nodes import MSE, Add, Input, Linear, Mul, Node, Sigmoid, _consumers
 
 
 class Explanation(str):
@@ -85,7 +85,7 @@ def _step(node: Node, index: int, total: int, names: Dict[Node, str], cost: str)
 def _upstream(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
     """What the consumers sent back, summed when there are several."""
     me = names[node]
-    received = [(c, c.gradients[node]) for c in node.outbound_nodes if node in c.gradients]
+    received = [(c, c.gradients[node]) for c in _consumers(node) if node in c.gradients]
     if not node.outbound_nodes:
         return [f"  upstream  ∂{cost}/∂{me} = 1 (the cost: backpropagation starts here)"]
     if len(received) == 1:
@@ -120,7 +120,7 @@ def _local(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
     args = inbound_list(node, names)
     kind = type(node)
     if kind is Input:
-        if len(node.outbound_nodes) > 1:
+        if len(_consumers(node)) > 1:
             return [f"∂{cost}/∂{me} = sum of what its consumers sent"]
         return [f"∂{me}/∂{me} = 1, so ∂{cost}/∂{me} = G"]
     if kind is Linear:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Dict, List
 
 from ._describe import finite_mask_text, is_finite, summary
-from .nodes import Node
+from .nodes import Node, _consumers
 
 
 class NonFiniteError(FloatingPointError):
@@ -75,7 +75,7 @@ def _inputs(node: Node, names: Dict[Node, str]) -> List[str]:
 def upstream_lines(node: Node, names: Dict[Node, str], heading: str) -> List[str]:
     """One line per consumer with the gradient it sent back to ``node``."""
     lines = [heading]
-    for consumer in node.outbound_nodes:
+    for consumer in _consumers(node):
         if node in consumer.gradients:
             grad = summary(consumer.gradients[node])
             lines.append(f"    from {_title(consumer, names)}: {grad}")

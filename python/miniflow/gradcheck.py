@@ -17,7 +17,9 @@ import numpy as np
 
 from ._describe import number, short_names
 from .graph import forward_and_backward
-from .nodes import Input, Node
+from .nodes import MSE, Add, Input, Linear, Mul, Node, Sigmoid, _consumers
+
+_NON_COSTS = (Input, Linear, Sigmoid, Add, Mul)
 
 
 @dataclass
@@ -133,11 +135,14 @@ def _copy(value: Any) -> Any:
 
 
 def _received(node: Node) -> Any:
-    """G: what the consumers sent back, summed; 1 for the cost."""
+    """G: what the consumers sent back, summed. A node nobody reads is the cost (G = 1) if it
+    is an MSE or a learner's own node; a built-in Linear, Sigmoid, Add or Mul there sends nothing
+    back (G = 0), as its ``backward()`` does."""
     if not node.outbound_nodes:
-        return 1.0
+        seeds = isinstance(node, MSE) or not isinstance(node, _NON_COSTS)
+        return 1.0 if seeds else 0.0
     total: Any = 0.0
-    for consumer in node.outbound_nodes:
+    for consumer in _consumers(node):
         if node not in consumer.gradients:
             return None
         grad = np.array(consumer.gradients[node], dtype=float)
@@ -178,7 +183,7 @@ def _diagnose(node: Node, inbound: Node, analytic: Any, upstream: Any, h: float)
         scale = max(np.linalg.norm(a), np.linalg.norm(c), 1e-12)
         return bool(np.linalg.norm(a.reshape(-1) - c.reshape(-1)) / scale < 1e-4)
 
-    consumers = [c for c in node.outbound_nodes if node in c.gradients]
+    consumers = [c for c in _consumers(node) if node in c.gradients]
     if len(consumers) > 1:
         last = np.array(consumers[-1].gradients[node], dtype=float)
         if matches(_numeric(node, inbound, last, h)):
