@@ -2,12 +2,18 @@
 
 Build a graph of ``Input``, ``Linear``, ``Sigmoid`` and ``MSE`` nodes, sort it with
 ``topological_sort(feed_dict)``, then ``forward_and_backward(graph)`` and
-``sgd_update(trainables)``. ``from miniflow import *`` gives exactly the lesson's names.
+``sgd_update(trainables)``. ``from miniflow import *`` gives the lesson's names plus the
+teaching tools (``explain``, ``check_gradients``, ``draw``, ``to_dot``, ``to_mermaid``,
+``NonFiniteError``).
 """
 
 from ._core import get_num_threads, set_num_threads
 from .graph import forward_and_backward, forward_pass, sgd_update, topological_sort
 from .nodes import MSE, Add, Input, Linear, Mul, Node, Sigmoid
+from .draw import draw, to_dot, to_mermaid
+from .explain import explain
+from .finite import NonFiniteError
+from .gradcheck import check_gradients
 
 __version__ = "0.1.0"
 
@@ -25,4 +31,10 @@ __all__ = [
     "sgd_update",
     "set_num_threads",
     "get_num_threads",
+    "explain",
+    "check_gradients",
+    "draw",
+    "to_dot",
+    "to_mermaid",
+    "NonFiniteError",
 ]
