@@ -1,0 +1,99 @@
+"""The shipped diabetes data and the CSV loader's errors."""
+
+import csv
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from miniflow.datasets import Dataset, DataError, load_csv, load_diabetes
+
+FEATURES = ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6")
+
+
+def test_load_diabetes_shapes_and_names():
+    data = load_diabetes()
+    assert isinstance(data, Dataset)
+    assert data.data.shape == (442, 10) and data.data.dtype == np.float64
+    assert data.target.shape == (442,) and data.target.dtype == np.float64
+    assert data.feature_names == FEATURES
+    assert data.target_name == "progression"
+    X, y, names, target = data  # unpacks like a tuple
+    assert X is data.data and y is data.target
+
+
+def test_load_diabetes_first_row_matches_the_csv():
+    path = resources.files("miniflow") / "data" / "diabetes.csv"
+    with path.open(newline="") as file:
+        header, first = list(csv.reader(file))[:2]
+    assert header == list(FEATURES) + ["progression"]
+    data = load_diabetes()
+    np.testing.assert_array_equal(data.data[0], [float(v) for v in first[:-1]])
+    assert data.target[0] == float(first[-1]) == 151.0
+    # the values are raw (unscaled), as the data's README says
+    assert data.data[:, 0].min() >= 19 and data.data[:, 0].max() <= 79
+    assert np.all(np.isfinite(data.data)) and np.all(np.isfinite(data.target))
+
+
+def test_the_data_readme_ships_beside_it():
+    note = (resources.files("miniflow") / "data" / "README.md").read_text(encoding="utf-8")
+    assert "Efron" in note and "BSD-3-Clause" in note
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_csv_reads_features_and_target(tmp_path):
+    path = write(tmp_path, '\ufeffa,"b" ,y\n1,2,3\n\n4,5.5,-6\n7,8e1,9\n')
+    data = load_csv(path, "y")
+    assert data.feature_names == ("a", "b") and data.target_name == "y"
+    np.testing.assert_array_equal(data.data, [[1, 2], [4, 5.5], [7, 80]])
+    np.testing.assert_array_equal(data.target, [3, -6, 9])
+
+
+def test_load_csv_target_may_be_any_column(tmp_path):
+    data = load_csv(write(tmp_path, "y,a,b\n1,2,3\n4,5,7\n"), "y")
+    assert data.feature_names == ("a", "b")
+    np.testing.assert_array_equal(data.target, [1, 4])
+
+
+@pytest.mark.parametrize(
+    "text, target, message",
+    [
+        ("", "y", "is empty"),
+        ("\n\n", "y", "is empty"),
+        ("a,b,y\n", "y", "no data rows"),
+        ("a,b,y\n1,2,3\n", "y", "single data row"),
+        ("a,b,y\n1,2,3\n4,5,6\n", "price", "no column 'price'; its columns are: a, b, y"),
+        ("a,b,y\n1,2,3\n4,x5,6\n", "y", "row 2 (line 3), column 'b': 'x5' is not a number"),
+        ("a,b,y\n1,2,3\n4,,6\n", "y", "row 2 (line 3), column 'b' is empty"),
+        ("a,b,y\n1,nan,3\n4,5,6\n", "y", "row 1 (line 2), column 'b' is NaN"),
+        ("a,b,y\n1,2,3\n4,5,NaN\n", "y", "row 2 (line 3), column 'y' is NaN"),
+        ("a,b,y\n1,inf,3\n4,5,6\n", "y", "column 'b' is infinite"),
+        ("a,b,y\n1,2,3\n4,5\n", "y", "row 2 (line 3) has 2 cells but the header has 3"),
+        ("a,b,y\n1,2,3\n4,2,6\n", "y", "column 'b' has the same value in every row"),
+        ("a,b,y\n1,2,3\n4,5,3\n", "y", "column 'y' has the same value in every row"),
+        ("y\n1\n2\n", "y", "no features"),
+        ("a,a,y\n1,2,3\n4,5,6\n", "y", "two columns are named 'a'"),
+        ("a,,y\n1,2,3\n4,5,6\n", "y", "column 2 of the header has no name"),
+    ],
+)
+def test_load_csv_errors_say_what_and_where(tmp_path, text, target, message):
+    path = write(tmp_path, text)
+    with pytest.raises(DataError, match="^" + str(path).replace("\\", "\\\\")) as error:
+        load_csv(path, target)
+    assert message in str(error.value)
+
+
+def test_load_csv_missing_file_directory_and_binary(tmp_path):
+    with pytest.raises(DataError, match="no such file"):
+        load_csv(tmp_path / "missing.csv", "y")
+    with pytest.raises(DataError, match="is a directory"):
+        load_csv(tmp_path, "y")
+    binary = tmp_path / "data.npz"
+    binary.write_bytes(b"PK\x03\x04\xff\xfe\x00\x81")
+    with pytest.raises(DataError, match="not a UTF-8 text file"):
+        load_csv(binary, "y")
