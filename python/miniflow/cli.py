@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_command(commands, "demo", demo, "the lesson's backpropagation example and its gradients")
     add_command(commands, "train", train_command, "train the lesson's network", train_flags)
+    add_command(commands, "graph", graph_command, "draw the training network as SVG, DOT or Mermaid", graph_flags)
     return parser
 
 
@@ -95,6 +96,29 @@ def demo(args: argparse.Namespace) -> int:
     print(f"cost: {cost.value}")
     print([t.gradients[t] for t in [X, y, W, b]])
     return 0
+
+
+def graph_command(args: argparse.Namespace) -> int:
+    """Draw the training command's network: SVG, or DOT or Mermaid text for a .dot or .mmd file."""
+    from .draw import draw, to_dot, to_mermaid
+
+    net = build_network(len(load_diabetes().feature_names), args.hidden, rng=np.random.default_rng(0))
+    forward_and_backward(net.graph)  # on its one-row placeholder batch, so every shape is known
+    suffix = args.out.suffix.lower()
+    if suffix == ".dot":
+        args.out.write_text(to_dot(net.graph, trainables=net.trainables), encoding="utf-8")
+    elif suffix in (".mmd", ".mermaid"):
+        args.out.write_text(to_mermaid(net.graph, trainables=net.trainables), encoding="utf-8")
+    else:
+        draw(net.graph, trainables=net.trainables).save(args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def graph_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, metavar="FILE", default=Path("net.svg"),
+                        help="where to write: .svg (default net.svg), .dot or .mmd")
+    parser.add_argument("--hidden", type=_count(1), metavar="N", default=10, help="sigmoid units (10)")
 
 
 def _count(minimum: int) -> Callable[[str], int]:
