@@ -323,9 +323,10 @@ class Model:
             ModelFileError: the file is missing, not an ``.npz`` file, or not a saved model.
         """
         try:
-            with np.load(path, allow_pickle=False) as file:
-                if not isinstance(file, np.lib.npyio.NpzFile):
-                    raise ModelFileError(f"{path}: is not a saved MiniFlow model (.npz)")
+            file = np.load(path, allow_pickle=False)
+            if not isinstance(file, np.lib.npyio.NpzFile):  # a lone .npy array
+                raise ModelFileError(f"{path}: is not a saved MiniFlow model (.npz)")
+            with file:
                 arrays = {key: file[key] for key in file.files}
         except FileNotFoundError:
             raise ModelFileError(f"{path}: no such file") from None
