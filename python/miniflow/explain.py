@@ -134,12 +134,20 @@ def _local(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
         m = getattr(node, "m", "?")
         return [f"∂{me}/∂{y} = 2/m·({y} − {a})   m = {m}", f"∂{me}/∂{a} = −2/m·({y} − {a})"]
     if kind is Add:
-        return [f"∂{me}/∂{x} = 1, so ∂{cost}/∂{x} = G" for x in _unique(args)]
+        # a node in k slots gets k times the upstream gradient
+        return [
+            f"∂{me}/∂{x} = {args.count(x)}, so ∂{cost}/∂{x} = "
+            + ("G" if args.count(x) == 1 else f"{args.count(x)}·G")
+            for x in _unique(args)
+        ]
     if kind is Mul:
         lines = []
-        for i, x in enumerate(args):
-            others = "·".join(args[:i] + args[i + 1 :]) or "1"
-            lines.append(f"∂{me}/∂{x} = {others}, so ∂{cost}/∂{x} = {others}·G")
+        for x in _unique(args):
+            # one product of the other factors per slot x fills
+            terms = ["·".join(args[:i] + args[i + 1 :]) or "1" for i, a in enumerate(args) if a == x]
+            local = " + ".join(terms)
+            chain = f"{local}·G" if len(terms) == 1 else f"({local})·G"
+            lines.append(f"∂{me}/∂{x} = {local}, so ∂{cost}/∂{x} = {chain}")
         return lines
     return [f"your own {kind.__name__}.backward(); it produced:"]
 
