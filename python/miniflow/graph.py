@@ -6,7 +6,7 @@ from collections import deque
 from typing import Any, Dict, List, Optional, Sequence, overload
 
 from . import _core
-from .nodes import MSE, Input, Node, _blame
+from .nodes import MSE, Input, Node, _blamed
 
 __all__ = ["topological_sort", "forward_and_backward", "forward_pass", "sgd_update"]
 
@@ -82,13 +82,18 @@ def topological_sort(feed_dict: Dict[Node, Any]) -> List[Node]:
     return order + sinks
 
 
+def _note_failing_node(error: Exception, node: Node, step: str) -> None:
+    """A learner's own node's error gets a note saying which node failed (ours name themselves)."""
+    if not getattr(node, "_names_its_errors", False) and hasattr(error, "add_note"):
+        error.add_note(f"(raised by {node.label}.{step}())")
+
+
 def _run(node: Node, step: str) -> None:
-    """Call a node's forward or backward; a learner's own node's error says which node failed."""
+    """Call a node's forward or backward, noting which node failed."""
     try:
         getattr(node, step)()
     except Exception as error:
-        if not getattr(node, "_names_its_errors", False) and hasattr(error, "add_note"):
-            error.add_note(f"(raised by {node.label}.{step}())")
+        _note_failing_node(error, node, step)
         raise
 
 
@@ -110,10 +115,16 @@ def forward_and_backward(
         if text is not None:
             print(text)
         return
-    for node in graph:
-        _run(node, "forward")
-    for node in reversed(graph):
-        _run(node, "backward")
+    step = "forward"
+    try:
+        for node in graph:
+            node.forward()
+        step = "backward"
+        for node in reversed(graph):
+            node.backward()
+    except Exception as error:
+        _note_failing_node(error, node, step)
+        raise
 
 
 @overload
@@ -140,10 +151,16 @@ def sgd_update(trainables: Sequence[Node], learning_rate: float = 1e-2) -> None:
     change too), else by assigning a new float array.
     """
     for t in trainables:
-        if t not in t.gradients:
+        try:
+            grad = t.gradients[t]
+        except KeyError:
             raise ValueError(
                 f"{t.label} has no gradient: run forward_and_backward(graph) on a graph that "
                 "contains it before sgd_update"
-            )
-        with _blame(t, "sgd_update"):
-            t.value = _core.sgd_update(t.value, t.gradients[t], learning_rate)
+            ) from None
+        if isinstance(grad, int) and grad == 0:
+            continue  # the lesson's gradient of an Input nobody reads: nothing to update
+        try:
+            t.value = _core.sgd_update(t.value, grad, learning_rate)
+        except (ValueError, TypeError) as error:
+            raise _blamed(t, "sgd_update", error) from None

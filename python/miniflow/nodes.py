@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 from contextlib import contextmanager
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -72,32 +73,45 @@ def _shape_text(value: Any) -> str:
     return "scalar" if shape == () else str(shape)
 
 
+def _blamed(node: Node, step: str, error: Exception) -> Exception:
+    """A kernel's ValueError or TypeError, restated with the node and step that failed; an
+    inbound node that never got a value is named instead, since that is the real cause."""
+    for inbound in node.inbound_nodes:
+        if inbound.value is None:
+            return ValueError(
+                f"{inbound.label} has no value when {node.label} runs {step}(): "
+                "add it to feed_dict (or set its .value) before running the graph"
+            )
+    kind = TypeError if isinstance(error, TypeError) else ValueError
+    return kind(f"{node.label} {step}: {error}")
+
+
 @contextmanager
 def _blame(node: Node, step: str) -> Iterator[None]:
-    """Prefix a kernel's ValueError or TypeError with the node and the step that failed."""
+    """Restate a ValueError or TypeError raised inside the block as `_blamed` does."""
     try:
         yield
     except (ValueError, TypeError) as error:
-        kind = TypeError if isinstance(error, TypeError) else ValueError
-        raise kind(f"{node.label} {step}: {error}") from None
+        raise _blamed(node, step, error) from None
 
 
 def _inbound_values(node: Node) -> List[Any]:
     """The inbound values, or an error naming the Input that was never given one."""
     values = [inbound.value for inbound in node.inbound_nodes]
-    for inbound, value in zip(node.inbound_nodes, values):
-        if value is None:
-            raise ValueError(
-                f"{inbound.label} has no value when {node.label} runs forward(): "
-                "add it to feed_dict (or set its .value) before running the graph"
-            )
+    if any(value is None for value in values):
+        raise _blamed(node, "forward", ValueError())
     return values
 
 
 def _consumers(node: Node) -> List[Node]:
     """Each consumer once: one that reads `node` in two slots already summed both in its
-    gradients[node], and its entry in outbound_nodes appears twice."""
-    return list(dict.fromkeys(node.outbound_nodes))
+    gradients[node], and its entry in outbound_nodes appears twice. Cached, since this runs
+    every step and outbound_nodes only changes while the graph is being built."""
+    outbound = node.outbound_nodes
+    cached = node.__dict__.get("_consumer_cache")
+    if cached is None or cached[0] != len(outbound):
+        cached = node.__dict__["_consumer_cache"] = (len(outbound), list(dict.fromkeys(outbound)))
+    return cached[1]
 
 
 def _upstream(node: Node, consumer: Node) -> Any:
@@ -112,27 +126,34 @@ def _upstream(node: Node, consumer: Node) -> Any:
 
 
 class _NativeNode(Node):
-    """A node whose kernels live in the C++ core and write into buffers reused every step."""
+    """A node whose kernels live in the C++ core.
 
-    def _gradient_buffers(self, shapes: Sequence[Tuple[int, ...]], dtype: Any) -> Tuple[list, bool]:
-        """One buffer per inbound slot (reused while shape and dtype hold) and whether some node
-        fills two slots, in which case the buffers start at zero and every write accumulates."""
-        previous = self.gradients
-        buffers: Dict[Node, np.ndarray] = {}
-        for node, shape in zip(self.inbound_nodes, shapes):
-            if node in buffers:
-                continue
-            buffer = previous.get(node)
-            if not (isinstance(buffer, np.ndarray) and buffer.shape == shape and buffer.dtype == dtype):
-                buffer = np.empty(shape, dtype)
-            buffers[node] = buffer
-        shared = len(buffers) < len(self.inbound_nodes)
-        if shared or not self.outbound_nodes:
-            for buffer in buffers.values():
-                buffer.fill(0)
-        if buffers.keys() != previous.keys() or any(previous[n] is not b for n, b in buffers.items()):
-            self.gradients = buffers
-        return [buffers[node] for node in self.inbound_nodes], shared
+    Its value and gradient arrays are buffers the kernels write into step after step, so a
+    training step allocates nothing once shapes settle: copy a value you want to keep.
+    """
+
+    _names_its_errors = True
+
+    def __init__(self, inbound_nodes: Sequence[Node], name: Optional[str]) -> None:
+        Node.__init__(self, inbound_nodes, name=name)
+        self._buffers: Optional[tuple] = None  # what the backward kernel wrote, one per slot
+        self._shared = len(set(self.inbound_nodes)) < len(self.inbound_nodes)
+
+    def _publish(self, buffers: tuple) -> None:
+        """Make the kernel's buffers this node's gradients; a node in two slots gets the sum."""
+        previous = self._buffers
+        self._buffers = buffers
+        if not self._shared and previous is not None and all(map(operator.is_, buffers, previous)):
+            return  # self.gradients already holds these very buffers
+        gradients: Dict[Node, Any] = {}
+        for node, grad in zip(self.inbound_nodes, buffers):
+            gradients[node] = gradients[node] + grad if node in gradients else grad
+        self.gradients = gradients
+
+    def _no_consumers(self) -> None:
+        # nothing downstream depends on this node: every gradient is zero, as in the lesson
+        self._buffers = None
+        self.gradients = {n: np.zeros(np.shape(n.value)) for n in self.inbound_nodes}
 
 
 class Input(Node):
@@ -156,19 +177,20 @@ class Input(Node):
             self.gradients = {self: 0}
             return
         first = _upstream(self, consumers[0])
-        if len(consumers) == 1:
-            # one consumer: its gradient buffer is ours, no copy
+        if len(consumers) > 1:
+            first = self._summed(first, [_upstream(self, c) for c in consumers[1:]])
+        # one consumer: its gradient buffer is ours, no copy
+        gradients = self.gradients
+        if len(gradients) != 1 or gradients.get(self) is not first:
             self.gradients = {self: first}
-            return
-        total = self._summed(first, [_upstream(self, c) for c in consumers[1:]])
-        self.gradients = {self: total}
 
     def _summed(self, first: Any, rest: List[Any]) -> np.ndarray:
         """first + sum(rest) in a buffer kept between steps; shapes must agree element for element."""
         first = np.asarray(first)
         buffer = self._sum_buffer
-        if buffer is None or buffer.shape != first.shape or buffer.dtype != first.dtype:
-            buffer = self._sum_buffer = np.empty_like(first, dtype=np.result_type(first, np.float32))
+        dtype = np.result_type(first, np.float32)
+        if buffer is None or buffer.shape != first.shape or buffer.dtype != dtype:
+            buffer = self._sum_buffer = np.empty(first.shape, dtype)
         np.copyto(buffer, first)
         for grad in rest:
             grad = np.asarray(grad)
@@ -190,36 +212,36 @@ class Linear(_NativeNode):
     ``b`` needs exactly one value per column of ``W``; it is never broadcast.
     """
 
-    _names_its_errors = True
-
     def __init__(self, X: Node, W: Node, b: Node, name: Optional[str] = None) -> None:
-        Node.__init__(self, [X, W, b], name=name)
+        _NativeNode.__init__(self, [X, W, b], name)
 
     def forward(self) -> None:
-        X, W, b = _inbound_values(self)
-        with _blame(self, "forward"):
-            self.value = _core.linear_forward(X, W, b, self.value)
+        X, W, b = self.inbound_nodes
+        try:
+            self.value = _core.linear_forward(X.value, W.value, b.value, self.value)
+        except (ValueError, TypeError) as error:
+            raise _blamed(self, "forward", error) from None
 
     def backward(self) -> None:
         X, W, b = self.inbound_nodes
-        shapes = [np.shape(X.value), np.shape(W.value), np.shape(b.value)]
-        (grad_X, grad_W, grad_b), shared = self._gradient_buffers(shapes, self.value.dtype)
-        # the lesson's loop: each consumer's gradient adds to ours
-        for i, consumer in enumerate(_consumers(self)):
-            with _blame(self, "backward"):
-                _core.linear_backward(
-                    X.value, W.value, _upstream(self, consumer), grad_X, grad_W, grad_b,
-                    shared or i > 0,
-                )
+        consumers = _consumers(self)
+        if not consumers:
+            return self._no_consumers()
+        grads = self._buffers or (None, None, None)
+        try:
+            # the lesson's loop: each consumer's gradient adds to ours
+            for i, consumer in enumerate(consumers):
+                grads = _core.linear_backward(X.value, W.value, _upstream(self, consumer), *grads, i > 0)
+        except (ValueError, TypeError) as error:
+            raise _blamed(self, "backward", error) from None
+        self._publish(grads)
 
 
 class Sigmoid(_NativeNode):
     """``value = 1 / (1 + exp(-x))``, elementwise, without overflow for any input."""
 
-    _names_its_errors = True
-
     def __init__(self, node: Node, name: Optional[str] = None) -> None:
-        Node.__init__(self, [node], name=name)
+        _NativeNode.__init__(self, [node], name)
 
     def _sigmoid(self, x: Any) -> np.ndarray:
         """The sigmoid of an array-like (kept from the lesson for learners' code)."""
@@ -227,16 +249,22 @@ class Sigmoid(_NativeNode):
             return _core.sigmoid_forward(x)
 
     def forward(self) -> None:
-        (x,) = _inbound_values(self)
-        with _blame(self, "forward"):
-            self.value = _core.sigmoid_forward(x, self.value)
+        try:
+            self.value = _core.sigmoid_forward(self.inbound_nodes[0].value, self.value)
+        except (ValueError, TypeError) as error:
+            raise _blamed(self, "forward", error) from None
 
     def backward(self) -> None:
-        (node,) = self.inbound_nodes
-        (grad_x,), _ = self._gradient_buffers([np.shape(node.value)], self.value.dtype)
-        for i, consumer in enumerate(_consumers(self)):
-            with _blame(self, "backward"):
-                _core.sigmoid_backward(self.value, _upstream(self, consumer), grad_x, i > 0)
+        consumers = _consumers(self)
+        if not consumers:
+            return self._no_consumers()
+        grad = self._buffers[0] if self._buffers else None
+        try:
+            for i, consumer in enumerate(consumers):
+                grad = _core.sigmoid_backward(self.value, _upstream(self, consumer), grad, i > 0)
+        except (ValueError, TypeError) as error:
+            raise _blamed(self, "backward", error) from None
+        self._publish((grad,))
 
 
 class MSE(_NativeNode):
@@ -244,22 +272,21 @@ class MSE(_NativeNode):
 
     A 1-D ``y`` and an ``(m, 1)`` ``a`` are compared row by row, as in the lesson, and both get
     ``(m, 1)`` gradients; otherwise ``y`` and ``a`` need the same shape and the mean runs over
-    every element.
+    every element. ``value`` is a Python float.
     """
 
-    _names_its_errors = True
-
     def __init__(self, y: Node, a: Node, name: Optional[str] = None) -> None:
-        Node.__init__(self, [y, a], name=name)
+        _NativeNode.__init__(self, [y, a], name)
         self.m = 0
         self.diff: Optional[np.ndarray] = None
 
     def forward(self) -> None:
-        y, a = _inbound_values(self)
-        with _blame(self, "forward"):
-            value, self.diff = _core.mse_forward(y, a, self.diff)
+        y, a = self.inbound_nodes
+        try:
+            self.value, self.diff = _core.mse_forward(y.value, a.value, self.diff)
+        except (ValueError, TypeError) as error:
+            raise _blamed(self, "forward", error) from None
         self.m = self.diff.shape[0]
-        self.value = value
 
     def backward(self) -> None:
         if self.outbound_nodes:
@@ -267,10 +294,11 @@ class MSE(_NativeNode):
             raise ValueError(
                 f"{self.label} is read by {consumers}; MSE is the cost and must be the last node"
             )
-        diff = self.diff
-        (grad_y, grad_a), shared = self._gradient_buffers([diff.shape, diff.shape], diff.dtype)
-        with _blame(self, "backward"):
-            _core.mse_backward(diff, grad_y, grad_a, shared)
+        try:
+            grads = _core.mse_backward(self.diff, *(self._buffers or (None, None)), False)
+        except (ValueError, TypeError) as error:
+            raise _blamed(self, "backward", error) from None
+        self._publish(grads)
 
 
 def _unbroadcast(grad: Any, shape: Tuple[int, ...]) -> Any:

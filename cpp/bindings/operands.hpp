@@ -1,0 +1,247 @@
+// Turning Python objects into the core's views and buffers: dtype choice, conversion that copies
+// only when it must, shape checks with readable messages, and reusable output buffers.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "miniflow/matrix.hpp"
+
+namespace miniflow_bindings {
+
+namespace py = pybind11;
+using miniflow::MatrixView;
+using Shape = std::vector<py::ssize_t>;
+
+// ---- dtype choice -------------------------------------------------------------------------
+
+// Python numbers are "weak" (as in numpy 2): they never widen float32 operands to float64.
+inline bool is_python_number(py::handle obj) {
+    return PyFloat_Check(obj.ptr()) || PyLong_Check(obj.ptr()) || PyBool_Check(obj.ptr());
+}
+
+// numpy.asarray(obj); a failure (a ragged list, say) keeps numpy's reason and names the operand.
+inline py::array as_array(const char* name, py::handle obj) {
+    if (py::isinstance<py::array>(obj)) return py::reinterpret_borrow<py::array>(obj);
+    PyObject* raw = py::detail::npy_api::get().PyArray_FromAny_(
+        obj.ptr(), nullptr, 0, 0, py::detail::npy_api::NPY_ARRAY_ENSUREARRAY_, nullptr);
+    if (raw == nullptr) {
+        py::error_already_set error;
+        throw py::value_error(std::string(name) + " cannot be read as an array of numbers: " +
+                              py::str(error.value()).cast<std::string>());
+    }
+    return py::reinterpret_steal<py::array>(raw);
+}
+
+// Only real numbers are accepted; complex, object, string and the like are a TypeError.
+inline void check_kind(const char* name, const py::dtype& dtype) {
+    const char kind = dtype.kind();
+    if (kind == 'f' || kind == 'i' || kind == 'u' || kind == 'b') return;
+    throw py::type_error(std::string(name) + " has dtype " + py::str(dtype).cast<std::string>() +
+                         "; MiniFlow computes with real numbers (float32 or float64)");
+}
+
+using Named = std::pair<const char*, py::handle>;
+
+// float32 when every array operand is float32 (or a narrower float); float64 otherwise, which
+// is also where integers and booleans are computed.
+inline bool all_float32(std::initializer_list<Named> operands) {
+    bool any_array = false;
+    bool all_single = true;
+    for (const auto& [name, obj] : operands) {
+        if (obj.is_none() || is_python_number(obj)) continue;
+        if (!py::isinstance<py::array>(obj) && !py::isinstance<py::sequence>(obj) &&
+            !py::hasattr(obj, "__array__") && !py::hasattr(obj, "__array_interface__")) {
+            // numpy would wrap an arbitrary object in an object array; name it instead
+            throw py::type_error(std::string(name) + " is a " +
+                                 py::str(py::type::of(obj).attr("__name__")).cast<std::string>() +
+                                 ", not a number or an array of numbers");
+        }
+        const py::dtype dtype = as_array(name, obj).dtype();
+        check_kind(name, dtype);
+        any_array = true;
+        if (!(dtype.kind() == 'f' && dtype.itemsize() <= 4)) all_single = false;
+    }
+    return any_array && all_single;
+}
+
+// ---- shapes in messages -------------------------------------------------------------------
+
+inline Shape shape_of(const py::array& array) { return {array.shape(), array.shape() + array.ndim()}; }
+
+// Python's tuple spelling: (3,), (2, 3), ().
+inline std::string shape_text(const Shape& shape) {
+    std::string text = "(";
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+        text += std::to_string(shape[d]);
+        text += shape.size() == 1 ? "," : (d + 1 < shape.size() ? ", " : "");
+    }
+    return text + ")";
+}
+
+inline std::string shape_text(const py::array& array) { return shape_text(shape_of(array)); }
+
+// ---- operands -----------------------------------------------------------------------------
+
+// A converted operand: the array that owns the data (kept alive) and its matrix shape.
+template <typename T>
+struct Operand {
+    py::array_t<T> array;
+    std::size_t rows = 1;
+    std::size_t cols = 1;
+
+    std::size_t size() const { return static_cast<std::size_t>(array.size()); }
+    py::ssize_t ndim() const { return array.ndim(); }
+    const T* data() const { return array.data(); }
+
+    // The view with the array's own strides (in elements).
+    MatrixView<T> view() const {
+        const auto stride = [&](py::ssize_t axis) {
+            return static_cast<std::ptrdiff_t>(array.strides(axis) /
+                                               static_cast<py::ssize_t>(sizeof(T)));
+        };
+        if (array.ndim() == 2) return {array.data(), rows, cols, stride(0), stride(1)};
+        if (array.ndim() == 1) {
+            // a vector is one row or one column, depending on its role
+            return rows == 1 ? MatrixView<T>{array.data(), 1, cols, 0, stride(0)}
+                             : MatrixView<T>{array.data(), rows, 1, stride(0), 0};
+        }
+        return {array.data(), 1, 1, 0, 0};
+    }
+};
+
+// A T array the kernels can read in place: native byte order, aligned, whole-element strides.
+template <typename T, int layout = 0>
+bool readable_in_place(py::handle obj) {
+    if (!py::isinstance<py::array_t<T, layout>>(obj)) return false;
+    const auto array = py::reinterpret_borrow<py::array>(obj);
+    if (!(array.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) return false;
+    for (py::ssize_t d = 0; d < array.ndim(); ++d) {
+        if (array.strides(d) % static_cast<py::ssize_t>(sizeof(T)) != 0) return false;
+    }
+    return true;
+}
+
+// Converts to dtype T, copying only when the object is not already a T array the kernels can
+// read in place (C-contiguous too, when `layout` asks for it). A 1-D operand becomes one row
+// (vector_as_row) or one column.
+template <typename T, int layout = 0>
+Operand<T> to_operand(const char* name, py::handle obj, bool vector_as_row = true) {
+    py::array_t<T> array;
+    if (readable_in_place<T, layout>(obj)) {
+        array = py::reinterpret_borrow<py::array_t<T>>(obj);
+    } else {
+        const py::array raw = as_array(name, obj);
+        check_kind(name, raw.dtype());
+        array = py::array_t<T, py::array::forcecast | py::array::c_style>::ensure(raw);
+        if (!array) throw py::error_already_set();
+    }
+    if (array.ndim() > 2) {
+        throw py::value_error(std::string(name) + " has shape " + shape_text(array) +
+                              "; MiniFlow nodes take scalars, vectors and matrices (at most 2-D)");
+    }
+    Operand<T> operand{array};
+    if (array.ndim() == 2) {
+        operand.rows = static_cast<std::size_t>(array.shape(0));
+        operand.cols = static_cast<std::size_t>(array.shape(1));
+    } else if (array.ndim() == 1) {
+        (vector_as_row ? operand.cols : operand.rows) = static_cast<std::size_t>(array.shape(0));
+    }
+    return operand;
+}
+
+// The elementwise kernels read contiguous buffers.
+template <typename T>
+Operand<T> to_contiguous(const char* name, py::handle obj) {
+    return to_operand<T, py::array::c_style>(name, obj);
+}
+
+// ---- outputs ------------------------------------------------------------------------------
+
+// Byte range [low, high) an array can touch, to detect an output overlapping an input.
+inline std::pair<const char*, const char*> byte_range(const py::array& array) {
+    const char* low = static_cast<const char*>(array.data());
+    const char* high = low;
+    if (array.size() == 0) return {low, high};
+    for (py::ssize_t d = 0; d < array.ndim(); ++d) {
+        const py::ssize_t reach = (array.shape(d) - 1) * array.strides(d);
+        (reach < 0 ? low : high) += reach;
+    }
+    return {low, high + array.itemsize()};
+}
+
+inline bool overlaps(const py::array& a, const py::array& b) {
+    const auto [a_low, a_high] = byte_range(a);
+    const auto [b_low, b_high] = byte_range(b);
+    return a_low < b_high && b_low < a_high;
+}
+
+// `out` if it is a writable C-contiguous T array of exactly `shape` sharing no memory with the
+// inputs; otherwise a fresh array. This is how the graph reuses its buffers step after step.
+template <typename T>
+py::array_t<T> output_buffer(py::handle out, const Shape& shape,
+                             std::initializer_list<const py::array*> inputs) {
+    if (!out.is_none() && py::isinstance<py::array_t<T, py::array::c_style>>(out)) {
+        auto candidate = py::reinterpret_borrow<py::array_t<T>>(out);
+        const bool same_shape = candidate.ndim() == static_cast<py::ssize_t>(shape.size()) &&
+                                std::equal(shape.begin(), shape.end(), candidate.shape());
+        const bool aliased = std::any_of(inputs.begin(), inputs.end(), [&](const py::array* in) {
+            return overlaps(candidate, *in);
+        });
+        if (same_shape && candidate.writeable() && !aliased) return candidate;
+    }
+    return py::array_t<T>(shape);
+}
+
+// A gradient buffer to write into, or to add into when accumulating (then it must fit).
+template <typename T>
+py::array_t<T> gradient_buffer(const char* name, py::handle given, const Shape& shape,
+                               bool accumulate, std::initializer_list<const py::array*> inputs) {
+    auto buffer = output_buffer<T>(given, shape, inputs);
+    if (accumulate && buffer.ptr() != given.ptr()) {
+        throw py::value_error(std::string("cannot accumulate into ") + name +
+                              ": it must be a writable C-contiguous array of shape " +
+                              shape_text(shape) + " and dtype " +
+                              py::str(py::dtype::of<T>()).cast<std::string>());
+    }
+    return buffer;
+}
+
+// An upstream gradient must have the consumer's output shape; vectors of equal length match
+// whatever their orientation ((n,), (n, 1), (1, n)), as the lesson's reshapes allow.
+template <typename T>
+void check_upstream(const std::string& output, const Operand<T>& grad, std::size_t rows,
+                    std::size_t cols, const std::string& expected) {
+    const bool exact = grad.ndim() == 2 && grad.rows == rows && grad.cols == cols;
+    const bool vectors = (rows == 1 || cols == 1) && (grad.rows == 1 || grad.cols == 1) &&
+                         grad.size() == rows * cols;
+    if (!(exact || vectors)) {
+        throw py::value_error("the gradient arriving from its consumer has shape " +
+                              shape_text(grad.array) + " but " + output + " has shape " +
+                              expected);
+    }
+}
+
+// ---- the GIL ------------------------------------------------------------------------------
+
+// Releasing and retaking the GIL costs about as much as a tiny kernel: only release it for
+// work big enough that other Python threads gain something.
+class ReleaseGilFor {
+  public:
+    explicit ReleaseGilFor(double flops) {
+        if (flops >= 65536.0) release_.emplace();
+    }
+
+  private:
+    std::optional<py::gil_scoped_release> release_;
+};
+
+}  // namespace miniflow_bindings
