@@ -14,12 +14,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+
 def run(*args, cwd=None, stderr=subprocess.PIPE, code=None):
     """``python -m miniflow ARGS``; ``code`` replaces the command with a ``-c`` program."""
     command = [sys.executable, "-c", code] if code else [sys.executable, "-m", "miniflow"]
     return subprocess.run(
-        [*command, *map(str, args)], cwd=cwd, stdout=subprocess.PIPE, stderr=stderr,
-        stdin=subprocess.DEVNULL, text=True, timeout=120,
+        [*command, *map(str, args)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        timeout=120,
     )
 
 
@@ -94,8 +100,15 @@ def test_json_is_one_object_with_the_metrics():
     results = run_json("--epochs", 3)
     assert set(results) >= {"settings", "loss", "network", "baseline", "rows", "features"}
     assert results["settings"] == {
-        "epochs": 3, "batch_size": 11, "learning_rate": 0.01, "hidden": 10, "seed": 0,
-        "sampling": "bootstrap", "dtype": "float64", "test_fraction": 0.2, "load": None,
+        "epochs": 3,
+        "batch_size": 11,
+        "learning_rate": 0.01,
+        "hidden": 10,
+        "seed": 0,
+        "sampling": "bootstrap",
+        "dtype": "float64",
+        "test_fraction": 0.2,
+        "load": None,
     }
     assert len(results["loss"]["train"]) == len(results["loss"]["test"]) == 3
     assert results["rows"] == {"train": 354, "test": 88}
@@ -195,8 +208,18 @@ def test_bad_flag_values_exit_2_with_a_message(args, message):
 
 
 def test_data_and_target_train_on_a_csv(csv_file):
-    results = run_json("--data", csv_file, "--target", "y", "--epochs", 40, "--batch-size", 8,
-                       "--learning-rate", 0.1)
+    results = run_json(
+        "--data",
+        csv_file,
+        "--target",
+        "y",
+        "--epochs",
+        40,
+        "--batch-size",
+        8,
+        "--learning-rate",
+        0.1,
+    )
     assert results["features"] == ["x1", "x2", "noise"] and results["target"] == "y"
     assert results["rows"] == {"train": 64, "test": 16}
     assert results["data"] == str(csv_file)
@@ -257,8 +280,15 @@ def test_plot_without_matplotlib_exits_2(tmp_path):
         "import sys; sys.modules['matplotlib'] = None; from miniflow.cli import main; "
         "sys.exit(main(sys.argv[1:]))"
     )
-    result = fails("train", "--epochs", 1, "--plot", tmp_path / "loss.png", code=code,
-                   message="--plot needs matplotlib: pip install 'miniflow-backprop[plot]'")
+    fails(
+        "train",
+        "--epochs",
+        1,
+        "--plot",
+        tmp_path / "loss.png",
+        code=code,
+        message="--plot needs matplotlib: pip install 'miniflow-backprop[plot]'",
+    )
     assert not (tmp_path / "loss.png").exists()
 
 
@@ -302,15 +332,37 @@ def test_load_keeps_the_saved_dtype_unless_told(tmp_path):
     path = tmp_path / "model.npz"
     run_json("--epochs", 1, "--dtype", "float32", "--save", path)
     assert run_json("--epochs", 0, "--load", path)["settings"]["dtype"] == "float32"
-    assert run_json("--epochs", 0, "--load", path, "--dtype", "float64")["settings"]["dtype"] == "float64"
+    assert (
+        run_json("--epochs", 0, "--load", path, "--dtype", "float64")["settings"]["dtype"]
+        == "float64"
+    )
 
 
 def test_load_rejects_a_model_for_other_data(tmp_path, csv_file):
     path = tmp_path / "model.npz"
     run_json("--epochs", 1, "--save", path)
-    fails("train", "--epochs", 0, "--load", path, "--data", csv_file, "--target", "y",
-          message="predicts progression from age, sex")
-    fails("train", "--epochs", 0, "--load", path, "--hidden", 3, message="has 10 hidden units, not --hidden 3")
+    fails(
+        "train",
+        "--epochs",
+        0,
+        "--load",
+        path,
+        "--data",
+        csv_file,
+        "--target",
+        "y",
+        message="predicts progression from age, sex",
+    )
+    fails(
+        "train",
+        "--epochs",
+        0,
+        "--load",
+        path,
+        "--hidden",
+        3,
+        message="has 10 hidden units, not --hidden 3",
+    )
 
 
 @pytest.mark.parametrize(
@@ -334,7 +386,8 @@ def test_bad_model_files_exit_2(tmp_path, content, message):
 
 def test_python_m_miniflow_and_the_script_agree():
     script = shutil.which("miniflow", path=str(Path(sys.executable).parent))
-    by_script = subprocess.run([script, "train", "--json", "--epochs", "1"], capture_output=True,
-                               text=True, timeout=60)
+    by_script = subprocess.run(
+        [script, "train", "--json", "--epochs", "1"], capture_output=True, text=True, timeout=60
+    )
     assert by_script.returncode == 0
     assert json.loads(by_script.stdout) == run_json("--epochs", 1)

@@ -53,8 +53,15 @@ def test_build_network_float32_and_given_weights_are_copied():
     net = build_network(2, 3, dtype=np.float32, weights=weights)
     assert net.dtype == np.float32
     net.X.value, net.y.value = np.ones((5, 2), np.float32), np.ones(5, np.float32)
-    train(net, np.ones((5, 2)), np.ones(5), epochs=1, learning_rate=0.1,
-          rng=np.random.default_rng(0), batch_size=2)
+    train(
+        net,
+        np.ones((5, 2)),
+        np.ones(5),
+        epochs=1,
+        learning_rate=0.1,
+        rng=np.random.default_rng(0),
+        batch_size=2,
+    )
     assert net.W1.value.dtype == np.float32
     np.testing.assert_array_equal(weights["W1"], np.ones((2, 3)))  # the caller's array unchanged
 
@@ -107,9 +114,18 @@ def test_callbacks_see_every_step_and_epoch(diabetes):
     X, y = diabetes[0]
     steps, epochs = [], []
     net = build_network(10, 4, rng=np.random.default_rng(0))
-    history = train(net, X, y, epochs=2, learning_rate=0.01, rng=np.random.default_rng(0),
-                    batch_size=50, sampling="shuffle", on_step=steps.append,
-                    on_epoch=lambda *args: epochs.append(args))
+    history = train(
+        net,
+        X,
+        y,
+        epochs=2,
+        learning_rate=0.01,
+        rng=np.random.default_rng(0),
+        batch_size=50,
+        sampling="shuffle",
+        on_step=steps.append,
+        on_epoch=lambda *args: epochs.append(args),
+    )
     assert len(steps) == 2 * steps_per_epoch(len(y), 50, "shuffle")
     assert [e[0] for e in epochs] == [1, 2] and [e[2] for e in epochs] == [None, None]
     # the epoch's loss is the last running mean, the mean over every row seen
@@ -170,7 +186,8 @@ def test_model_save_load_round_trip(tmp_path, dtype):
         np.testing.assert_array_equal(loaded.net.weights[name], value)
     np.testing.assert_array_equal(loaded.x_scaler.mean, model.x_scaler.mean)
     np.testing.assert_array_equal(
-        predict(loaded.net, loaded.x_scaler.transform(X)), predict(model.net, model.x_scaler.transform(X))
+        predict(loaded.net, loaded.x_scaler.transform(X)),
+        predict(model.net, model.x_scaler.transform(X)),
     )
     assert Model.load(path, dtype=np.float32).net.dtype == np.float32
 
@@ -203,9 +220,15 @@ def saved_arrays(tmp_path):
         (lambda a: a.pop("format"), "not a saved MiniFlow model"),
         (lambda a: a.pop("W2"), "lacks W2"),
         (lambda a: a.update(W1=a["W1"][:, :3]), "'hidden' and the shape (10, 3) of W1 disagree"),
-        (lambda a: a.update(b1=np.zeros(2)), "'b1' should be a float32 or float64 array of shape (6,)"),
+        (
+            lambda a: a.update(b1=np.zeros(2)),
+            "'b1' should be a float32 or float64 array of shape (6,)",
+        ),
         (lambda a: a.update(x_mean=np.zeros(10, int)), "'x_mean' should be a float32 or float64"),
-        (lambda a: a.update(feature_names=np.array(["a", "b"])), "'W1' should be a float32 or float64 array of shape (2, 6)"),
+        (
+            lambda a: a.update(feature_names=np.array(["a", "b"])),
+            "'W1' should be a float32 or float64 array of shape (2, 6)",
+        ),
         (lambda a: a.update(hidden=np.array("six")), "'hidden'"),
         (lambda a: a["b2"].fill(np.nan), "'b2' holds NaN"),
     ],

@@ -36,6 +36,7 @@ from .training import (
 __all__ = ["main", "build_parser", "add_command", "CommandError"]
 
 Split = Tuple[np.ndarray, np.ndarray]
+TRAIN_HELP = "train the lesson's network (Linear, Sigmoid, Linear, MSE) with mini-batch SGD"
 
 
 class CommandError(Exception):
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_command(commands, "demo", demo, "the lesson's backpropagation example and its gradients")
-    add_command(commands, "train", train_command, "train the lesson's network", train_flags)
+    add_command(commands, "train", train_command, TRAIN_HELP, train_flags)
     add_command(commands, "graph", graph_command, "draw the training network as SVG, DOT or Mermaid", graph_flags)
     return parser
 
@@ -153,21 +154,28 @@ def _fraction(text: str) -> float:
 
 def train_flags(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add("--epochs", type=_count(0), metavar="N", default=100, help="passes over the training data (100)")
-    add("--batch-size", type=_count(1), metavar="N", default=11, help="rows per SGD step (11)")
-    add("--learning-rate", type=_positive, metavar="RATE", default=0.01, help="SGD step size (0.01)")
-    add("--hidden", type=_count(1), metavar="N", default=None, help="sigmoid units (10, or the loaded model's)")
-    add("--seed", type=_count(0), metavar="N", default=0, help="seeds the split, the weights and the batches (0)")
+    add("--epochs", type=_count(0), default=100, metavar="N",
+        help="passes over the training data (100)")
+    add("--batch-size", type=_count(1), default=11, metavar="N", help="rows per SGD step (11)")
+    add("--learning-rate", type=_positive, default=0.01, metavar="RATE",
+        help="SGD step size (0.01)")
+    add("--hidden", type=_count(1), metavar="N", help="sigmoid units (10, or the loaded model's)")
+    add("--seed", type=_count(0), default=0, metavar="N",
+        help="seeds the split, the weights and the batches (0)")
     add("--sampling", choices=SAMPLING, default="bootstrap",
         help="bootstrap: the lesson's resampling, n // batch draws with replacement; "
         "shuffle: every row once per epoch (bootstrap)")
-    add("--dtype", choices=("float64", "float32"), default=None,
+    add("--dtype", choices=("float64", "float32"),
         help="float type of weights and data (float64, or the loaded model's)")
-    add("--test-fraction", type=_fraction, metavar="F", default=0.2, help="rows held out for testing (0.2)")
-    add("--data", type=Path, metavar="CSV", help="train on this CSV file instead of the diabetes data")
+    add("--test-fraction", type=_fraction, default=0.2, metavar="F",
+        help="rows held out for testing (0.2)")
+    add("--data", type=Path, metavar="CSV",
+        help="train on this CSV file (one header row) instead of the diabetes data")
     add("--target", metavar="COLUMN", help="the column of --data to predict")
-    add("--load", type=Path, metavar="NPZ", help="start from a saved model (--epochs 0: evaluate)")
-    add("--save", type=Path, metavar="NPZ", help="save the model (weights and standardisation)")
+    add("--load", type=Path, metavar="NPZ",
+        help="start from a saved model; with --epochs 0, only evaluate it")
+    add("--save", type=Path, metavar="NPZ",
+        help="save the model: weights, standardisation, column names")
     add("--plot", type=Path, metavar="PNG", help="draw the train and test loss curves (matplotlib)")
     add("--json", action="store_true", help="print one JSON object with the results, nothing else")
     add("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
@@ -199,7 +207,10 @@ def train_command(args: argparse.Namespace) -> int:
 
     results = _results(args, model, history, train_set, test_set)
     if args.save is not None:
-        model.save(args.save)
+        try:
+            model.save(args.save)
+        except OSError as error:
+            raise CommandError(f"--save {args.save}: {error.strerror or error}") from None
     if args.plot is not None:
         _plot(history, results, args.plot)
     if args.json:
@@ -227,7 +238,9 @@ def _check_outputs(args: argparse.Namespace) -> None:
             ) from None
         formats = FigureCanvasAgg.get_supported_filetypes()
         if path.suffix and path.suffix[1:].lower() not in formats:
-            raise CommandError(f"--plot {path}: cannot draw '{path.suffix}'; use one of .{', .'.join(formats)}")
+            raise CommandError(
+                f"--plot {path}: cannot draw '{path.suffix}'; use one of .{', .'.join(formats)}"
+            )
 
 
 def _load_data(args: argparse.Namespace) -> Dataset:
@@ -255,7 +268,9 @@ def _model(
     model = Model.load(args.load, dtype=args.dtype)
     hidden = model.net.W1.value.shape[1]
     if args.hidden is not None and args.hidden != hidden:
-        raise CommandError(f"--load {args.load} has {hidden} hidden units, not --hidden {args.hidden}")
+        raise CommandError(
+            f"--load {args.load} has {hidden} hidden units, not --hidden {args.hidden}"
+        )
     if (model.feature_names, model.target_name) != (data.feature_names, data.target_name):
         raise CommandError(
             f"--load {args.load} predicts {model.target_name} from "
@@ -299,7 +314,9 @@ def _fit(
             )
         if chatty:
             # through the bar, so it is redrawn below the line instead of torn
-            bar.write(f"Epoch: {epoch}, Loss: {loss:.3f}, Test loss: {test_loss:.3f}", file=sys.stdout)
+            bar.write(
+                f"Epoch: {epoch}, Loss: {loss:.3f}, Test loss: {test_loss:.3f}", file=sys.stdout
+            )
 
     with bar:
         return train(
@@ -364,7 +381,9 @@ def _print_report(results: Dict[str, Any], seconds: float) -> None:
     print(f"Trained {settings['epochs']} epochs in {seconds:.2f} s.")
     print(f"{'':<15}{'train MSE':>10}{'train R2':>10}{'test MSE':>10}{'test R2':>10}")
     for label, key in (("network", "network"), ("mean baseline", "baseline")):
-        cells = [results[key][split][metric] for split in ("train", "test") for metric in ("mse", "r2")]
+        cells = [
+            results[key][split][metric] for split in ("train", "test") for metric in ("mse", "r2")
+        ]
         print(f"{label:<15}" + "".join(f"{'n/a' if c is None else f'{c:.3f}':>10}" for c in cells))
     print("(MSE of the standardised target; R2 is 0 for the mean baseline and 1 for a perfect fit)")
     for key, what in (("saved", "Saved the model to"), ("plot", "Drew the loss curves in")):
@@ -391,7 +410,8 @@ def _plot(history: History, results: Dict[str, Any], path: Path) -> None:
         ylabel="MSE (standardised target)",
         title=f"{results['target']}: {settings['hidden']} sigmoid units, batch "
         f"{settings['batch_size']}, learning rate {settings['learning_rate']:g}",
-        ylim=(0, None),
+        # headroom above the highest line keeps the legend off the curves
+        ylim=(0, 1.25 * max(baseline, *history.train_loss, *history.test_loss)),
     )
     axes.grid(alpha=0.3)
     axes.legend()

@@ -351,8 +351,14 @@ class Model:
         if hidden.shape != () or hidden.dtype.kind not in "iu" or int(hidden) != h or h < 1:
             raise ModelFileError(f"{path}: 'hidden' and the shape {W1.shape} of W1 disagree")
         expected = {
-            "W1": (d, h), "b1": (h,), "W2": (h, 1), "b2": (1,),
-            "x_mean": (d,), "x_scale": (d,), "y_mean": (), "y_scale": (),
+            "W1": (d, h),
+            "b1": (h,),
+            "W2": (h, 1),
+            "b2": (1,),
+            "x_mean": (d,),
+            "x_scale": (d,),
+            "y_mean": (),
+            "y_scale": (),
         }
         for key, shape in expected.items():
             value = arrays[key]
@@ -374,5 +380,16 @@ class Model:
         )
 
 
-_KEYS = ("hidden", "W1", "b1", "W2", "b2", "x_mean", "x_scale", "y_mean", "y_scale",
-         "feature_names", "target_name")
+_KEYS = (
+    "hidden",
+    "W1",
+    "b1",
+    "W2",
+    "b2",
+    "x_mean",
+    "x_scale",
+    "y_mean",
+    "y_scale",
+    "feature_names",
+    "target_name",
+)
