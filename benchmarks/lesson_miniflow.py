@@ -1,6 +1,7 @@
 """The lesson's MiniFlow in plain numpy (its final miniflow.py, debugging prints removed).
 
-The independent reference the native library is tested against; the benchmarks time it too.
+The independent reference: the tests check the native library against it and the benchmarks
+time it. Kept as the lesson wrote it, so its numbers are the lesson's.
 """
 
 import numpy as np

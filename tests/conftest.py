@@ -1,4 +1,5 @@
-"""Shared fixtures: the lesson's plain-numpy MiniFlow as an independent reference."""
+"""Shared fixtures: the lesson's plain-numpy MiniFlow (kept in benchmarks/, which times it too)
+as an independent reference."""
 
 import importlib.util
 import pathlib
@@ -6,11 +7,11 @@ import types
 
 import pytest
 
-_HERE = pathlib.Path(__file__).parent
+_BENCHMARKS = pathlib.Path(__file__).parent.parent / "benchmarks"
 
 
 def _load(name: str) -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location(name, _HERE / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, _BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -19,4 +20,4 @@ def _load(name: str) -> types.ModuleType:
 @pytest.fixture(scope="session")
 def lesson() -> types.ModuleType:
     """The lesson's own numpy MiniFlow."""
-    return _load("lesson_reference")
+    return _load("lesson_miniflow")

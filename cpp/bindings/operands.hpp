@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -51,6 +52,17 @@ inline void check_kind(const char* name, const py::dtype& dtype) {
 
 using Named = std::pair<const char*, py::handle>;
 
+// The dtype of an ndarray, read from the object without creating Python objects: this runs
+// several times per kernel call, on the lesson's shapes where each call is a few microseconds.
+inline const py::detail::PyArrayDescr_Proxy* descr_of(py::handle array) {
+    return py::detail::array_descriptor_proxy(py::detail::array_proxy(array.ptr())->descr);
+}
+
+inline bool native_byte_order(char byteorder) {
+    constexpr char foreign = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? '<' : '>';
+    return byteorder != foreign;
+}
+
 // float32 when every array operand is float32 (or a narrower float); float64 otherwise, which
 // is also where integers and booleans are computed.
 inline bool all_float32(std::initializer_list<Named> operands) {
@@ -58,8 +70,16 @@ inline bool all_float32(std::initializer_list<Named> operands) {
     bool all_single = true;
     for (const auto& [name, obj] : operands) {
         if (obj.is_none() || is_python_number(obj)) continue;
-        if (!py::isinstance<py::array>(obj) && !py::isinstance<py::sequence>(obj) &&
-            !py::hasattr(obj, "__array__") && !py::hasattr(obj, "__array_interface__")) {
+        any_array = true;
+        if (py::detail::npy_api::get().PyArray_Check_(obj.ptr())) {
+            const auto* descr = descr_of(obj);
+            if (descr->type_num == py::detail::npy_api::NPY_DOUBLE_) {
+                all_single = false;
+                continue;
+            }
+            if (descr->type_num == py::detail::npy_api::NPY_FLOAT_) continue;
+        } else if (!py::isinstance<py::sequence>(obj) && !py::hasattr(obj, "__array__") &&
+                   !py::hasattr(obj, "__array_interface__")) {
             // numpy would wrap an arbitrary object in an object array; name it instead
             throw py::type_error(std::string(name) + " is a " +
                                  py::str(py::type::of(obj).attr("__name__")).cast<std::string>() +
@@ -67,7 +87,6 @@ inline bool all_float32(std::initializer_list<Named> operands) {
         }
         const py::dtype dtype = as_array(name, obj).dtype();
         check_kind(name, dtype);
-        any_array = true;
         if (!(dtype.kind() == 'f' && dtype.itemsize() <= 4)) all_single = false;
     }
     return any_array && all_single;
@@ -118,14 +137,22 @@ struct Operand {
     }
 };
 
-// A T array the kernels can read in place: native byte order, aligned, whole-element strides.
+// A T array the kernels can read in place: native byte order, aligned, whole-element strides
+// (and C-contiguous when `layout` asks for it).
 template <typename T, int layout = 0>
 bool readable_in_place(py::handle obj) {
-    if (!py::isinstance<py::array_t<T, layout>>(obj)) return false;
-    const auto array = py::reinterpret_borrow<py::array>(obj);
-    if (!(array.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) return false;
-    for (py::ssize_t d = 0; d < array.ndim(); ++d) {
-        if (array.strides(d) % static_cast<py::ssize_t>(sizeof(T)) != 0) return false;
+    const auto& api = py::detail::npy_api::get();
+    if (!api.PyArray_Check_(obj.ptr())) return false;
+    const auto* descr = descr_of(obj);
+    constexpr int wanted = std::is_same_v<T, float> ? py::detail::npy_api::NPY_FLOAT_
+                                                    : py::detail::npy_api::NPY_DOUBLE_;
+    if (descr->type_num != wanted || !native_byte_order(descr->byteorder)) return false;
+    const auto* proxy = py::detail::array_proxy(obj.ptr());
+    int needed = py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+    if (layout & py::array::c_style) needed |= py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_;
+    if ((proxy->flags & needed) != needed) return false;
+    for (int d = 0; d < proxy->nd; ++d) {
+        if (proxy->strides[d] % static_cast<py::ssize_t>(sizeof(T)) != 0) return false;
     }
     return true;
 }
@@ -189,7 +216,7 @@ inline bool overlaps(const py::array& a, const py::array& b) {
 template <typename T>
 py::array_t<T> output_buffer(py::handle out, const Shape& shape,
                              std::initializer_list<const py::array*> inputs) {
-    if (!out.is_none() && py::isinstance<py::array_t<T, py::array::c_style>>(out)) {
+    if (!out.is_none() && readable_in_place<T, py::array::c_style>(out)) {
         auto candidate = py::reinterpret_borrow<py::array_t<T>>(out);
         const bool same_shape = candidate.ndim() == static_cast<py::ssize_t>(shape.size()) &&
                                 std::equal(shape.begin(), shape.end(), candidate.shape());
