@@ -160,20 +160,22 @@ def arrays_left_behind(lib, steps: int = 5) -> float:
     step, graph = graph_step(lib, 11, 13, 10)
     step()
 
-    def arrays() -> set:
-        found = set()
+    def arrays() -> list:
+        found = []
         for node in graph:
             for value in [node.value, getattr(node, "diff", None), *node.gradients.values()]:
                 if isinstance(value, np.ndarray):
-                    found.add(id(value))
+                    found.append(value)
         return found
 
-    seen, new = arrays(), 0
+    # the arrays are kept alive, so a new array cannot reuse an old one's id
+    kept, new = arrays(), 0
     for _ in range(steps):
         step()
         now = arrays()
-        new += len(now - seen)
-        seen = now
+        known = {id(a) for a in kept}
+        new += sum(id(a) not in known for a in now)
+        kept += now
     return new / steps
 
 
