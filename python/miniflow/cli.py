@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
+from tqdm import tqdm
 
 from . import MSE, Input, Linear, Sigmoid, forward_and_backward, topological_sort
 from .datasets import Dataset, DataError, load_csv, load_diabetes
@@ -237,9 +238,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
                 "(or pip install matplotlib)"
             ) from None
         formats = FigureCanvasAgg.get_supported_filetypes()
-        if path.suffix and path.suffix[1:].lower() not in formats:
+        suffix = args.plot.suffix
+        if suffix and suffix[1:].lower() not in formats:
             raise CommandError(
-                f"--plot {path}: cannot draw '{path.suffix}'; use one of .{', .'.join(formats)}"
+                f"--plot {args.plot}: cannot draw '{suffix}'; use one of .{', .'.join(formats)}"
             )
 
 
@@ -293,8 +295,6 @@ def _fit(
     chatty: bool,
 ) -> History:
     """Train with a progress bar on stderr (only when it is a terminal) and a line per epoch."""
-    from tqdm import tqdm
-
     steps = steps_per_epoch(len(train_set[1]), args.batch_size, args.sampling)
     bar = tqdm(
         total=args.epochs * steps,
