@@ -84,6 +84,7 @@ class Network:
 
     @property
     def dtype(self) -> np.dtype:
+        """The float type of the weights; data is fed in the same type."""
         return self.W1.value.dtype
 
 
@@ -200,8 +201,9 @@ def train(
             if on_step is not None:
                 on_step(loss / seen)
         history.train_loss.append(loss / seen)
-        test_loss = None if test is None else mse(predict(net, test[0]), test[1])
-        if test_loss is not None:
+        test_loss = None
+        if test is not None:
+            test_loss = mse(predict(net, test[0]), test[1])
             history.test_loss.append(test_loss)
         if on_epoch is not None:
             on_epoch(epoch, loss / seen, test_loss)
