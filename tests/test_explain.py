@@ -156,3 +156,12 @@ def test_explain_with_check_finite_runs_both():
     graph, _, cost = seed_graph()
     forward_and_backward(graph, explain=True, check_finite=True)
     assert cost.value == pytest.approx(2.49995, rel=1e-5)
+
+
+def test_a_builtin_sink_that_is_not_the_cost_gets_nothing_back():
+    x, y = Input(), Input()
+    Add(x, y)
+    graph = topological_sort({x: 4.0, y: 5.0})
+    lines = explain(graph).splitlines()
+    assert lines[2:4] == ["[1/3] add1 = Add(x1, x2)",
+                          "  upstream  none: no node reads it, so nothing comes back (G = 0)"]

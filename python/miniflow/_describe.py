@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
-from .nodes import MSE, Input, Linear, Node
+from .nodes import MSE, Add, Input, Linear, Mul, Node, Sigmoid
 
 # the lesson's short names: l1 for the first Linear, s1 for the first Sigmoid, ...
 _PREFIXES = {"Linear": "l", "Sigmoid": "s", "MSE": "cost", "Add": "add", "Mul": "mul"}
@@ -74,6 +74,12 @@ def is_trainable(node: Node) -> bool:
         isinstance(c, Linear) and any(s is node for s in c.inbound_nodes[1:])
         for c in node.outbound_nodes
     )
+
+
+def seeds_gradient(node: Node) -> bool:
+    """Whether a node nobody reads is the cost, where backpropagation starts (G = 1): an MSE or a
+    learner's own node; a built-in Input, Linear, Sigmoid, Add or Mul there sends nothing back."""
+    return isinstance(node, MSE) or not isinstance(node, (Input, Linear, Sigmoid, Add, Mul))
 
 
 def role(node: Node, trainables: Any = None) -> str:

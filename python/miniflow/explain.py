@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from . import finite
-from ._describe import inbound_list, is_trainable, number, short_names, summary
+from ._describe import inbound_list, is_trainable, number, seeds_gradient, short_names, summary
 from .graph import _run
 from .nodes import MSE, Add, Input, Linear, Mul, Node, Sigmoid, _consumers
 
@@ -87,6 +87,8 @@ def _upstream(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
     me = names[node]
     received = [(c, c.gradients[node]) for c in _consumers(node) if node in c.gradients]
     if not node.outbound_nodes:
+        if not seeds_gradient(node):
+            return ["  upstream  none: no node reads it, so nothing comes back (G = 0)"]
         return [f"  upstream  ∂{cost}/∂{me} = 1 (the cost: backpropagation starts here)"]
     if len(received) == 1:
         consumer, grad = received[0]

@@ -10,16 +10,14 @@ after it in the backward pass are right.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ._describe import number, short_names
+from ._describe import seeds_gradient, short_names
 from .graph import forward_and_backward
-from .nodes import MSE, Add, Input, Linear, Mul, Node, Sigmoid, _consumers
-
-_NON_COSTS = (Input, Linear, Sigmoid, Add, Mul)
+from .nodes import Input, Node, _consumers
 
 
 @dataclass
@@ -45,7 +43,6 @@ class GradientCheck:
     h: float
     first_wrong: Optional[Node] = None
     first_wrong_name: str = ""
-    names: Dict[Node, str] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -124,7 +121,7 @@ def check_gradients(
             rows.append(row)
             if not row.ok and first is None:
                 first = node
-    result = GradientCheck(rows, tolerance, h, first, _title(first, names) if first else "", names)
+    result = GradientCheck(rows, tolerance, h, first, _title(first, names) if first else "")
     if verbose:
         print(result)
     return result
@@ -139,8 +136,7 @@ def _received(node: Node) -> Any:
     is an MSE or a learner's own node; a built-in Linear, Sigmoid, Add or Mul there sends nothing
     back (G = 0), as its ``backward()`` does."""
     if not node.outbound_nodes:
-        seeds = isinstance(node, MSE) or not isinstance(node, _NON_COSTS)
-        return 1.0 if seeds else 0.0
+        return 1.0 if seeds_gradient(node) else 0.0
     total: Any = 0.0
     for consumer in _consumers(node):
         if node not in consumer.gradients:
