@@ -40,6 +40,13 @@ struct Avx512<float> {
     static MINIFLOW_AVX512_OP Vec sub(Vec a, Vec b) { return _mm512_sub_ps(a, b); }
     static MINIFLOW_AVX512_OP Vec mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
     static MINIFLOW_AVX512_OP Vec div(Vec a, Vec b) { return _mm512_div_ps(a, b); }
+    // A product that stays rounded: GCC fuses a * b + c into an FMA in C++ unless told not to,
+    // and the kernels that promise the scalar code's bits must not be fused.
+    static MINIFLOW_AVX512_OP Vec mul_rounded(Vec a, Vec b) {
+        Vec product = mul(a, b);
+        asm("" : "+v"(product));
+        return product;
+    }
     // a * b + c and c - a * b, each rounded once.
     static MINIFLOW_AVX512_OP Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
     static MINIFLOW_AVX512_OP Vec fnmadd(Vec a, Vec b, Vec c) { return _mm512_fnmadd_ps(a, b, c); }
@@ -109,6 +116,11 @@ struct Avx512<double> {
     static MINIFLOW_AVX512_OP Vec sub(Vec a, Vec b) { return _mm512_sub_pd(a, b); }
     static MINIFLOW_AVX512_OP Vec mul(Vec a, Vec b) { return _mm512_mul_pd(a, b); }
     static MINIFLOW_AVX512_OP Vec div(Vec a, Vec b) { return _mm512_div_pd(a, b); }
+    static MINIFLOW_AVX512_OP Vec mul_rounded(Vec a, Vec b) {
+        Vec product = mul(a, b);
+        asm("" : "+v"(product));
+        return product;
+    }
     static MINIFLOW_AVX512_OP Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_pd(a, b, c); }
     static MINIFLOW_AVX512_OP Vec fnmadd(Vec a, Vec b, Vec c) { return _mm512_fnmadd_pd(a, b, c); }
     static MINIFLOW_AVX512_OP Vec min(Vec a, Vec b) { return _mm512_min_pd(a, b); }
