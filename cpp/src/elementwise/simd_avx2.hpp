@@ -69,6 +69,17 @@ struct Avx2<float> {
         return _mm256_castsi256_ps(_mm256_slli_epi32(biased, 23));
     }
 
+    // exp looks 2^(j/8) up in an 8-entry table by the low 3 bits of `shifted` (= k + 1.5 * 2^23,
+    // k = 8 m + j), then adds m to the exponent of that value.
+    static constexpr int exp_table_bits = 3;
+    static MINIFLOW_AVX2_OP Vec lookup(Vec table, Vec shifted) {
+        return _mm256_permutevar8x32_ps(table, _mm256_castps_si256(shifted));
+    }
+    static MINIFLOW_AVX2_OP Vec add_to_exponent(Vec fraction, Vec shifted) {
+        const __m256i m = _mm256_andnot_si256(_mm256_set1_epi32(7), _mm256_castps_si256(shifted));
+        return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(fraction), _mm256_slli_epi32(m, 23 - 3)));
+    }
+
     // Sums of squares in double: floats are widened before squaring, so no precision is lost.
     struct SquareSum {
         __m256d low;
@@ -135,6 +146,13 @@ struct Avx2<double> {
     static MINIFLOW_AVX2_OP Vec pow2_from_shifted(Vec shifted) {
         const __m256i biased = _mm256_add_epi64(_mm256_castpd_si256(shifted), _mm256_set1_epi64x(1023));
         return _mm256_castsi256_pd(_mm256_slli_epi64(biased, 52));
+    }
+
+    // No one-instruction lookup of four doubles: exp uses no table, and `fraction` is 1.
+    static constexpr int exp_table_bits = 0;
+    static MINIFLOW_AVX2_OP Vec add_to_exponent(Vec fraction, Vec shifted) {
+        const __m256i m = _mm256_slli_epi64(_mm256_castpd_si256(shifted), 52);
+        return _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(fraction), m));
     }
 
     struct SquareSum {

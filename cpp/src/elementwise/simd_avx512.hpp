@@ -75,6 +75,17 @@ struct Avx512<float> {
         return _mm512_castsi512_ps(_mm512_slli_epi32(biased, 23));
     }
 
+    // exp looks 2^(j/16) up in a 16-entry table by the low 4 bits of `shifted` (= k + 1.5 * 2^23,
+    // k = 16 m + j), then adds m to the exponent of that value.
+    static constexpr int exp_table_bits = 4;
+    static MINIFLOW_AVX512_OP Vec lookup(Vec table, Vec shifted) {
+        return _mm512_permutexvar_ps(_mm512_castps_si512(shifted), table);
+    }
+    static MINIFLOW_AVX512_OP Vec add_to_exponent(Vec fraction, Vec shifted) {
+        const __m512i m = _mm512_andnot_si512(_mm512_set1_epi32(15), _mm512_castps_si512(shifted));
+        return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(fraction), _mm512_slli_epi32(m, 23 - 4)));
+    }
+
     // Sums of squares in double: floats are widened before squaring, so no precision is lost.
     struct SquareSum {
         __m512d low;
@@ -145,6 +156,16 @@ struct Avx512<double> {
     static MINIFLOW_AVX512_OP Vec pow2_from_shifted(Vec shifted) {
         const __m512i biased = _mm512_add_epi64(_mm512_castpd_si512(shifted), _mm512_set1_epi64(1023));
         return _mm512_castsi512_pd(_mm512_slli_epi64(biased, 52));
+    }
+
+    // As for float, with an 8-entry table.
+    static constexpr int exp_table_bits = 3;
+    static MINIFLOW_AVX512_OP Vec lookup(Vec table, Vec shifted) {
+        return _mm512_permutexvar_pd(_mm512_castpd_si512(shifted), table);
+    }
+    static MINIFLOW_AVX512_OP Vec add_to_exponent(Vec fraction, Vec shifted) {
+        const __m512i m = _mm512_andnot_si512(_mm512_set1_epi64(7), _mm512_castpd_si512(shifted));
+        return _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(fraction), _mm512_slli_epi64(m, 52 - 3)));
     }
 
     struct SquareSum {
