@@ -31,21 +31,22 @@ void pack_panels(const T* origin, std::ptrdiff_t across_stride, std::ptrdiff_t s
                 packed += Width;
             }
         } else if (width == Width && step_stride == 1) {
-            // Each lane is contiguous along the steps (a row-major A, a transposed B).
-            for (std::ptrdiff_t lane = 0; lane < Width; ++lane) {
-                const T* source = panel + lane * across_stride;
-                for (std::ptrdiff_t step = 0; step < steps; ++step) {
-                    packed[step * Width + lane] = source[step];
+            // Each lane is contiguous along the steps (a row-major A, a transposed B): Width
+            // read streams, written out in order.
+            for (std::ptrdiff_t step = 0; step < steps; ++step) {
+                for (std::ptrdiff_t lane = 0; lane < Width; ++lane) {
+                    packed[lane] = panel[lane * across_stride + step];
                 }
+                packed += Width;
             }
-            packed += Width * steps;
         } else {
             // Any strides (zero and negative included), and the zero-padded last panel.
             for (std::ptrdiff_t step = 0; step < steps; ++step) {
                 const T* source = panel + step * step_stride;
-                for (std::ptrdiff_t lane = 0; lane < Width; ++lane) {
-                    packed[lane] = lane < width ? source[lane * across_stride] : T(0);
+                for (std::ptrdiff_t lane = 0; lane < width; ++lane) {
+                    packed[lane] = source[lane * across_stride];
                 }
+                for (std::ptrdiff_t lane = width; lane < Width; ++lane) packed[lane] = T(0);
                 packed += Width;
             }
         }
