@@ -82,7 +82,8 @@ void gemm_blocked(const Kernel<T>& kernel, const MatrixView<T>& a, const MatrixV
     const std::size_t n = b.cols;
     const std::size_t k = a.cols;
     T* packed_a = packed_a_buffer.reserve<T>(blocks.mc * blocks.kc);
-    T* packed_b = packed_b_buffer.reserve<T>(blocks.kc * round_up(std::min(n, blocks.nc), blocks.nr));
+    T* packed_b =
+        packed_b_buffer.reserve<T>(blocks.kc * round_up(std::min(n, blocks.nc), blocks.nr));
     for (std::size_t col0 = 0; col0 < n; col0 += blocks.nc) {
         const std::size_t nc = std::min(blocks.nc, n - col0);
         for (std::size_t depth0 = 0; depth0 < k; depth0 += blocks.kc) {
@@ -125,8 +126,8 @@ void gemm_blocked_parallel(const Kernel<T>& kernel, int threads, const MatrixVie
     const std::size_t tiles = (extent + tile - 1) / tile;
     const std::size_t work = m * n * a.cols;
     const std::size_t worth = std::max<std::size_t>(1, work / work_per_thread_minimum);
-    const auto bands = static_cast<int>(
-        std::min({static_cast<std::size_t>(threads), tiles, worth}));
+    const auto bands =
+        static_cast<int>(std::min({static_cast<std::size_t>(threads), tiles, worth}));
     if (bands <= 1) {
         gemm_blocked(kernel, a, b, c, ldc, accumulate, bias);
         return;

@@ -104,9 +104,9 @@ MINIFLOW_AVX2 void compute_tile_avx2(std::size_t k, const typename V::Scalar* pa
 // The direct path, vectorised for this ISA: flatten inlines the whole template here.
 template <typename T>
 MINIFLOW_AVX2 __attribute__((flatten)) void direct_product_avx2(const MatrixView<T>& a,
-                                                    const MatrixView<T>& b, T* c,
-                                                    std::size_t ldc, bool accumulate,
-                                                    const T* bias) {
+                                                                const MatrixView<T>& b, T* c,
+                                                                std::size_t ldc, bool accumulate,
+                                                                const T* bias) {
     direct_product<T, 32>(a, b, c, ldc, accumulate, bias);
 }
 
@@ -115,13 +115,15 @@ MINIFLOW_AVX2 __attribute__((flatten)) void direct_product_avx2(const MatrixView
 template <>
 Kernel<double> avx2_kernel<double>() {
     // B micro-panel kc x 8 doubles = 16 KiB in L1; A block 96 x 256 doubles = 192 KiB in L2.
-    return {{avx2_mr, 2 * Avx2Double::lanes, 96, 256, 2048}, &compute_tile_avx2<Avx2Double>,
+    return {{avx2_mr, 2 * Avx2Double::lanes, 96, 256, 2048},
+            &compute_tile_avx2<Avx2Double>,
             &direct_product_avx2<double>};
 }
 
 template <>
 Kernel<float> avx2_kernel<float>() {
-    return {{avx2_mr, 2 * Avx2Float::lanes, 96, 256, 2048}, &compute_tile_avx2<Avx2Float>,
+    return {{avx2_mr, 2 * Avx2Float::lanes, 96, 256, 2048},
+            &compute_tile_avx2<Avx2Float>,
             &direct_product_avx2<float>};
 }
 

@@ -64,10 +64,9 @@ MINIFLOW_AVX512_INLINE typename V::Mask first_lanes(std::size_t count) {
 
 template <typename V>
 MINIFLOW_AVX512 void compute_tile_avx512(std::size_t k, const typename V::Scalar* packed_a,
-                                         const typename V::Scalar* packed_b,
-                                         typename V::Scalar* c, std::size_t ldc, std::size_t rows,
-                                         std::size_t cols, bool load_c,
-                                         const typename V::Scalar* bias) {
+                                         const typename V::Scalar* packed_b, typename V::Scalar* c,
+                                         std::size_t ldc, std::size_t rows, std::size_t cols,
+                                         bool load_c, const typename V::Scalar* bias) {
     constexpr std::size_t lanes = V::lanes;
     constexpr std::size_t nr = 2 * lanes;
     typename V::Vec left[avx512_mr];
@@ -84,8 +83,9 @@ MINIFLOW_AVX512 void compute_tile_avx512(std::size_t k, const typename V::Scalar
     constexpr std::size_t values_per_line = 64 / sizeof(typename V::Scalar);
     for (std::size_t step = 0; step < k; ++step) {
         _mm_prefetch(reinterpret_cast<const char*>(packed_a + a_prefetch_distance), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(packed_a + a_prefetch_distance + values_per_line),
-                     _MM_HINT_T0);
+        _mm_prefetch(
+            reinterpret_cast<const char*>(packed_a + a_prefetch_distance + values_per_line),
+            _MM_HINT_T0);
         const typename V::Vec b_left = V::load(packed_b);
         const typename V::Vec b_right = V::load(packed_b + lanes);
 #pragma GCC unroll 14
@@ -126,9 +126,10 @@ MINIFLOW_AVX512 void compute_tile_avx512(std::size_t k, const typename V::Scalar
 // The direct path, vectorised for this ISA: flatten inlines the whole template here.
 template <typename T>
 MINIFLOW_AVX512 __attribute__((flatten)) void direct_product_avx512(const MatrixView<T>& a,
-                                                    const MatrixView<T>& b, T* c,
-                                                    std::size_t ldc, bool accumulate,
-                                                    const T* bias) {
+                                                                    const MatrixView<T>& b, T* c,
+                                                                    std::size_t ldc,
+                                                                    bool accumulate,
+                                                                    const T* bias) {
     direct_product<T, 64>(a, b, c, ldc, accumulate, bias);
 }
 

@@ -13,15 +13,15 @@ namespace miniflow::detail {
 namespace {
 
 // Packs `width`-wide micro-panels along the "across" direction (rows of A, columns of B):
-// element (across, step) of the source lives at origin[across * across_stride + step * step_stride].
-// The width is a template argument so that the inner loops have constant trip counts.
+// element (across, step) of the source lives at origin[across * across_stride + step *
+// step_stride]. The width is a template argument so that the inner loops have constant trip counts.
 template <typename T, std::ptrdiff_t Width>
 void pack_panels(const T* origin, std::ptrdiff_t across_stride, std::ptrdiff_t step_stride,
                  std::size_t across_count, std::size_t depth, T* packed) {
     const auto steps = static_cast<std::ptrdiff_t>(depth);
     for (std::size_t start = 0; start < across_count; start += Width) {
-        const auto width = static_cast<std::ptrdiff_t>(std::min<std::size_t>(
-            static_cast<std::size_t>(Width), across_count - start));
+        const auto width = static_cast<std::ptrdiff_t>(
+            std::min<std::size_t>(static_cast<std::size_t>(Width), across_count - start));
         const T* panel = origin + static_cast<std::ptrdiff_t>(start) * across_stride;
         if (width == Width && across_stride == 1) {
             // Each step is Width contiguous values (a transposed A, a row-major B).
