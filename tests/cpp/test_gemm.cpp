@@ -198,11 +198,11 @@ void check_case(Isa isa, GemmPath path, const Case& test, std::mt19937& rng) {
                                 test.accumulate, bias.empty() ? nullptr : bias.data());
     const std::string context =
         std::string(miniflow::isa_name(isa)) + "/" + path_name(path) + " " +
-        std::to_string(test.m) + "x" + std::to_string(test.k) + "." + std::to_string(test.k) +
-        "x" + std::to_string(test.n) + " layouts " + std::to_string(int(test.a_layout)) + "," +
+        std::to_string(test.m) + "x" + std::to_string(test.k) + "." + std::to_string(test.k) + "x" +
+        std::to_string(test.n) + " layouts " + std::to_string(int(test.a_layout)) + "," +
         std::to_string(int(test.b_layout)) + " ldc " + std::to_string(ldc) + " accumulate " +
-        std::to_string(test.accumulate) + " bias " + std::to_string(test.with_bias) +
-        " threads " + std::to_string(test.threads);
+        std::to_string(test.accumulate) + " bias " + std::to_string(test.with_bias) + " threads " +
+        std::to_string(test.threads);
     expect_product(a, b, c_before, c, ldc, test.accumulate, bias, context);
 }
 
@@ -230,9 +230,8 @@ TYPED_TEST(GemmTyped, AwkwardSizesOnEveryKernelAndPath) {
                 }
             }
             check_case<TypeParam>(isa, path, {257, 65, 257}, rng);
-            check_case<TypeParam>(isa, path, {65, 257, 63, Layout::row_major,
-                                              Layout::row_major, 1, true, true},
-                                  rng);
+            check_case<TypeParam>(
+                isa, path, {65, 257, 63, Layout::row_major, Layout::row_major, 1, true, true}, rng);
         }
     }
 }
@@ -414,8 +413,7 @@ TEST(Gemm, RejectsBadArguments) {
             call();
             ADD_FAILURE() << "no exception; expected one mentioning " << fragment;
         } catch (const std::invalid_argument& error) {
-            EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos)
-                << error.what();
+            EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos) << error.what();
         }
     };
     // Mismatched inner dimensions name both shapes.
@@ -439,8 +437,7 @@ TEST(Gemm, RejectsBadArguments) {
     const std::size_t huge = std::numeric_limits<std::size_t>::max() / 2;
     expect_message(
         [&] {
-            miniflow::gemm(MatrixView<double>{a.data(), huge, 4, 4, 1}, b_view, c.data(), 2,
-                           false);
+            miniflow::gemm(MatrixView<double>{a.data(), huge, 4, 4, 1}, b_view, c.data(), 2, false);
         },
         "gemm: a");
     expect_message(
@@ -450,8 +447,7 @@ TEST(Gemm, RejectsBadArguments) {
                 a_view, c.data(), 3, false);
         },
         "gemm: a");
-    expect_message(
-        [&] { miniflow::gemm(a_view, b_view, c.data(), huge, false); }, "gemm: c");
+    expect_message([&] { miniflow::gemm(a_view, b_view, c.data(), huge, false); }, "gemm: c");
     expect_message(
         [&] {
             miniflow::gemm(a_view, b_view, c.data(), std::numeric_limits<std::size_t>::max(),

@@ -1,6 +1,201 @@
-// Placeholder until the sigmoid tests land.
+// sigmoid_forward and sigmoid_backward: the public functions and the kernels of every instruction
+// set this CPU has, against hand-computed values, a long double reference, central finite
+// differences, extreme inputs, every tail length, aliasing, accumulation and argument errors.
 #include <gtest/gtest.h>
 
-#include "miniflow/miniflow.hpp"
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
 
-TEST(Placeholdersigmoid, Builds) { SUCCEED(); }
+#include "elementwise_testing.hpp"
+#include "miniflow/sigmoid.hpp"
+
+namespace {
+
+using elementwise_testing::awkward_sizes;
+using elementwise_testing::GuardedBuffer;
+using elementwise_testing::kernels;
+using elementwise_testing::random_values;
+using elementwise_testing::supported_isas;
+using elementwise_testing::ulp_distance;
+using miniflow::isa_name;
+
+template <typename T>
+class Sigmoid : public ::testing::Test {};
+using Precisions = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(Sigmoid, Precisions);
+
+template <typename T>
+T reference_sigmoid(T x) {
+    return static_cast<T>(1.0L / (1.0L + std::exp(-static_cast<long double>(x))));
+}
+
+template <typename T>
+T tolerance() {
+    return std::is_same_v<T, float> ? T(1e-6) : T(1e-12);
+}
+
+TYPED_TEST(Sigmoid, LessonValues) {
+    using T = TypeParam;
+    const std::vector<T> x = {T(-9), T(4), T(0), -T(0)};
+    std::vector<T> y(x.size());
+    miniflow::sigmoid_forward(x.data(), y.data(), x.size());
+    // The lesson prints 9 significant digits.
+    const T digits = std::is_same_v<T, float> ? T(1e-6) : T(1e-8);
+    EXPECT_NEAR(y[0], T(1.23394576e-04), T(1.23394576e-04) * digits);
+    EXPECT_NEAR(y[1], T(9.82013790e-01), digits);
+    EXPECT_EQ(y[2], T(0.5));
+    EXPECT_EQ(y[3], T(0.5));
+}
+
+TYPED_TEST(Sigmoid, ExtremeInputs) {
+    using T = TypeParam;
+    using limits = std::numeric_limits<T>;
+    const std::vector<T> x = {T(1000),          T(-1000),          limits::infinity(),   -limits::infinity(),
+                              limits::max(),    limits::lowest(),  limits::quiet_NaN(),  limits::denorm_min(),
+                              -limits::denorm_min(), limits::min(), T(0), T(-40)};
+    const std::vector<T> expected = {T(1),   T(0),   T(1),   T(0),   T(1),   T(0),
+                                     limits::quiet_NaN(), T(0.5), T(0.5), T(0.5), T(0.5), reference_sigmoid(T(-40))};
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        std::vector<T> y(x.size());
+        kernels<T>(isa).sigmoid_forward(x.data(), y.data(), x.size());
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            EXPECT_LE(ulp_distance(y[i], expected[i]), 2) << "sigmoid(" << x[i] << ") = " << y[i];
+        }
+    }
+}
+
+TYPED_TEST(Sigmoid, WithinFourUlpsOfLongDoubleOverTheWholeRange) {
+    using T = TypeParam;
+    // From where the result is 0 to where it is 1, through the subnormal results.
+    const T low = std::log(std::numeric_limits<T>::denorm_min()) - T(1);
+    const T high = T(40);
+    const std::size_t count = 100001;
+    std::vector<T> x(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        x[i] = low + (high - low) * static_cast<T>(static_cast<double>(i) / static_cast<double>(count - 1));
+    }
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        std::vector<T> y(count);
+        kernels<T>(isa).sigmoid_forward(x.data(), y.data(), count);
+        for (std::size_t i = 0; i < count; ++i) {
+            ASSERT_LE(ulp_distance(y[i], reference_sigmoid(x[i])), 4) << "sigmoid(" << x[i] << ") = " << y[i];
+        }
+    }
+}
+
+TYPED_TEST(Sigmoid, ForwardEveryTailLengthAndInPlace) {
+    using T = TypeParam;
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        for (std::size_t n : awkward_sizes) {
+            SCOPED_TRACE(n);
+            const auto x = random_values<T>(n, 6.0, 11);
+            GuardedBuffer<T> y(n);
+            kernels<T>(isa).sigmoid_forward(x.data(), y.data(), n);
+            GuardedBuffer<T> in_place(x);
+            kernels<T>(isa).sigmoid_forward(in_place.data(), in_place.data(), n);
+            for (std::size_t i = 0; i < n; ++i) {
+                EXPECT_LE(ulp_distance(y[i], reference_sigmoid(x[i])), 4) << "at " << i;
+                EXPECT_EQ(in_place[i], y[i]) << "at " << i;
+            }
+            EXPECT_TRUE(y.guard_intact());
+            EXPECT_TRUE(in_place.guard_intact());
+        }
+    }
+}
+
+TYPED_TEST(Sigmoid, PublicFunctionsMatchTheBestKernels) {
+    using T = TypeParam;
+    const auto x = random_values<T>(1000, 4.0, 3);
+    const auto grad = random_values<T>(1000, 1.0, 4);
+    const auto& best = kernels<T>(miniflow::best_isa());
+    std::vector<T> y(x.size()), expected_y(x.size());
+    miniflow::sigmoid_forward(x.data(), y.data(), x.size());
+    best.sigmoid_forward(x.data(), expected_y.data(), x.size());
+    EXPECT_EQ(y, expected_y);
+    std::vector<T> grad_x(x.size(), T(1)), expected_grad_x(x.size(), T(1));
+    miniflow::sigmoid_backward(y.data(), grad.data(), grad_x.data(), x.size(), true);
+    best.sigmoid_backward(y.data(), grad.data(), expected_grad_x.data(), x.size(), true);
+    EXPECT_EQ(grad_x, expected_grad_x);
+}
+
+// Every instruction set computes s * (1 - s) * grad in the same order, so the bits agree.
+TYPED_TEST(Sigmoid, BackwardIsExactAtEveryTailLengthWithAndWithoutAccumulate) {
+    using T = TypeParam;
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        for (std::size_t n : awkward_sizes) {
+            SCOPED_TRACE(n);
+            auto s = random_values<T>(n, 1.0, 5);
+            for (auto& v : s) v = reference_sigmoid(v);
+            const auto grad = random_values<T>(n, 2.0, 6);
+            const auto before = random_values<T>(n, 1.0, 8);
+            for (bool accumulate : {false, true}) {
+                SCOPED_TRACE(accumulate ? "accumulate" : "overwrite");
+                GuardedBuffer<T> grad_x(before);
+                kernels<T>(isa).sigmoid_backward(s.data(), grad.data(), grad_x.data(), n, accumulate);
+                for (std::size_t i = 0; i < n; ++i) {
+                    const T local = s[i] * (T(1) - s[i]) * grad[i];
+                    EXPECT_EQ(grad_x[i], accumulate ? before[i] + local : local) << "at " << i;
+                }
+                EXPECT_TRUE(grad_x.guard_intact());
+            }
+        }
+    }
+}
+
+TYPED_TEST(Sigmoid, BackwardMatchesCentralFiniteDifferences) {
+    using T = TypeParam;
+    // The derivative is computed in T; the differences in double, which is accurate enough.
+    const std::vector<T> x = {T(-9), T(-3), T(-0.5), T(0), T(0.25), T(2), T(4), T(12)};
+    const std::vector<T> grad = {T(1), T(-2), T(0.5), T(3), T(1), T(-1), T(2), T(1)};
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        std::vector<T> s(x.size()), grad_x(x.size());
+        kernels<T>(isa).sigmoid_forward(x.data(), s.data(), x.size());
+        kernels<T>(isa).sigmoid_backward(s.data(), grad.data(), grad_x.data(), x.size(), false);
+        const double h = 1e-5;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            const double xi = static_cast<double>(x[i]);
+            const std::vector<double> around = {xi + h, xi - h};
+            std::vector<double> values(2);
+            kernels<double>(isa).sigmoid_forward(around.data(), values.data(), 2);
+            const double numeric = (values[0] - values[1]) / (2 * h) * static_cast<double>(grad[i]);
+            EXPECT_NEAR(static_cast<double>(grad_x[i]), numeric, 1e-9 + 4 * static_cast<double>(tolerance<T>()))
+                << "at x = " << x[i];
+        }
+    }
+}
+
+TYPED_TEST(Sigmoid, NullBuffersAreRejectedWithTheirSize) {
+    using T = TypeParam;
+    std::vector<T> buffer(3, T(0.5));
+    T* data = buffer.data();
+    auto expect_rejected = [](auto call, const std::string& what) {
+        try {
+            call();
+            ADD_FAILURE() << "no exception for " << what;
+        } catch (const std::invalid_argument& error) {
+            const std::string message = error.what();
+            EXPECT_NE(message.find(what + " is null"), std::string::npos) << message;
+            EXPECT_NE(message.find("3 elements"), std::string::npos) << message;
+        }
+    };
+    expect_rejected([&] { miniflow::sigmoid_forward<T>(nullptr, data, 3); }, "sigmoid_forward: x");
+    expect_rejected([&] { miniflow::sigmoid_forward<T>(data, nullptr, 3); }, "sigmoid_forward: y");
+    expect_rejected([&] { miniflow::sigmoid_backward<T>(nullptr, data, data, 3, false); }, "sigmoid_backward: s");
+    expect_rejected([&] { miniflow::sigmoid_backward<T>(data, nullptr, data, 3, false); }, "sigmoid_backward: grad");
+    expect_rejected([&] { miniflow::sigmoid_backward<T>(data, data, nullptr, 3, true); }, "sigmoid_backward: grad_x");
+    // Empty buffers may be null.
+    EXPECT_NO_THROW(miniflow::sigmoid_forward<T>(nullptr, nullptr, 0));
+    EXPECT_NO_THROW(miniflow::sigmoid_backward<T>(nullptr, nullptr, nullptr, 0, true));
+}
+
+}  // namespace

@@ -14,9 +14,11 @@ template <typename T>
 using Simd = Avx2<T>;
 
 #define ELEMENTWISE_TARGET MINIFLOW_AVX2_TARGET
+#define ELEMENTWISE_INLINE MINIFLOW_AVX2_OP
 #include "vector_exp.inc"
 #include "kernel_bodies.inc"
 #undef ELEMENTWISE_TARGET
+#undef ELEMENTWISE_INLINE
 
 }  // namespace
 

@@ -21,9 +21,11 @@ template <typename T>
 using Simd = Avx512<T>;
 
 #define ELEMENTWISE_TARGET MINIFLOW_AVX512_TARGET
+#define ELEMENTWISE_INLINE MINIFLOW_AVX512_OP
 #include "vector_exp.inc"
 #include "kernel_bodies.inc"
 #undef ELEMENTWISE_TARGET
+#undef ELEMENTWISE_INLINE
 
 }  // namespace
 

@@ -38,6 +38,13 @@ struct Avx2<float> {
     static MINIFLOW_AVX2_OP Vec sub(Vec a, Vec b) { return _mm256_sub_ps(a, b); }
     static MINIFLOW_AVX2_OP Vec mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
     static MINIFLOW_AVX2_OP Vec div(Vec a, Vec b) { return _mm256_div_ps(a, b); }
+    // A product that stays rounded: GCC fuses a * b + c into an FMA in C++ unless told not to,
+    // and the kernels that promise the scalar code's bits must not be fused.
+    static MINIFLOW_AVX2_OP Vec mul_rounded(Vec a, Vec b) {
+        Vec product = mul(a, b);
+        asm("" : "+v"(product));
+        return product;
+    }
     // a * b + c and c - a * b, each rounded once.
     static MINIFLOW_AVX2_OP Vec fmadd(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
     static MINIFLOW_AVX2_OP Vec fnmadd(Vec a, Vec b, Vec c) { return _mm256_fnmadd_ps(a, b, c); }
@@ -60,6 +67,17 @@ struct Avx2<float> {
     static MINIFLOW_AVX2_OP Vec pow2_from_shifted(Vec shifted) {
         const __m256i biased = _mm256_add_epi32(_mm256_castps_si256(shifted), _mm256_set1_epi32(127));
         return _mm256_castsi256_ps(_mm256_slli_epi32(biased, 23));
+    }
+
+    // exp looks 2^(j/8) up in an 8-entry table by the low 3 bits of `shifted` (= k + 1.5 * 2^23,
+    // k = 8 m + j), then adds m to the exponent of that value.
+    static constexpr int exp_table_bits = 3;
+    static MINIFLOW_AVX2_OP Vec lookup(Vec table, Vec shifted) {
+        return _mm256_permutevar8x32_ps(table, _mm256_castps_si256(shifted));
+    }
+    static MINIFLOW_AVX2_OP Vec add_to_exponent(Vec fraction, Vec shifted) {
+        const __m256i m = _mm256_andnot_si256(_mm256_set1_epi32(7), _mm256_castps_si256(shifted));
+        return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(fraction), _mm256_slli_epi32(m, 23 - 3)));
     }
 
     // Sums of squares in double: floats are widened before squaring, so no precision is lost.
@@ -103,6 +121,11 @@ struct Avx2<double> {
     static MINIFLOW_AVX2_OP Vec sub(Vec a, Vec b) { return _mm256_sub_pd(a, b); }
     static MINIFLOW_AVX2_OP Vec mul(Vec a, Vec b) { return _mm256_mul_pd(a, b); }
     static MINIFLOW_AVX2_OP Vec div(Vec a, Vec b) { return _mm256_div_pd(a, b); }
+    static MINIFLOW_AVX2_OP Vec mul_rounded(Vec a, Vec b) {
+        Vec product = mul(a, b);
+        asm("" : "+v"(product));
+        return product;
+    }
     static MINIFLOW_AVX2_OP Vec fmadd(Vec a, Vec b, Vec c) { return _mm256_fmadd_pd(a, b, c); }
     static MINIFLOW_AVX2_OP Vec fnmadd(Vec a, Vec b, Vec c) { return _mm256_fnmadd_pd(a, b, c); }
     static MINIFLOW_AVX2_OP Vec min(Vec a, Vec b) { return _mm256_min_pd(a, b); }
@@ -123,6 +146,13 @@ struct Avx2<double> {
     static MINIFLOW_AVX2_OP Vec pow2_from_shifted(Vec shifted) {
         const __m256i biased = _mm256_add_epi64(_mm256_castpd_si256(shifted), _mm256_set1_epi64x(1023));
         return _mm256_castsi256_pd(_mm256_slli_epi64(biased, 52));
+    }
+
+    // No one-instruction lookup of four doubles: exp uses no table, and `fraction` is 1.
+    static constexpr int exp_table_bits = 0;
+    static MINIFLOW_AVX2_OP Vec add_to_exponent(Vec fraction, Vec shifted) {
+        const __m256i m = _mm256_slli_epi64(_mm256_castpd_si256(shifted), 52);
+        return _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(fraction), m));
     }
 
     struct SquareSum {

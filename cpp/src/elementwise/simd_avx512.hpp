@@ -40,6 +40,13 @@ struct Avx512<float> {
     static MINIFLOW_AVX512_OP Vec sub(Vec a, Vec b) { return _mm512_sub_ps(a, b); }
     static MINIFLOW_AVX512_OP Vec mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
     static MINIFLOW_AVX512_OP Vec div(Vec a, Vec b) { return _mm512_div_ps(a, b); }
+    // A product that stays rounded: GCC fuses a * b + c into an FMA in C++ unless told not to,
+    // and the kernels that promise the scalar code's bits must not be fused.
+    static MINIFLOW_AVX512_OP Vec mul_rounded(Vec a, Vec b) {
+        Vec product = mul(a, b);
+        asm("" : "+v"(product));
+        return product;
+    }
     // a * b + c and c - a * b, each rounded once.
     static MINIFLOW_AVX512_OP Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
     static MINIFLOW_AVX512_OP Vec fnmadd(Vec a, Vec b, Vec c) { return _mm512_fnmadd_ps(a, b, c); }
@@ -66,6 +73,17 @@ struct Avx512<float> {
     static MINIFLOW_AVX512_OP Vec pow2_from_shifted(Vec shifted) {
         const __m512i biased = _mm512_add_epi32(_mm512_castps_si512(shifted), _mm512_set1_epi32(127));
         return _mm512_castsi512_ps(_mm512_slli_epi32(biased, 23));
+    }
+
+    // exp looks 2^(j/16) up in a 16-entry table by the low 4 bits of `shifted` (= k + 1.5 * 2^23,
+    // k = 16 m + j), then adds m to the exponent of that value.
+    static constexpr int exp_table_bits = 4;
+    static MINIFLOW_AVX512_OP Vec lookup(Vec table, Vec shifted) {
+        return _mm512_permutexvar_ps(_mm512_castps_si512(shifted), table);
+    }
+    static MINIFLOW_AVX512_OP Vec add_to_exponent(Vec fraction, Vec shifted) {
+        const __m512i m = _mm512_andnot_si512(_mm512_set1_epi32(15), _mm512_castps_si512(shifted));
+        return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(fraction), _mm512_slli_epi32(m, 23 - 4)));
     }
 
     // Sums of squares in double: floats are widened before squaring, so no precision is lost.
@@ -109,6 +127,11 @@ struct Avx512<double> {
     static MINIFLOW_AVX512_OP Vec sub(Vec a, Vec b) { return _mm512_sub_pd(a, b); }
     static MINIFLOW_AVX512_OP Vec mul(Vec a, Vec b) { return _mm512_mul_pd(a, b); }
     static MINIFLOW_AVX512_OP Vec div(Vec a, Vec b) { return _mm512_div_pd(a, b); }
+    static MINIFLOW_AVX512_OP Vec mul_rounded(Vec a, Vec b) {
+        Vec product = mul(a, b);
+        asm("" : "+v"(product));
+        return product;
+    }
     static MINIFLOW_AVX512_OP Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_pd(a, b, c); }
     static MINIFLOW_AVX512_OP Vec fnmadd(Vec a, Vec b, Vec c) { return _mm512_fnmadd_pd(a, b, c); }
     static MINIFLOW_AVX512_OP Vec min(Vec a, Vec b) { return _mm512_min_pd(a, b); }
@@ -133,6 +156,16 @@ struct Avx512<double> {
     static MINIFLOW_AVX512_OP Vec pow2_from_shifted(Vec shifted) {
         const __m512i biased = _mm512_add_epi64(_mm512_castpd_si512(shifted), _mm512_set1_epi64(1023));
         return _mm512_castsi512_pd(_mm512_slli_epi64(biased, 52));
+    }
+
+    // As for float, with an 8-entry table.
+    static constexpr int exp_table_bits = 3;
+    static MINIFLOW_AVX512_OP Vec lookup(Vec table, Vec shifted) {
+        return _mm512_permutexvar_pd(_mm512_castpd_si512(shifted), table);
+    }
+    static MINIFLOW_AVX512_OP Vec add_to_exponent(Vec fraction, Vec shifted) {
+        const __m512i m = _mm512_andnot_si512(_mm512_set1_epi64(7), _mm512_castpd_si512(shifted));
+        return _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(fraction), _mm512_slli_epi64(m, 52 - 3)));
     }
 
     struct SquareSum {

@@ -21,7 +21,8 @@ void column_sums(const MatrixView<T>& a, T* out, bool accumulate) {
             for (std::size_t j = 0; j < n; ++j) out[j] += row[j];
         } else {
             const std::ptrdiff_t stride = a.col_stride;
-            for (std::size_t j = 0; j < n; ++j) out[j] += row[static_cast<std::ptrdiff_t>(j) * stride];
+            for (std::size_t j = 0; j < n; ++j)
+                out[j] += row[static_cast<std::ptrdiff_t>(j) * stride];
         }
     }
 }

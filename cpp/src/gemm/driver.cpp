@@ -19,8 +19,13 @@ namespace detail {
 
 namespace {
 
-// Products up to this many multiply-adds skip packing: packing costs more than it saves.
-constexpr std::size_t direct_path_limit = 32 * 32 * 32;
+// Products up to this many multiply-adds skip packing, which costs more than it saves there
+// (measured: the crossover is near 32^3 when b's rows are contiguous, near 16^3 when not).
+constexpr std::size_t direct_limit_contiguous_b = 32 * 32 * 32;
+constexpr std::size_t direct_limit_strided_b = 16 * 16 * 16;
+// A product with this few rows or columns of c is bound by reading the operands once, which
+// the direct path does; packing would read and write them first.
+constexpr std::size_t direct_thin_limit = 4;
 // Products below this many multiply-adds per thread are not worth waking a worker.
 constexpr std::size_t work_per_thread_minimum = 96 * 96 * 96;
 
@@ -66,32 +71,6 @@ std::size_t round_up(std::size_t value, std::size_t multiple) {
     return (value + multiple - 1) / multiple * multiple;
 }
 
-// c = a.b [+ bias] (or c += ...) straight from the views: for products too small to pack.
-template <typename T>
-void gemm_direct(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
-                 bool accumulate, const T* bias) {
-    const std::size_t n = b.cols;
-    for (std::size_t i = 0; i < a.rows; ++i) {
-        T* c_row = c + i * ldc;
-        if (!accumulate) std::fill(c_row, c_row + n, T(0));
-        if (bias != nullptr) {
-            for (std::size_t j = 0; j < n; ++j) c_row[j] += bias[j];
-        }
-        for (std::size_t p = 0; p < a.cols; ++p) {
-            const T a_value = a(i, p);
-            const T* b_row = &b(p, 0);
-            if (b.col_stride == 1) {
-                for (std::size_t j = 0; j < n; ++j) c_row[j] += a_value * b_row[j];
-            } else {
-                const std::ptrdiff_t stride = b.col_stride;
-                for (std::size_t j = 0; j < n; ++j) {
-                    c_row[j] += a_value * b_row[static_cast<std::ptrdiff_t>(j) * stride];
-                }
-            }
-        }
-    }
-}
-
 // The BLIS loop nest on one thread: for each nc-wide block of B columns and kc-deep slice of
 // the inner dimension, pack B (reused by every row block), then for each mc-tall block of A
 // rows pack A and sweep the micro-kernel over the block's tiles. k > 0 here.
@@ -103,7 +82,8 @@ void gemm_blocked(const Kernel<T>& kernel, const MatrixView<T>& a, const MatrixV
     const std::size_t n = b.cols;
     const std::size_t k = a.cols;
     T* packed_a = packed_a_buffer.reserve<T>(blocks.mc * blocks.kc);
-    T* packed_b = packed_b_buffer.reserve<T>(blocks.kc * round_up(std::min(n, blocks.nc), blocks.nr));
+    T* packed_b =
+        packed_b_buffer.reserve<T>(blocks.kc * round_up(std::min(n, blocks.nc), blocks.nr));
     for (std::size_t col0 = 0; col0 < n; col0 += blocks.nc) {
         const std::size_t nc = std::min(blocks.nc, n - col0);
         for (std::size_t depth0 = 0; depth0 < k; depth0 += blocks.kc) {
@@ -146,8 +126,8 @@ void gemm_blocked_parallel(const Kernel<T>& kernel, int threads, const MatrixVie
     const std::size_t tiles = (extent + tile - 1) / tile;
     const std::size_t work = m * n * a.cols;
     const std::size_t worth = std::max<std::size_t>(1, work / work_per_thread_minimum);
-    const auto bands = static_cast<int>(
-        std::min({static_cast<std::size_t>(threads), tiles, worth}));
+    const auto bands =
+        static_cast<int>(std::min({static_cast<std::size_t>(threads), tiles, worth}));
     if (bands <= 1) {
         gemm_blocked(kernel, a, b, c, ldc, accumulate, bias);
         return;
@@ -186,9 +166,11 @@ void gemm_with(Isa isa, int threads, GemmPath path, const MatrixView<T>& a, cons
     const std::size_t n = b.cols;
     const std::size_t k = a.cols;
     if (m == 0 || n == 0) return;
-    const bool tiny = k == 0 || m * n * k <= direct_path_limit;
-    if (path == GemmPath::direct || (path == GemmPath::automatic && tiny) || k == 0) {
-        gemm_direct(a, b, c, ldc, accumulate, bias);
+    const std::size_t direct_limit =
+        b.col_stride == 1 ? direct_limit_contiguous_b : direct_limit_strided_b;
+    const bool direct_pays = m * n * k <= direct_limit || std::min(m, n) <= direct_thin_limit;
+    if (path == GemmPath::direct || (path == GemmPath::automatic && direct_pays) || k == 0) {
+        kernel_for<T>(isa).direct_product(a, b, c, ldc, accumulate, bias);
         return;
     }
     gemm_blocked_parallel(kernel_for<T>(isa), threads, a, b, c, ldc, accumulate, bias);

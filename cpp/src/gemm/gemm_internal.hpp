@@ -17,10 +17,16 @@ using MicroKernel = void (*)(std::size_t k, const T* packed_a, const T* packed_b
                              std::size_t ldc, std::size_t rows, std::size_t cols, bool load_c,
                              const T* bias);
 
+// The direct path (no packing) compiled for one ISA: c = a.b [+ bias] [+ c when accumulate].
+template <typename T>
+using DirectProduct = void (*)(const MatrixView<T>& a, const MatrixView<T>& b, T* c,
+                               std::size_t ldc, bool accumulate, const T* bias);
+
 template <typename T>
 struct Kernel {
     BlockSizes blocks;
     MicroKernel<T> compute_tile;
+    DirectProduct<T> direct_product;
 };
 
 // One register-blocked micro-kernel per instruction set, each in its own file. The AVX ones are

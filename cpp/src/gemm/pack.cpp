@@ -13,15 +13,15 @@ namespace miniflow::detail {
 namespace {
 
 // Packs `width`-wide micro-panels along the "across" direction (rows of A, columns of B):
-// element (across, step) of the source lives at origin[across * across_stride + step * step_stride].
-// The width is a template argument so that the inner loops have constant trip counts.
+// element (across, step) of the source lives at origin[across * across_stride + step *
+// step_stride]. The width is a template argument so that the inner loops have constant trip counts.
 template <typename T, std::ptrdiff_t Width>
 void pack_panels(const T* origin, std::ptrdiff_t across_stride, std::ptrdiff_t step_stride,
                  std::size_t across_count, std::size_t depth, T* packed) {
     const auto steps = static_cast<std::ptrdiff_t>(depth);
     for (std::size_t start = 0; start < across_count; start += Width) {
-        const auto width = static_cast<std::ptrdiff_t>(std::min<std::size_t>(
-            static_cast<std::size_t>(Width), across_count - start));
+        const auto width = static_cast<std::ptrdiff_t>(
+            std::min<std::size_t>(static_cast<std::size_t>(Width), across_count - start));
         const T* panel = origin + static_cast<std::ptrdiff_t>(start) * across_stride;
         if (width == Width && across_stride == 1) {
             // Each step is Width contiguous values (a transposed A, a row-major B).
@@ -31,21 +31,22 @@ void pack_panels(const T* origin, std::ptrdiff_t across_stride, std::ptrdiff_t s
                 packed += Width;
             }
         } else if (width == Width && step_stride == 1) {
-            // Each lane is contiguous along the steps (a row-major A, a transposed B).
-            for (std::ptrdiff_t lane = 0; lane < Width; ++lane) {
-                const T* source = panel + lane * across_stride;
-                for (std::ptrdiff_t step = 0; step < steps; ++step) {
-                    packed[step * Width + lane] = source[step];
+            // Each lane is contiguous along the steps (a row-major A, a transposed B): Width
+            // read streams, written out in order.
+            for (std::ptrdiff_t step = 0; step < steps; ++step) {
+                for (std::ptrdiff_t lane = 0; lane < Width; ++lane) {
+                    packed[lane] = panel[lane * across_stride + step];
                 }
+                packed += Width;
             }
-            packed += Width * steps;
         } else {
             // Any strides (zero and negative included), and the zero-padded last panel.
             for (std::ptrdiff_t step = 0; step < steps; ++step) {
                 const T* source = panel + step * step_stride;
-                for (std::ptrdiff_t lane = 0; lane < Width; ++lane) {
-                    packed[lane] = lane < width ? source[lane * across_stride] : T(0);
+                for (std::ptrdiff_t lane = 0; lane < width; ++lane) {
+                    packed[lane] = source[lane * across_stride];
                 }
+                for (std::ptrdiff_t lane = width; lane < Width; ++lane) packed[lane] = T(0);
                 packed += Width;
             }
         }

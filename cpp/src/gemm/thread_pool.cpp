@@ -166,9 +166,8 @@ std::atomic<ThreadPool*> shared_pool{nullptr};
 std::once_flag fork_handler_once;
 
 ThreadPool& pool() {
-    std::call_once(fork_handler_once, [] {
-        pthread_atfork(nullptr, nullptr, [] { shared_pool.store(nullptr); });
-    });
+    std::call_once(fork_handler_once,
+                   [] { pthread_atfork(nullptr, nullptr, [] { shared_pool.store(nullptr); }); });
     ThreadPool* existing = shared_pool.load(std::memory_order_acquire);
     if (existing != nullptr) return *existing;
     auto* created = new ThreadPool();

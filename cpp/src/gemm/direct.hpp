@@ -1,0 +1,112 @@
+// The direct path for tiny products: c computed straight from the strided views, with no
+// packing, no blocking and no threads. It is written with GCC vector types, and each ISA's file
+// instantiates it inside a function compiled for that ISA (flattened), so the same source
+// becomes AVX-512, AVX2 or baseline code.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <type_traits>
+
+#include "miniflow/matrix.hpp"
+
+namespace miniflow::detail {
+
+// Bytes / sizeof(T) lanes of T; one lane is T itself.
+template <typename T, std::size_t Bytes, bool = (Bytes == sizeof(T))>
+struct LanesOf {
+    typedef T type __attribute__((vector_size(Bytes)));
+};
+template <typename T, std::size_t Bytes>
+struct LanesOf<T, Bytes, true> {
+    using type = T;
+};
+
+// Reads lanes `stride` apart (an output parameter: vectors passed by value change the ABI).
+template <typename Vec, typename T>
+void load_lanes(Vec& value, const T* source, std::ptrdiff_t stride) {
+    if (stride == 1) {
+        std::memcpy(&value, source, sizeof(Vec));
+    } else if constexpr (std::is_same_v<Vec, T>) {
+        value = *source;
+    } else {
+        value = Vec{};
+        for (std::size_t lane = 0; lane < sizeof(Vec) / sizeof(T); ++lane) {
+            value[lane] = source[static_cast<std::ptrdiff_t>(lane) * stride];
+        }
+    }
+}
+
+// One Rows x (Vectors x Bytes) tile of c. The tile is always whole (edges use narrower tiles)
+// and its accumulators are locals with constant bounds, so they stay in registers.
+template <typename T, std::size_t Rows, std::size_t Vectors, std::size_t Bytes>
+void direct_tile(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
+                 std::size_t row0, std::size_t col0, bool accumulate, const T* bias) {
+    using Vec = typename LanesOf<T, Bytes>::type;
+    constexpr std::size_t lanes = Bytes / sizeof(T);
+    Vec tile[Rows][Vectors] = {};
+    const std::ptrdiff_t b_stride = b.col_stride;
+    for (std::size_t p = 0; p < a.cols; ++p) {
+        const T* b_row = &b(p, col0);
+        Vec b_values[Vectors] = {};
+        for (std::size_t v = 0; v < Vectors; ++v) {
+            load_lanes(b_values[v], b_row + static_cast<std::ptrdiff_t>(v * lanes) * b_stride,
+                       b_stride);
+        }
+        for (std::size_t r = 0; r < Rows; ++r) {
+            const Vec a_value = Vec{} + a(row0 + r, p);
+            for (std::size_t v = 0; v < Vectors; ++v) tile[r][v] += a_value * b_values[v];
+        }
+    }
+    // The micro-kernels' order: (a.b + bias) + old c.
+    for (std::size_t r = 0; r < Rows; ++r) {
+        T* c_row = c + (row0 + r) * ldc + col0;
+        for (std::size_t v = 0; v < Vectors; ++v) {
+            Vec value = tile[r][v];
+            Vec addend = {};
+            if (bias != nullptr) {
+                load_lanes(addend, bias + col0 + v * lanes, 1);
+                value += addend;
+            }
+            if (accumulate) {
+                load_lanes(addend, c_row + v * lanes, 1);
+                value += addend;
+            }
+            std::memcpy(c_row + v * lanes, &value, sizeof(Vec));
+        }
+    }
+}
+
+// Rows rows of c from column col0 on: whole tiles of two vectors, then one vector, then the
+// rest in halving vector widths down to single values.
+template <typename T, std::size_t Rows, std::size_t Bytes>
+void direct_row_block(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
+                      std::size_t row0, std::size_t col0, bool accumulate, const T* bias) {
+    constexpr std::size_t lanes = Bytes / sizeof(T);
+    for (; col0 + 2 * lanes <= b.cols; col0 += 2 * lanes) {
+        direct_tile<T, Rows, 2, Bytes>(a, b, c, ldc, row0, col0, accumulate, bias);
+    }
+    if (col0 + lanes <= b.cols) {
+        direct_tile<T, Rows, 1, Bytes>(a, b, c, ldc, row0, col0, accumulate, bias);
+        col0 += lanes;
+    }
+    if constexpr (lanes > 1) {
+        direct_row_block<T, Rows, Bytes / 2>(a, b, c, ldc, row0, col0, accumulate, bias);
+    }
+}
+
+// c = a.b [+ bias] (or c += ...), 4 rows at a time, with vectors of VectorBytes.
+template <typename T, std::size_t VectorBytes>
+void direct_product(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
+                    bool accumulate, const T* bias) {
+    constexpr std::size_t rows = 4;
+    std::size_t row0 = 0;
+    for (; row0 + rows <= a.rows; row0 += rows) {
+        direct_row_block<T, rows, VectorBytes>(a, b, c, ldc, row0, 0, accumulate, bias);
+    }
+    for (; row0 < a.rows; ++row0) {
+        direct_row_block<T, 1, VectorBytes>(a, b, c, ldc, row0, 0, accumulate, bias);
+    }
+}
+
+}  // namespace miniflow::detail

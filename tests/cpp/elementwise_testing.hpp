@@ -1,0 +1,89 @@
+// Helpers shared by the elementwise kernel tests (sigmoid, MSE, SGD, vectorised exp).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <type_traits>
+#include <vector>
+
+#include "miniflow/cpu.hpp"
+#include "miniflow/detail/elementwise.hpp"
+
+namespace elementwise_testing {
+
+// Every instruction set this CPU can run, generic included: each has its own kernels.
+inline std::vector<miniflow::Isa> supported_isas() {
+    std::vector<miniflow::Isa> isas;
+    for (auto isa : {miniflow::Isa::generic, miniflow::Isa::avx2_fma, miniflow::Isa::avx512}) {
+        if (miniflow::isa_supported(isa)) isas.push_back(isa);
+    }
+    return isas;
+}
+
+template <typename T>
+const miniflow::detail::ElementwiseKernels<T>& kernels(miniflow::Isa isa) {
+    return miniflow::detail::elementwise_kernels<T>(isa);
+}
+
+// Sizes that run every combination of full vectors and masked tails for 4, 8 and 16 lanes.
+inline const std::size_t awkward_sizes[] = {0, 1, 7, 15, 16, 17, 63, 65, 1000};
+
+// Number of representable values between a and b (0 when equal; +inf is one past the largest
+// finite value, so an overflow one step early counts as 1). NaN is far from everything but NaN.
+template <typename T>
+std::int64_t ulp_distance(T a, T b) {
+    using Bits = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+    if (std::isnan(a) || std::isnan(b)) {
+        return std::isnan(a) && std::isnan(b) ? 0 : std::numeric_limits<std::int64_t>::max();
+    }
+    // Map the sign-magnitude bit patterns onto a line where consecutive values differ by 1.
+    auto ordered = [](T v) {
+        Bits bits;
+        std::memcpy(&bits, &v, sizeof bits);
+        return bits < 0 ? std::int64_t{std::numeric_limits<Bits>::min()} - std::int64_t{bits}
+                        : std::int64_t{bits};
+    };
+    const std::int64_t difference = ordered(a) - ordered(b);
+    return difference < 0 ? -difference : difference;
+}
+
+// n values drawn from a normal distribution with the given spread.
+template <typename T>
+std::vector<T> random_values(std::size_t n, double spread, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<double> normal(0.0, spread);
+    std::vector<T> values(n);
+    for (auto& v : values) v = static_cast<T>(normal(rng));
+    return values;
+}
+
+// A buffer of n elements followed by sentinels, to catch a masked tail writing past the end.
+template <typename T>
+struct GuardedBuffer {
+    static constexpr std::size_t guard = 32;
+    static constexpr T sentinel = T(-12345.0);
+    std::vector<T> storage;
+
+    explicit GuardedBuffer(std::size_t n, T fill = T(0)) : storage(n + guard, sentinel) {
+        std::fill(storage.begin(), storage.end() - guard, fill);
+    }
+    explicit GuardedBuffer(const std::vector<T>& values) : storage(values) {
+        storage.insert(storage.end(), guard, sentinel);
+    }
+    T* data() { return storage.data(); }
+    T& operator[](std::size_t i) { return storage[i]; }
+    std::size_t size() const { return storage.size() - guard; }
+    bool guard_intact() const {
+        for (std::size_t i = size(); i < storage.size(); ++i) {
+            if (storage[i] != sentinel) return false;
+        }
+        return true;
+    }
+};
+
+}  // namespace elementwise_testing

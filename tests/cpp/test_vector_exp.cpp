@@ -1,0 +1,99 @@
+// The vectorised exp of every instruction set this CPU has (and the generic std::exp path):
+// ulp error against std::exp over the whole range, overflow, underflow, NaN, and every tail.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "elementwise_testing.hpp"
+
+namespace {
+
+using elementwise_testing::awkward_sizes;
+using elementwise_testing::GuardedBuffer;
+using elementwise_testing::kernels;
+using elementwise_testing::supported_isas;
+using elementwise_testing::ulp_distance;
+using miniflow::isa_name;
+
+template <typename T>
+class VectorExp : public ::testing::Test {};
+using Precisions = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(VectorExp, Precisions);
+
+// Largest ulp distance from std::exp over `count` evenly spaced points of [low, high].
+template <typename T>
+std::int64_t worst_ulps(miniflow::Isa isa, T low, T high, std::size_t count) {
+    std::vector<T> x(count);
+    std::vector<T> y(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        x[i] = low + (high - low) * static_cast<T>(static_cast<double>(i) / static_cast<double>(count - 1));
+    }
+    kernels<T>(isa).exp(x.data(), y.data(), count);
+    std::int64_t worst = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::int64_t distance = ulp_distance(y[i], std::exp(x[i]));
+        EXPECT_LE(distance, 2) << "exp(" << x[i] << ") = " << y[i] << ", std::exp gives " << std::exp(x[i]);
+        if (distance > worst) worst = distance;
+    }
+    return worst;
+}
+
+TYPED_TEST(VectorExp, WithinTwoUlpsOfStdExpOverTheWholeRange) {
+    using T = TypeParam;
+    const T lowest = std::log(std::numeric_limits<T>::denorm_min()) - T(1);  // the result is 0 below
+    const T highest = std::log(std::numeric_limits<T>::max()) + T(1);        // and inf above
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        worst_ulps<T>(isa, lowest, highest, 200001);
+        // Near 0, where the reduction leaves r = x, and across the underflow and overflow edges.
+        worst_ulps<T>(isa, T(-1), T(1), 20001);
+        worst_ulps<T>(isa, lowest, lowest + T(30), 20001);
+        worst_ulps<T>(isa, highest - T(3), highest, 20001);
+    }
+}
+
+TYPED_TEST(VectorExp, SpecialValuesAreExact) {
+    using T = TypeParam;
+    using limits = std::numeric_limits<T>;
+    const std::vector<T> x = {T(0),          -T(0),          limits::infinity(), -limits::infinity(),
+                              T(1000),       T(-1000),       limits::max(),      limits::lowest(),
+                              limits::denorm_min(), -limits::denorm_min(), limits::min(), limits::quiet_NaN()};
+    const std::vector<T> expected = {T(1), T(1), limits::infinity(), T(0), limits::infinity(), T(0),
+                                     limits::infinity(), T(0), T(1), T(1), T(1), limits::quiet_NaN()};
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        std::vector<T> y(x.size());
+        kernels<T>(isa).exp(x.data(), y.data(), x.size());
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            EXPECT_EQ(ulp_distance(y[i], expected[i]), 0) << "exp(" << x[i] << ") = " << y[i];
+        }
+        EXPECT_FALSE(std::signbit(y[3])) << "exp(-inf) is +0";
+    }
+}
+
+TYPED_TEST(VectorExp, EveryTailLengthAndInPlace) {
+    using T = TypeParam;
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        for (std::size_t n : awkward_sizes) {
+            SCOPED_TRACE(n);
+            const auto x = elementwise_testing::random_values<T>(n, 5.0, 7);
+            GuardedBuffer<T> y(n);
+            kernels<T>(isa).exp(x.data(), y.data(), n);
+            GuardedBuffer<T> in_place(x);
+            kernels<T>(isa).exp(in_place.data(), in_place.data(), n);
+            for (std::size_t i = 0; i < n; ++i) {
+                EXPECT_LE(ulp_distance(y[i], std::exp(x[i])), 2) << "at " << i;
+                EXPECT_EQ(in_place[i], y[i]) << "at " << i;
+            }
+            EXPECT_TRUE(y.guard_intact());
+            EXPECT_TRUE(in_place.guard_intact());
+        }
+    }
+}
+
+}  // namespace
