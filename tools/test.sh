@@ -24,5 +24,10 @@ cmake -S . -B build/cpp-tests -G Ninja -DMINIFLOW_BUILD_TESTS=ON >/dev/null
 cmake --build build/cpp-tests
 ctest --test-dir build/cpp-tests --output-on-failure
 
+echo "== C++ harness again, under AddressSanitizer and UBSan"
+cmake -S . -B build/cpp-tests-sanitized -G Ninja -DMINIFLOW_BUILD_TESTS=ON -DMINIFLOW_BUILD_SANITIZED=ON >/dev/null
+cmake --build build/cpp-tests-sanitized
+ctest --test-dir build/cpp-tests-sanitized --output-on-failure
+
 echo "== pytest"
 python -m pytest
