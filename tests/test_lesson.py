@@ -15,7 +15,6 @@ from miniflow import (
     Sigmoid,
     forward_and_backward,
     forward_pass,
-    sgd_update,
     topological_sort,
 )
 

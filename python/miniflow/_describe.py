@@ -6,7 +6,9 @@ from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
-from .nodes import MSE, Add, Input, Linear, Mul, Node, Sigmoid
+from .layers import MSE, Linear, Sigmoid
+from .node import Input, Node
+from .quiz import Add, Mul
 
 # the lesson's short names: l1 for the first Linear, s1 for the first Sigmoid, ...
 _PREFIXES = {"Linear": "l", "Sigmoid": "s", "MSE": "cost", "Add": "add", "Mul": "mul"}

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Sequence, Tuple, Union
 import numpy as np
 
 from ._describe import role, shape_text, short_names, short_summary
-from .nodes import Node, _consumers
+from .node import Node, _consumers
 
 # fill, stroke, dash pattern, corner radius for each role
 _STYLES = {

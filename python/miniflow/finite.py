@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Dict, List
 
 from ._describe import finite_mask_text, is_finite, summary
-from .nodes import Node, _consumers
+from .node import Node, _consumers
 
 
 class NonFiniteError(FloatingPointError):

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._describe import seeds_gradient, short_names
 from .graph import forward_and_backward
-from .nodes import Input, Node, _consumers
+from .node import Input, Node, _consumers
 
 
 @dataclass

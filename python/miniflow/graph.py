@@ -6,7 +6,8 @@ from collections import deque
 from typing import Any, Dict, List, Optional, Sequence, overload
 
 from . import _core
-from .nodes import MSE, Input, Node, _blamed
+from .layers import MSE
+from .node import Input, Node, _blamed
 
 __all__ = ["topological_sort", "forward_and_backward", "forward_pass", "sgd_update"]
 

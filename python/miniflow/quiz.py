@@ -1,0 +1,71 @@
+"""Add and Mul from the lesson's early quizzes: numpy arithmetic with broadcasting, and a backward."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .node import Node, _blame, _consumers, _inbound_values, _upstream
+
+def _unbroadcast(grad: Any, shape: Tuple[int, ...]) -> Any:
+    """Sum a broadcast gradient back down to an input's shape."""
+    grad = np.asarray(grad)
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return grad
+
+
+class _ElementwiseQuizNode(Node):
+    """Add and Mul from the lesson's early quizzes: numpy arithmetic with broadcasting."""
+
+    def _local_gradients(self, values: List[Any], upstream: Any) -> List[Any]:
+        raise NotImplementedError
+
+    def backward(self) -> None:
+        values = [node.value for node in self.inbound_nodes]
+        gradients: Dict[Node, Any] = {}
+        for node, value in zip(self.inbound_nodes, values):
+            gradients[node] = np.zeros(np.shape(value))
+        for consumer in _consumers(self):
+            local = self._local_gradients(values, _upstream(self, consumer))
+            for node, value, grad in zip(self.inbound_nodes, values, local):
+                # a node in two slots (Mul(x, x)) gets both contributions
+                gradients[node] = gradients[node] + _unbroadcast(grad, np.shape(value))
+        self.gradients = gradients
+
+
+class Add(_ElementwiseQuizNode):
+    """The sum of the inbound values: ``Add(x, y, z)``."""
+
+    def __init__(self, *inputs: Node, name: Optional[str] = None) -> None:
+        Node.__init__(self, inputs, name=name)
+
+    def forward(self) -> None:
+        with _blame(self, "forward"):
+            self.value = functools.reduce(np.add, _inbound_values(self))
+
+    def _local_gradients(self, values: List[Any], upstream: Any) -> List[Any]:
+        return [upstream for _ in values]
+
+
+class Mul(_ElementwiseQuizNode):
+    """The product of the inbound values: ``Mul(x, y, z)``."""
+
+    def __init__(self, *inputs: Node, name: Optional[str] = None) -> None:
+        Node.__init__(self, inputs, name=name)
+
+    def forward(self) -> None:
+        with _blame(self, "forward"):
+            self.value = functools.reduce(np.multiply, _inbound_values(self))
+
+    def _local_gradients(self, values: List[Any], upstream: Any) -> List[Any]:
+        # d(prod)/d(v_i) is the product of every other factor
+        return [
+            functools.reduce(np.multiply, values[:i] + values[i + 1 :], upstream)
+            for i in range(len(values))
+        ]
