@@ -33,6 +33,28 @@ const miniflow::detail::ElementwiseKernels<T>& kernels(miniflow::Isa isa) {
 // Sizes that run every combination of full vectors and masked tails for 4, 8 and 16 lanes.
 inline const std::size_t awkward_sizes[] = {0, 1, 7, 15, 16, 17, 63, 65, 1000};
 
+// Element offsets from a 64-byte boundary, so the kernels' masked heads take every length.
+inline const std::size_t alignment_offsets[] = {0, 1, 2, 3, 5, 7, 8, 9, 15};
+
+// Past 16 MiB the kernels write their outputs with non-temporal stores; this many elements
+// (plus an awkward remainder) run that path.
+template <typename T>
+constexpr std::size_t streamed_size = (std::size_t{16} << 20) / sizeof(T) + 13;
+
+// A buffer whose data() starts `offset` elements past a 64-byte boundary.
+template <typename T>
+struct OffsetBuffer {
+    std::vector<T> storage;
+    std::size_t start;
+
+    OffsetBuffer(std::size_t n, std::size_t offset) : storage(n + offset + 64 / sizeof(T)) {
+        const auto address = reinterpret_cast<std::uintptr_t>(storage.data());
+        start = (64 - address % 64) % 64 / sizeof(T) + offset;
+    }
+    T* data() { return storage.data() + start; }
+    T& operator[](std::size_t i) { return storage[start + i]; }
+};
+
 // Number of representable values between a and b (0 when equal; +inf is one past the largest
 // finite value, so an overflow one step early counts as 1). NaN is far from everything but NaN.
 template <typename T>

@@ -3,6 +3,7 @@
 // differences, every tail length, null and aliased outputs, accumulation and argument errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -16,8 +17,11 @@
 
 namespace {
 
+using elementwise_testing::alignment_offsets;
 using elementwise_testing::awkward_sizes;
 using elementwise_testing::GuardedBuffer;
+using elementwise_testing::OffsetBuffer;
+using elementwise_testing::streamed_size;
 using elementwise_testing::kernels;
 using elementwise_testing::random_values;
 using elementwise_testing::supported_isas;
@@ -84,6 +88,26 @@ TYPED_TEST(Mse, ForwardPropagatesInfAndNan) {
         std::vector<T> y(9, limits::max()), a(9, limits::lowest()), diff(9);
         kernels<T>(isa).mse_forward(y.data(), a.data(), diff.data(), 9);
         EXPECT_EQ(diff[8], limits::infinity());
+    }
+}
+
+// Which lane sums which element does not depend on where the buffers are: the same bits.
+TYPED_TEST(Mse, ForwardSumDoesNotDependOnAlignment) {
+    using T = TypeParam;
+    const std::size_t n = 301;
+    const auto y = random_values<T>(n, 3.0, 23);
+    const auto a = random_values<T>(n, 3.0, 24);
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        std::vector<T> diff(n);
+        const double expected = kernels<T>(isa).mse_forward(y.data(), a.data(), diff.data(), n);
+        for (std::size_t offset : alignment_offsets) {
+            SCOPED_TRACE(offset);
+            OffsetBuffer<T> y_at(n, offset), a_at(n, offset), diff_at(n, offset);
+            std::copy(y.begin(), y.end(), y_at.data());
+            std::copy(a.begin(), a.end(), a_at.data());
+            EXPECT_EQ(kernels<T>(isa).mse_forward(y_at.data(), a_at.data(), diff_at.data(), n), expected);
+        }
     }
 }
 
@@ -156,6 +180,33 @@ TYPED_TEST(Mse, BackwardAccumulatesBothTermsIntoAliasedOutputs) {
     EXPECT_EQ(miniflow::mse_forward(x.data(), x.data(), diff.data(), 3), T(0));
     miniflow::mse_backward(diff.data(), 3, grad.data(), grad.data(), true);
     EXPECT_EQ(grad, (std::vector<T>(3, T(0))));
+}
+
+// Large outputs are written in one streamed pass each, whatever their alignments; aliased
+// accumulating outputs in one cached pass.
+TYPED_TEST(Mse, BackwardOfStreamedSizes) {
+    using T = TypeParam;
+    const std::size_t n = streamed_size<T>;
+    const auto diff = random_values<T>(n, 3.0, 53);
+    const T scale = T(2) / static_cast<T>(n);
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        OffsetBuffer<T> grad_y(n, 1), grad_a(n, 6);
+        kernels<T>(isa).mse_backward(diff.data(), n, scale, grad_y.data(), grad_a.data(), false);
+        std::size_t mismatches = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const T g = scale * diff[i];
+            mismatches += grad_y[i] != g || grad_a[i] != -g;
+        }
+        EXPECT_EQ(mismatches, 0u);
+        std::vector<T> grad(n, T(1));
+        kernels<T>(isa).mse_backward(diff.data(), n, scale, grad.data(), grad.data(), true);
+        for (std::size_t i = 0; i < n; ++i) {
+            const T g = scale * diff[i];
+            mismatches += grad[i] != (T(1) + g) - g;
+        }
+        EXPECT_EQ(mismatches, 0u);
+    }
 }
 
 TEST(MseFiniteDifferences, BackwardMatchesCentralDifferencesOfForward) {

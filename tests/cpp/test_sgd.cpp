@@ -2,6 +2,7 @@
 // hand-computed values and the scalar formula at every tail length, and its argument errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -12,8 +13,10 @@
 
 namespace {
 
+using elementwise_testing::alignment_offsets;
 using elementwise_testing::awkward_sizes;
 using elementwise_testing::GuardedBuffer;
+using elementwise_testing::OffsetBuffer;
 using elementwise_testing::kernels;
 using elementwise_testing::random_values;
 using elementwise_testing::supported_isas;
@@ -48,6 +51,23 @@ TYPED_TEST(Sgd, ExactAtEveryTailLength) {
                 EXPECT_EQ(value[i], before[i] - rate * grad[i]) << "at " << i;
             }
             EXPECT_TRUE(value.guard_intact());
+        }
+    }
+}
+
+TYPED_TEST(Sgd, ExactAtEveryAlignment) {
+    using T = TypeParam;
+    const std::size_t n = 50;
+    const auto before = random_values<T>(n, 1.0, 73);
+    const auto grad = random_values<T>(n, 5.0, 74);
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        for (std::size_t offset : alignment_offsets) {
+            SCOPED_TRACE(offset);
+            OffsetBuffer<T> value(n, offset);
+            std::copy(before.begin(), before.end(), value.data());
+            kernels<T>(isa).sgd_update(value.data(), grad.data(), n, T(0.5));
+            for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(value[i], before[i] - T(0.5) * grad[i]) << "at " << i;
         }
     }
 }

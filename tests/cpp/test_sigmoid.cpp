@@ -3,6 +3,7 @@
 // differences, extreme inputs, every tail length, aliasing, accumulation and argument errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -16,8 +17,11 @@
 
 namespace {
 
+using elementwise_testing::alignment_offsets;
 using elementwise_testing::awkward_sizes;
 using elementwise_testing::GuardedBuffer;
+using elementwise_testing::OffsetBuffer;
+using elementwise_testing::streamed_size;
 using elementwise_testing::kernels;
 using elementwise_testing::random_values;
 using elementwise_testing::supported_isas;
@@ -108,6 +112,58 @@ TYPED_TEST(Sigmoid, ForwardEveryTailLengthAndInPlace) {
             EXPECT_TRUE(y.guard_intact());
             EXPECT_TRUE(in_place.guard_intact());
         }
+    }
+}
+
+// Each kernel peels a masked head to align its output: every head length gives the same bits.
+TYPED_TEST(Sigmoid, EveryOutputAlignmentGivesTheSameBits) {
+    using T = TypeParam;
+    const std::size_t n = 50;
+    const auto x = random_values<T>(n, 5.0, 13);
+    const auto grad = random_values<T>(n, 1.0, 14);
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        const auto& kernel = kernels<T>(isa);
+        std::vector<T> expected_s(n), expected_grad_x(n);
+        kernel.sigmoid_forward(x.data(), expected_s.data(), n);
+        kernel.sigmoid_backward(expected_s.data(), grad.data(), expected_grad_x.data(), n, false);
+        for (std::size_t offset : alignment_offsets) {
+            SCOPED_TRACE(offset);
+            OffsetBuffer<T> s(n, offset), grad_x(n, offset);
+            kernel.sigmoid_forward(x.data(), s.data(), n);
+            kernel.sigmoid_backward(s.data(), grad.data(), grad_x.data(), n, false);
+            for (std::size_t i = 0; i < n; ++i) {
+                EXPECT_EQ(s[i], expected_s[i]) << "at " << i;
+                EXPECT_EQ(grad_x[i], expected_grad_x[i]) << "at " << i;
+            }
+        }
+    }
+}
+
+// Outputs past 16 MiB are written with non-temporal stores: the same bits as pieces that are not.
+TYPED_TEST(Sigmoid, StreamedOutputsMatchCachedOnes) {
+    using T = TypeParam;
+    const std::size_t n = streamed_size<T>;
+    const auto x = random_values<T>(n, 5.0, 17);
+    const auto grad = random_values<T>(n, 1.0, 18);
+    const std::size_t piece = 1000;
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        const auto& kernel = kernels<T>(isa);
+        OffsetBuffer<T> s(n, 3), grad_x(n, 3);
+        kernel.sigmoid_forward(x.data(), s.data(), n);
+        kernel.sigmoid_backward(s.data(), grad.data(), grad_x.data(), n, false);
+        std::vector<T> piece_s(piece), piece_grad_x(piece);
+        std::size_t mismatches = 0;
+        for (std::size_t start = 0; start < n; start += piece) {
+            const std::size_t count = std::min(piece, n - start);
+            kernel.sigmoid_forward(x.data() + start, piece_s.data(), count);
+            kernel.sigmoid_backward(piece_s.data(), grad.data() + start, piece_grad_x.data(), count, false);
+            for (std::size_t i = 0; i < count; ++i) {
+                mismatches += s[start + i] != piece_s[i] || grad_x[start + i] != piece_grad_x[i];
+            }
+        }
+        EXPECT_EQ(mismatches, 0u);
     }
 }
 

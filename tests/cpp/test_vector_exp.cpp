@@ -14,6 +14,8 @@ namespace {
 
 using elementwise_testing::awkward_sizes;
 using elementwise_testing::GuardedBuffer;
+using elementwise_testing::OffsetBuffer;
+using elementwise_testing::streamed_size;
 using elementwise_testing::kernels;
 using elementwise_testing::supported_isas;
 using elementwise_testing::ulp_distance;
@@ -93,6 +95,23 @@ TYPED_TEST(VectorExp, EveryTailLengthAndInPlace) {
             EXPECT_TRUE(y.guard_intact());
             EXPECT_TRUE(in_place.guard_intact());
         }
+    }
+}
+
+// Outputs past 16 MiB are written with non-temporal stores, not in place: the same bits.
+TYPED_TEST(VectorExp, StreamedOutputMatchesInPlace) {
+    using T = TypeParam;
+    const std::size_t n = streamed_size<T>;
+    const auto x = elementwise_testing::random_values<T>(n, 20.0, 9);
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        OffsetBuffer<T> y(n, 5);
+        kernels<T>(isa).exp(x.data(), y.data(), n);
+        auto in_place = x;
+        kernels<T>(isa).exp(in_place.data(), in_place.data(), n);
+        std::size_t mismatches = 0;
+        for (std::size_t i = 0; i < n; ++i) mismatches += ulp_distance(y[i], in_place[i]) != 0;
+        EXPECT_EQ(mismatches, 0u);
     }
 }
 

@@ -7,6 +7,8 @@
 
 #include <cstddef>
 
+#include "simd_common.hpp"
+
 #define MINIFLOW_AVX2_TARGET __attribute__((target("avx2,fma")))
 #define MINIFLOW_AVX2_OP __attribute__((target("avx2,fma"), always_inline)) inline
 
@@ -25,6 +27,10 @@ struct Avx2<float> {
 
     static MINIFLOW_AVX2_OP Vec load(const float* p) { return _mm256_loadu_ps(p); }
     static MINIFLOW_AVX2_OP void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+    static MINIFLOW_AVX2_OP Vec load(const float* p, AllLanes) { return load(p); }
+    static MINIFLOW_AVX2_OP void store(float* p, Vec v, AllLanes) { store(p, v); }
+    static MINIFLOW_AVX2_OP Vec load(const float* p, AllLanesStreamed) { return load(p); }
+    static MINIFLOW_AVX2_OP void store(float* p, Vec v, AllLanesStreamed) { _mm256_stream_ps(p, v); }
     // The first `count` (< width) lanes; the others load as 0 and are never stored.
     static MINIFLOW_AVX2_OP Lanes first_lanes(std::size_t count) {
         return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)),
@@ -109,6 +115,10 @@ struct Avx2<double> {
 
     static MINIFLOW_AVX2_OP Vec load(const double* p) { return _mm256_loadu_pd(p); }
     static MINIFLOW_AVX2_OP void store(double* p, Vec v) { _mm256_storeu_pd(p, v); }
+    static MINIFLOW_AVX2_OP Vec load(const double* p, AllLanes) { return load(p); }
+    static MINIFLOW_AVX2_OP void store(double* p, Vec v, AllLanes) { store(p, v); }
+    static MINIFLOW_AVX2_OP Vec load(const double* p, AllLanesStreamed) { return load(p); }
+    static MINIFLOW_AVX2_OP void store(double* p, Vec v, AllLanesStreamed) { _mm256_stream_pd(p, v); }
     static MINIFLOW_AVX2_OP Lanes first_lanes(std::size_t count) {
         return _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(count)),
                                   _mm256_setr_epi64x(0, 1, 2, 3));

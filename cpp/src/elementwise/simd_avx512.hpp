@@ -7,6 +7,8 @@
 
 #include <cstddef>
 
+#include "simd_common.hpp"
+
 #define MINIFLOW_AVX512_TARGET __attribute__((target("avx512f,avx512dq")))
 #define MINIFLOW_AVX512_OP __attribute__((target("avx512f,avx512dq"), always_inline)) inline
 
@@ -24,6 +26,10 @@ struct Avx512<float> {
 
     static MINIFLOW_AVX512_OP Vec load(const float* p) { return _mm512_loadu_ps(p); }
     static MINIFLOW_AVX512_OP void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+    static MINIFLOW_AVX512_OP Vec load(const float* p, AllLanes) { return load(p); }
+    static MINIFLOW_AVX512_OP void store(float* p, Vec v, AllLanes) { store(p, v); }
+    static MINIFLOW_AVX512_OP Vec load(const float* p, AllLanesStreamed) { return load(p); }
+    static MINIFLOW_AVX512_OP void store(float* p, Vec v, AllLanesStreamed) { _mm512_stream_ps(p, v); }
     // The first `count` (< width) lanes; the others load as 0 and are never stored.
     static MINIFLOW_AVX512_OP Mask first_lanes(std::size_t count) {
         return static_cast<Mask>((1u << count) - 1u);
@@ -112,6 +118,10 @@ struct Avx512<double> {
 
     static MINIFLOW_AVX512_OP Vec load(const double* p) { return _mm512_loadu_pd(p); }
     static MINIFLOW_AVX512_OP void store(double* p, Vec v) { _mm512_storeu_pd(p, v); }
+    static MINIFLOW_AVX512_OP Vec load(const double* p, AllLanes) { return load(p); }
+    static MINIFLOW_AVX512_OP void store(double* p, Vec v, AllLanes) { store(p, v); }
+    static MINIFLOW_AVX512_OP Vec load(const double* p, AllLanesStreamed) { return load(p); }
+    static MINIFLOW_AVX512_OP void store(double* p, Vec v, AllLanesStreamed) { _mm512_stream_pd(p, v); }
     static MINIFLOW_AVX512_OP Mask first_lanes(std::size_t count) {
         return static_cast<Mask>((1u << count) - 1u);
     }
