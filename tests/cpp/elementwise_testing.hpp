@@ -36,10 +36,10 @@ inline const std::size_t awkward_sizes[] = {0, 1, 7, 15, 16, 17, 63, 65, 1000};
 // Element offsets from a 64-byte boundary, so the kernels' masked heads take every length.
 inline const std::size_t alignment_offsets[] = {0, 1, 2, 3, 5, 7, 8, 9, 15};
 
-// Past 16 MiB the kernels write their outputs with non-temporal stores; this many elements
+// From 8 MiB on the kernels write their outputs with non-temporal stores; this many elements
 // (plus an awkward remainder) run that path.
 template <typename T>
-constexpr std::size_t streamed_size = (std::size_t{16} << 20) / sizeof(T) + 13;
+constexpr std::size_t streamed_size = (std::size_t{8} << 20) / sizeof(T) + 13;
 
 // A buffer whose data() starts `offset` elements past a 64-byte boundary.
 template <typename T>

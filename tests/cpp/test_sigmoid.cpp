@@ -140,7 +140,7 @@ TYPED_TEST(Sigmoid, EveryOutputAlignmentGivesTheSameBits) {
     }
 }
 
-// Outputs past 16 MiB are written with non-temporal stores: the same bits as pieces that are not.
+// Outputs from 8 MiB on are written with non-temporal stores: the same bits as pieces that are not.
 TYPED_TEST(Sigmoid, StreamedOutputsMatchCachedOnes) {
     using T = TypeParam;
     const std::size_t n = streamed_size<T>;

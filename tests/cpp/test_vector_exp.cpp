@@ -98,7 +98,7 @@ TYPED_TEST(VectorExp, EveryTailLengthAndInPlace) {
     }
 }
 
-// Outputs past 16 MiB are written with non-temporal stores, not in place: the same bits.
+// Outputs from 8 MiB on are written with non-temporal stores, not in place: the same bits.
 TYPED_TEST(VectorExp, StreamedOutputMatchesInPlace) {
     using T = TypeParam;
     const std::size_t n = streamed_size<T>;
