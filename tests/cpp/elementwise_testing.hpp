@@ -2,12 +2,17 @@
 #pragma once
 
 #include <algorithm>
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <initializer_list>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -72,6 +77,31 @@ std::int64_t ulp_distance(T a, T b) {
     };
     const std::int64_t difference = ordered(a) - ordered(b);
     return difference < 0 ? -difference : difference;
+}
+
+// `count` evenly spaced values from low to high.
+template <typename T>
+std::vector<T> evenly_spaced(T low, T high, std::size_t count) {
+    std::vector<T> values(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        const double fraction = static_cast<double>(i) / static_cast<double>(count - 1);
+        values[i] = low + (high - low) * static_cast<T>(fraction);
+    }
+    return values;
+}
+
+// Expects call() to throw std::invalid_argument whose message contains every fragment.
+template <typename Call>
+void expect_invalid_argument(Call call, std::initializer_list<std::string> fragments) {
+    try {
+        call();
+        ADD_FAILURE() << "no exception, expected one saying " << *fragments.begin();
+    } catch (const std::invalid_argument& error) {
+        const std::string message = error.what();
+        for (const auto& fragment : fragments) {
+            EXPECT_NE(message.find(fragment), std::string::npos) << message;
+        }
+    }
 }
 
 // n values drawn from a normal distribution with the given spread.
