@@ -10,7 +10,9 @@ namespace miniflow {
 
 template <typename T>
 T mse_forward(const T* y, const T* a, T* diff, std::size_t n) {
-    if (n == 0) throw std::invalid_argument("mse_forward: n is 0; the mean of no errors is undefined");
+    if (n == 0) {
+        throw std::invalid_argument("mse_forward: n is 0; the mean of no errors is undefined");
+    }
     check_buffer("mse_forward: y", y, n);
     check_buffer("mse_forward: a", a, n);
     check_buffer("mse_forward: diff", diff, n);
@@ -24,7 +26,8 @@ void mse_backward(const T* diff, std::size_t n, non_deduced_t<T>* grad_y, non_de
     if (n == 0) throw std::invalid_argument("mse_backward: n is 0");
     check_buffer("mse_backward: diff", diff, n);
     const T scale = T(2) / static_cast<T>(n);
-    detail::elementwise_kernels<T>(best_isa()).mse_backward(diff, n, scale, grad_y, grad_a, accumulate);
+    const auto& kernels = detail::elementwise_kernels<T>(best_isa());
+    kernels.mse_backward(diff, n, scale, grad_y, grad_a, accumulate);
 }
 
 template float mse_forward<float>(const float*, const float*, float*, std::size_t);

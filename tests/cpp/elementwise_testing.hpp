@@ -2,12 +2,17 @@
 #pragma once
 
 #include <algorithm>
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <initializer_list>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -33,6 +38,28 @@ const miniflow::detail::ElementwiseKernels<T>& kernels(miniflow::Isa isa) {
 // Sizes that run every combination of full vectors and masked tails for 4, 8 and 16 lanes.
 inline const std::size_t awkward_sizes[] = {0, 1, 7, 15, 16, 17, 63, 65, 1000};
 
+// Element offsets from a 64-byte boundary, so the kernels' masked heads take every length.
+inline const std::size_t alignment_offsets[] = {0, 1, 2, 3, 5, 7, 8, 9, 15};
+
+// From 8 MiB on the kernels write their outputs with non-temporal stores; this many elements
+// (plus an awkward remainder) run that path.
+template <typename T>
+constexpr std::size_t streamed_size = (std::size_t{8} << 20) / sizeof(T) + 13;
+
+// A buffer whose data() starts `offset` elements past a 64-byte boundary.
+template <typename T>
+struct OffsetBuffer {
+    std::vector<T> storage;
+    std::size_t start;
+
+    OffsetBuffer(std::size_t n, std::size_t offset) : storage(n + offset + 64 / sizeof(T)) {
+        const auto address = reinterpret_cast<std::uintptr_t>(storage.data());
+        start = (64 - address % 64) % 64 / sizeof(T) + offset;
+    }
+    T* data() { return storage.data() + start; }
+    T& operator[](std::size_t i) { return storage[start + i]; }
+};
+
 // Number of representable values between a and b (0 when equal; +inf is one past the largest
 // finite value, so an overflow one step early counts as 1). NaN is far from everything but NaN.
 template <typename T>
@@ -50,6 +77,31 @@ std::int64_t ulp_distance(T a, T b) {
     };
     const std::int64_t difference = ordered(a) - ordered(b);
     return difference < 0 ? -difference : difference;
+}
+
+// `count` evenly spaced values from low to high.
+template <typename T>
+std::vector<T> evenly_spaced(T low, T high, std::size_t count) {
+    std::vector<T> values(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        const double fraction = static_cast<double>(i) / static_cast<double>(count - 1);
+        values[i] = low + (high - low) * static_cast<T>(fraction);
+    }
+    return values;
+}
+
+// Expects call() to throw std::invalid_argument whose message contains every fragment.
+template <typename Call>
+void expect_invalid_argument(Call call, std::initializer_list<std::string> fragments) {
+    try {
+        call();
+        ADD_FAILURE() << "no exception, expected one saying " << *fragments.begin();
+    } catch (const std::invalid_argument& error) {
+        const std::string message = error.what();
+        for (const auto& fragment : fragments) {
+            EXPECT_NE(message.find(fragment), std::string::npos) << message;
+        }
+    }
 }
 
 // n values drawn from a normal distribution with the given spread.

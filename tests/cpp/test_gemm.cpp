@@ -25,10 +25,10 @@ using miniflow::MatrixView;
 using miniflow::detail::GemmPath;
 
 // How a logical rows x cols matrix is laid out in memory.
-enum class Layout { row_major, column_major, padded, reversed, repeated_row };
+enum class Layout { row_major, column_major, padded, reversed, repeated_row, repeated_column };
 
 const Layout all_layouts[] = {Layout::row_major, Layout::column_major, Layout::padded,
-                              Layout::reversed, Layout::repeated_row};
+                              Layout::reversed,  Layout::repeated_row, Layout::repeated_column};
 
 // A matrix stored in one layout, with the logical values kept for the reference.
 template <typename T>
@@ -51,12 +51,13 @@ Stored<T> make_matrix(std::size_t rows, std::size_t cols, Layout layout, std::mt
     m.values.resize(rows * cols);
     for (std::size_t i = 0; i < rows; ++i) {
         for (std::size_t j = 0; j < cols; ++j) {
-            // Repeated rows: every row equals row 0, so a zero row stride views it.
-            const std::size_t source_row = layout == Layout::repeated_row ? 0 : i;
-            if (source_row == i) {
-                m.values[i * cols + j] = static_cast<T>(digit(rng)) / T(8);
-            } else {
+            // Repeated rows (columns) equal row (column) 0, so a zero stride views them.
+            if (layout == Layout::repeated_row && i > 0) {
                 m.values[i * cols + j] = m.values[j];
+            } else if (layout == Layout::repeated_column && j > 0) {
+                m.values[i * cols + j] = m.values[i * cols];
+            } else {
+                m.values[i * cols + j] = static_cast<T>(digit(rng)) / T(8);
             }
         }
     }
@@ -101,6 +102,13 @@ Stored<T> make_matrix(std::size_t rows, std::size_t cols, Layout layout, std::mt
                 m.buffer[j] = static_cast<T>(m.values[j]);
             }
             m.view = {m.buffer.data(), rows, cols, 0, 1};
+            break;
+        case Layout::repeated_column:
+            m.buffer.resize(std::max<std::size_t>(rows, 1));
+            for (std::size_t i = 0; i < rows && cols > 0; ++i) {
+                m.buffer[i] = static_cast<T>(m.values[i * cols]);
+            }
+            m.view = {m.buffer.data(), rows, cols, 1, 0};
             break;
     }
     return m;
@@ -253,6 +261,11 @@ TYPED_TEST(GemmTyped, SizesAroundEveryBlock) {
         for (const Case& base : cases) {
             for (int variant = 0; variant < 2; ++variant) {
                 Case test = base;
+                // The strided packing paths must also find their blocks' origins.
+                if (variant == 1) {
+                    test.a_layout = Layout::reversed;
+                    test.b_layout = Layout::column_major;
+                }
                 test.accumulate = variant == 1;
                 test.with_bias = true;
                 test.ldc_padding = 2;

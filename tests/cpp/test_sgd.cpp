@@ -2,6 +2,7 @@
 // hand-computed values and the scalar formula at every tail length, and its argument errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -12,8 +13,10 @@
 
 namespace {
 
+using elementwise_testing::alignment_offsets;
 using elementwise_testing::awkward_sizes;
 using elementwise_testing::GuardedBuffer;
+using elementwise_testing::OffsetBuffer;
 using elementwise_testing::kernels;
 using elementwise_testing::random_values;
 using elementwise_testing::supported_isas;
@@ -52,31 +55,44 @@ TYPED_TEST(Sgd, ExactAtEveryTailLength) {
     }
 }
 
+TYPED_TEST(Sgd, ExactAtEveryAlignment) {
+    using T = TypeParam;
+    const std::size_t n = 50;
+    const auto before = random_values<T>(n, 1.0, 73);
+    const auto grad = random_values<T>(n, 5.0, 74);
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        for (std::size_t offset : alignment_offsets) {
+            SCOPED_TRACE(offset);
+            OffsetBuffer<T> value(n, offset);
+            std::copy(before.begin(), before.end(), value.data());
+            kernels<T>(isa).sgd_update(value.data(), grad.data(), n, T(0.5));
+            for (std::size_t i = 0; i < n; ++i) {
+                EXPECT_EQ(value[i], before[i] - T(0.5) * grad[i]) << "at " << i;
+            }
+        }
+    }
+}
+
 TYPED_TEST(Sgd, PublicFunctionMatchesTheBestKernel) {
     using T = TypeParam;
     auto value = random_values<T>(1000, 1.0, 81);
     auto expected = value;
     const auto grad = random_values<T>(1000, 1.0, 82);
     miniflow::sgd_update(value.data(), grad.data(), value.size(), T(0.1));
-    kernels<T>(miniflow::best_isa()).sgd_update(expected.data(), grad.data(), expected.size(), T(0.1));
+    const auto& best = kernels<T>(miniflow::best_isa());
+    best.sgd_update(expected.data(), grad.data(), expected.size(), T(0.1));
     EXPECT_EQ(value, expected);
 }
 
 TYPED_TEST(Sgd, NullBuffersAreRejectedWithTheirSize) {
     using T = TypeParam;
     std::vector<T> buffer(5, T(1));
-    auto expect_rejected = [](auto call, const std::string& fragment) {
-        try {
-            call();
-            ADD_FAILURE() << "no exception, expected one saying " << fragment;
-        } catch (const std::invalid_argument& error) {
-            EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos) << error.what();
-        }
-    };
-    expect_rejected([&] { miniflow::sgd_update<T>(nullptr, buffer.data(), 5, T(0.1)); },
-                    "sgd_update: value is null but should hold 5 elements");
-    expect_rejected([&] { miniflow::sgd_update<T>(buffer.data(), nullptr, 5, T(0.1)); },
-                    "sgd_update: grad is null but should hold 5 elements");
+    using elementwise_testing::expect_invalid_argument;
+    expect_invalid_argument([&] { miniflow::sgd_update<T>(nullptr, buffer.data(), 5, T(0.1)); },
+                            {"sgd_update: value is null but should hold 5 elements"});
+    expect_invalid_argument([&] { miniflow::sgd_update<T>(buffer.data(), nullptr, 5, T(0.1)); },
+                            {"sgd_update: grad is null but should hold 5 elements"});
     EXPECT_NO_THROW(miniflow::sgd_update<T>(nullptr, nullptr, 0, T(0.1)));
 }
 

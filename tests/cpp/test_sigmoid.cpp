@@ -3,6 +3,7 @@
 // differences, extreme inputs, every tail length, aliasing, accumulation and argument errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -16,8 +17,11 @@
 
 namespace {
 
+using elementwise_testing::alignment_offsets;
 using elementwise_testing::awkward_sizes;
 using elementwise_testing::GuardedBuffer;
+using elementwise_testing::OffsetBuffer;
+using elementwise_testing::streamed_size;
 using elementwise_testing::kernels;
 using elementwise_testing::random_values;
 using elementwise_testing::supported_isas;
@@ -55,17 +59,29 @@ TYPED_TEST(Sigmoid, LessonValues) {
 TYPED_TEST(Sigmoid, ExtremeInputs) {
     using T = TypeParam;
     using limits = std::numeric_limits<T>;
-    const std::vector<T> x = {T(1000),          T(-1000),          limits::infinity(),   -limits::infinity(),
-                              limits::max(),    limits::lowest(),  limits::quiet_NaN(),  limits::denorm_min(),
-                              -limits::denorm_min(), limits::min(), T(0), T(-40)};
-    const std::vector<T> expected = {T(1),   T(0),   T(1),   T(0),   T(1),   T(0),
-                                     limits::quiet_NaN(), T(0.5), T(0.5), T(0.5), T(0.5), reference_sigmoid(T(-40))};
+    struct Case {
+        T x;
+        T expected;
+    };
+    const std::vector<Case> cases = {
+        {T(1000), T(1)},
+        {T(-1000), T(0)},
+        {limits::infinity(), T(1)},
+        {-limits::infinity(), T(0)},
+        {limits::max(), T(1)},
+        {limits::lowest(), T(0)},
+        {limits::quiet_NaN(), limits::quiet_NaN()},
+        {limits::denorm_min(), T(0.5)},
+        {-limits::denorm_min(), T(0.5)},
+        {limits::min(), T(0.5)},
+        {T(-40), reference_sigmoid(T(-40))},
+    };
     for (auto isa : supported_isas()) {
         SCOPED_TRACE(isa_name(isa));
-        std::vector<T> y(x.size());
-        kernels<T>(isa).sigmoid_forward(x.data(), y.data(), x.size());
-        for (std::size_t i = 0; i < x.size(); ++i) {
-            EXPECT_LE(ulp_distance(y[i], expected[i]), 2) << "sigmoid(" << x[i] << ") = " << y[i];
+        for (const auto& c : cases) {
+            T y = T(0);
+            kernels<T>(isa).sigmoid_forward(&c.x, &y, 1);
+            EXPECT_LE(ulp_distance(y, c.expected), 2) << "sigmoid(" << c.x << ") = " << y;
         }
     }
 }
@@ -75,17 +91,14 @@ TYPED_TEST(Sigmoid, WithinFourUlpsOfLongDoubleOverTheWholeRange) {
     // From where the result is 0 to where it is 1, through the subnormal results.
     const T low = std::log(std::numeric_limits<T>::denorm_min()) - T(1);
     const T high = T(40);
-    const std::size_t count = 100001;
-    std::vector<T> x(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        x[i] = low + (high - low) * static_cast<T>(static_cast<double>(i) / static_cast<double>(count - 1));
-    }
+    const auto x = elementwise_testing::evenly_spaced(low, high, 100001);
     for (auto isa : supported_isas()) {
         SCOPED_TRACE(isa_name(isa));
-        std::vector<T> y(count);
-        kernels<T>(isa).sigmoid_forward(x.data(), y.data(), count);
-        for (std::size_t i = 0; i < count; ++i) {
-            ASSERT_LE(ulp_distance(y[i], reference_sigmoid(x[i])), 4) << "sigmoid(" << x[i] << ") = " << y[i];
+        std::vector<T> y(x.size());
+        kernels<T>(isa).sigmoid_forward(x.data(), y.data(), x.size());
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            ASSERT_LE(ulp_distance(y[i], reference_sigmoid(x[i])), 4)
+                << "sigmoid(" << x[i] << ") = " << y[i];
         }
     }
 }
@@ -108,6 +121,59 @@ TYPED_TEST(Sigmoid, ForwardEveryTailLengthAndInPlace) {
             EXPECT_TRUE(y.guard_intact());
             EXPECT_TRUE(in_place.guard_intact());
         }
+    }
+}
+
+// Each kernel peels a masked head to align its output: every head length gives the same bits.
+TYPED_TEST(Sigmoid, EveryOutputAlignmentGivesTheSameBits) {
+    using T = TypeParam;
+    const std::size_t n = 50;
+    const auto x = random_values<T>(n, 5.0, 13);
+    const auto grad = random_values<T>(n, 1.0, 14);
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        const auto& kernel = kernels<T>(isa);
+        std::vector<T> expected_s(n), expected_grad_x(n);
+        kernel.sigmoid_forward(x.data(), expected_s.data(), n);
+        kernel.sigmoid_backward(expected_s.data(), grad.data(), expected_grad_x.data(), n, false);
+        for (std::size_t offset : alignment_offsets) {
+            SCOPED_TRACE(offset);
+            OffsetBuffer<T> s(n, offset), grad_x(n, offset);
+            kernel.sigmoid_forward(x.data(), s.data(), n);
+            kernel.sigmoid_backward(s.data(), grad.data(), grad_x.data(), n, false);
+            for (std::size_t i = 0; i < n; ++i) {
+                EXPECT_EQ(s[i], expected_s[i]) << "at " << i;
+                EXPECT_EQ(grad_x[i], expected_grad_x[i]) << "at " << i;
+            }
+        }
+    }
+}
+
+// Outputs from 8 MiB on are written with non-temporal stores: the same bits as pieces that are not.
+TYPED_TEST(Sigmoid, StreamedOutputsMatchCachedOnes) {
+    using T = TypeParam;
+    const std::size_t n = streamed_size<T>;
+    const auto x = random_values<T>(n, 5.0, 17);
+    const auto grad = random_values<T>(n, 1.0, 18);
+    const std::size_t piece = 1000;
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        const auto& kernel = kernels<T>(isa);
+        OffsetBuffer<T> s(n, 3), grad_x(n, 3);
+        kernel.sigmoid_forward(x.data(), s.data(), n);
+        kernel.sigmoid_backward(s.data(), grad.data(), grad_x.data(), n, false);
+        std::vector<T> piece_s(piece), piece_grad_x(piece);
+        std::size_t mismatches = 0;
+        for (std::size_t start = 0; start < n; start += piece) {
+            const std::size_t count = std::min(piece, n - start);
+            kernel.sigmoid_forward(x.data() + start, piece_s.data(), count);
+            kernel.sigmoid_backward(piece_s.data(), grad.data() + start, piece_grad_x.data(), count,
+                                    false);
+            for (std::size_t i = 0; i < count; ++i) {
+                mismatches += s[start + i] != piece_s[i] || grad_x[start + i] != piece_grad_x[i];
+            }
+        }
+        EXPECT_EQ(mismatches, 0u);
     }
 }
 
@@ -140,7 +206,8 @@ TYPED_TEST(Sigmoid, BackwardIsExactAtEveryTailLengthWithAndWithoutAccumulate) {
             for (bool accumulate : {false, true}) {
                 SCOPED_TRACE(accumulate ? "accumulate" : "overwrite");
                 GuardedBuffer<T> grad_x(before);
-                kernels<T>(isa).sigmoid_backward(s.data(), grad.data(), grad_x.data(), n, accumulate);
+                kernels<T>(isa).sigmoid_backward(s.data(), grad.data(), grad_x.data(), n,
+                                                 accumulate);
                 for (std::size_t i = 0; i < n; ++i) {
                     const T local = s[i] * (T(1) - s[i]) * grad[i];
                     EXPECT_EQ(grad_x[i], accumulate ? before[i] + local : local) << "at " << i;
@@ -168,8 +235,8 @@ TYPED_TEST(Sigmoid, BackwardMatchesCentralFiniteDifferences) {
             std::vector<double> values(2);
             kernels<double>(isa).sigmoid_forward(around.data(), values.data(), 2);
             const double numeric = (values[0] - values[1]) / (2 * h) * static_cast<double>(grad[i]);
-            EXPECT_NEAR(static_cast<double>(grad_x[i]), numeric, 1e-9 + 4 * static_cast<double>(tolerance<T>()))
-                << "at x = " << x[i];
+            const double allowed = 1e-9 + 4 * static_cast<double>(tolerance<T>());
+            EXPECT_NEAR(static_cast<double>(grad_x[i]), numeric, allowed) << "at x = " << x[i];
         }
     }
 }
@@ -178,21 +245,17 @@ TYPED_TEST(Sigmoid, NullBuffersAreRejectedWithTheirSize) {
     using T = TypeParam;
     std::vector<T> buffer(3, T(0.5));
     T* data = buffer.data();
-    auto expect_rejected = [](auto call, const std::string& what) {
-        try {
-            call();
-            ADD_FAILURE() << "no exception for " << what;
-        } catch (const std::invalid_argument& error) {
-            const std::string message = error.what();
-            EXPECT_NE(message.find(what + " is null"), std::string::npos) << message;
-            EXPECT_NE(message.find("3 elements"), std::string::npos) << message;
-        }
-    };
-    expect_rejected([&] { miniflow::sigmoid_forward<T>(nullptr, data, 3); }, "sigmoid_forward: x");
-    expect_rejected([&] { miniflow::sigmoid_forward<T>(data, nullptr, 3); }, "sigmoid_forward: y");
-    expect_rejected([&] { miniflow::sigmoid_backward<T>(nullptr, data, data, 3, false); }, "sigmoid_backward: s");
-    expect_rejected([&] { miniflow::sigmoid_backward<T>(data, nullptr, data, 3, false); }, "sigmoid_backward: grad");
-    expect_rejected([&] { miniflow::sigmoid_backward<T>(data, data, nullptr, 3, true); }, "sigmoid_backward: grad_x");
+    using elementwise_testing::expect_invalid_argument;
+    expect_invalid_argument([&] { miniflow::sigmoid_forward<T>(nullptr, data, 3); },
+                            {"sigmoid_forward: x is null", "3 elements"});
+    expect_invalid_argument([&] { miniflow::sigmoid_forward<T>(data, nullptr, 3); },
+                            {"sigmoid_forward: y is null", "3 elements"});
+    expect_invalid_argument([&] { miniflow::sigmoid_backward<T>(nullptr, data, data, 3, false); },
+                            {"sigmoid_backward: s is null", "3 elements"});
+    expect_invalid_argument([&] { miniflow::sigmoid_backward<T>(data, nullptr, data, 3, false); },
+                            {"sigmoid_backward: grad is null", "3 elements"});
+    expect_invalid_argument([&] { miniflow::sigmoid_backward<T>(data, data, nullptr, 3, true); },
+                            {"sigmoid_backward: grad_x is null", "3 elements"});
     // Empty buffers may be null.
     EXPECT_NO_THROW(miniflow::sigmoid_forward<T>(nullptr, nullptr, 0));
     EXPECT_NO_THROW(miniflow::sigmoid_backward<T>(nullptr, nullptr, nullptr, 0, true));

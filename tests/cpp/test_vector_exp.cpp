@@ -14,6 +14,8 @@ namespace {
 
 using elementwise_testing::awkward_sizes;
 using elementwise_testing::GuardedBuffer;
+using elementwise_testing::OffsetBuffer;
+using elementwise_testing::streamed_size;
 using elementwise_testing::kernels;
 using elementwise_testing::supported_isas;
 using elementwise_testing::ulp_distance;
@@ -24,54 +26,62 @@ class VectorExp : public ::testing::Test {};
 using Precisions = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(VectorExp, Precisions);
 
-// Largest ulp distance from std::exp over `count` evenly spaced points of [low, high].
+// Every one of `count` evenly spaced points of [low, high] within 2 ulp of std::exp.
 template <typename T>
-std::int64_t worst_ulps(miniflow::Isa isa, T low, T high, std::size_t count) {
-    std::vector<T> x(count);
+void expect_close_to_std_exp(miniflow::Isa isa, T low, T high, std::size_t count) {
+    const auto x = elementwise_testing::evenly_spaced(low, high, count);
     std::vector<T> y(count);
-    for (std::size_t i = 0; i < count; ++i) {
-        x[i] = low + (high - low) * static_cast<T>(static_cast<double>(i) / static_cast<double>(count - 1));
-    }
     kernels<T>(isa).exp(x.data(), y.data(), count);
-    std::int64_t worst = 0;
     for (std::size_t i = 0; i < count; ++i) {
-        const std::int64_t distance = ulp_distance(y[i], std::exp(x[i]));
-        EXPECT_LE(distance, 2) << "exp(" << x[i] << ") = " << y[i] << ", std::exp gives " << std::exp(x[i]);
-        if (distance > worst) worst = distance;
+        EXPECT_LE(ulp_distance(y[i], std::exp(x[i])), 2)
+            << "exp(" << x[i] << ") = " << y[i] << ", std::exp gives " << std::exp(x[i]);
     }
-    return worst;
 }
 
 TYPED_TEST(VectorExp, WithinTwoUlpsOfStdExpOverTheWholeRange) {
     using T = TypeParam;
-    const T lowest = std::log(std::numeric_limits<T>::denorm_min()) - T(1);  // the result is 0 below
-    const T highest = std::log(std::numeric_limits<T>::max()) + T(1);        // and inf above
+    // The result is 0 below `lowest` and inf above `highest`.
+    const T lowest = std::log(std::numeric_limits<T>::denorm_min()) - T(1);
+    const T highest = std::log(std::numeric_limits<T>::max()) + T(1);
     for (auto isa : supported_isas()) {
         SCOPED_TRACE(isa_name(isa));
-        worst_ulps<T>(isa, lowest, highest, 200001);
+        expect_close_to_std_exp<T>(isa, lowest, highest, 200001);
         // Near 0, where the reduction leaves r = x, and across the underflow and overflow edges.
-        worst_ulps<T>(isa, T(-1), T(1), 20001);
-        worst_ulps<T>(isa, lowest, lowest + T(30), 20001);
-        worst_ulps<T>(isa, highest - T(3), highest, 20001);
+        expect_close_to_std_exp<T>(isa, T(-1), T(1), 20001);
+        expect_close_to_std_exp<T>(isa, lowest, lowest + T(30), 20001);
+        expect_close_to_std_exp<T>(isa, highest - T(3), highest, 20001);
     }
 }
 
 TYPED_TEST(VectorExp, SpecialValuesAreExact) {
     using T = TypeParam;
     using limits = std::numeric_limits<T>;
-    const std::vector<T> x = {T(0),          -T(0),          limits::infinity(), -limits::infinity(),
-                              T(1000),       T(-1000),       limits::max(),      limits::lowest(),
-                              limits::denorm_min(), -limits::denorm_min(), limits::min(), limits::quiet_NaN()};
-    const std::vector<T> expected = {T(1), T(1), limits::infinity(), T(0), limits::infinity(), T(0),
-                                     limits::infinity(), T(0), T(1), T(1), T(1), limits::quiet_NaN()};
+    struct Case {
+        T x;
+        T expected;
+    };
+    const std::vector<Case> cases = {
+        {T(0), T(1)},
+        {-T(0), T(1)},
+        {limits::infinity(), limits::infinity()},
+        {-limits::infinity(), T(0)},
+        {T(1000), limits::infinity()},
+        {T(-1000), T(0)},
+        {limits::max(), limits::infinity()},
+        {limits::lowest(), T(0)},
+        {limits::denorm_min(), T(1)},
+        {-limits::denorm_min(), T(1)},
+        {limits::min(), T(1)},
+        {limits::quiet_NaN(), limits::quiet_NaN()},
+    };
     for (auto isa : supported_isas()) {
         SCOPED_TRACE(isa_name(isa));
-        std::vector<T> y(x.size());
-        kernels<T>(isa).exp(x.data(), y.data(), x.size());
-        for (std::size_t i = 0; i < x.size(); ++i) {
-            EXPECT_EQ(ulp_distance(y[i], expected[i]), 0) << "exp(" << x[i] << ") = " << y[i];
+        for (const auto& c : cases) {
+            T y = T(-1);
+            kernels<T>(isa).exp(&c.x, &y, 1);
+            EXPECT_EQ(ulp_distance(y, c.expected), 0) << "exp(" << c.x << ") = " << y;
+            EXPECT_FALSE(std::signbit(y)) << "exp(" << c.x << ") = " << y;
         }
-        EXPECT_FALSE(std::signbit(y[3])) << "exp(-inf) is +0";
     }
 }
 
@@ -93,6 +103,23 @@ TYPED_TEST(VectorExp, EveryTailLengthAndInPlace) {
             EXPECT_TRUE(y.guard_intact());
             EXPECT_TRUE(in_place.guard_intact());
         }
+    }
+}
+
+// Outputs from 8 MiB on are written with non-temporal stores, not in place: the same bits.
+TYPED_TEST(VectorExp, StreamedOutputMatchesInPlace) {
+    using T = TypeParam;
+    const std::size_t n = streamed_size<T>;
+    const auto x = elementwise_testing::random_values<T>(n, 20.0, 9);
+    for (auto isa : supported_isas()) {
+        SCOPED_TRACE(isa_name(isa));
+        OffsetBuffer<T> y(n, 5);
+        kernels<T>(isa).exp(x.data(), y.data(), n);
+        auto in_place = x;
+        kernels<T>(isa).exp(in_place.data(), in_place.data(), n);
+        std::size_t mismatches = 0;
+        for (std::size_t i = 0; i < n; ++i) mismatches += ulp_distance(y[i], in_place[i]) != 0;
+        EXPECT_EQ(mismatches, 0u);
     }
 }
 

@@ -11,6 +11,9 @@ namespace miniflow {
 // when accumulate is false, or c += a . b [+ bias] when it is true. bias may be null (no bias) or
 // point to b.cols contiguous values. Throws std::invalid_argument when a.cols != b.rows, when
 // ldc < b.cols, or for a null buffer of nonzero size.
+// Safe to call from several threads at once (on different outputs): one call at a time uses the
+// worker threads, and a call that finds them busy computes on its own thread, with the same bits.
+// c must not overlap a, b or bias.
 template <typename T>
 void gemm(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate,
           const T* bias = nullptr);

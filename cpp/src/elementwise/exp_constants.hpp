@@ -10,7 +10,7 @@ struct ExpRange;
 template <>
 struct ExpRange<double> {
     static constexpr double log2e = 0x1.71547652b82fep+0;
-    // ln 2 = ln2_high + ln2_low to about 107 bits; with FMA, x - k * ln2 loses nothing that matters.
+    // ln 2 = ln2_high + ln2_low to about 107 bits; with FMA, x - k ln2 loses nothing that matters.
     static constexpr double ln2_high = 0x1.62e42fefa39efp-1;
     static constexpr double ln2_low = 0x1.abc9e3b39803fp-56;
     // Adding 1.5 * 2^52 rounds to an integer and leaves it in the low mantissa bits.
@@ -70,10 +70,13 @@ struct ExpPolynomial<double, 0> {
 template <>
 struct ExpPolynomial<float, 4> {
     static constexpr int degree = 2;
-    static constexpr float coefficients[degree + 1] = {0x1.000000p+0f, 0x1.0001ecp-1f, 0x1.5556e0p-3f};
+    static constexpr float coefficients[degree + 1] = {
+        0x1.000000p+0f, 0x1.0001ecp-1f, 0x1.5556e0p-3f,
+    };
     static constexpr float table[16] = {
-        0x1.000000p+0f, 0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f, 0x1.306fe0p+0f, 0x1.3dea64p+0f,
-        0x1.4bfdaep+0f, 0x1.5ab07ep+0f, 0x1.6a09e6p+0f, 0x1.7a1148p+0f, 0x1.8ace54p+0f, 0x1.9c4918p+0f,
+        0x1.000000p+0f, 0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f,
+        0x1.306fe0p+0f, 0x1.3dea64p+0f, 0x1.4bfdaep+0f, 0x1.5ab07ep+0f,
+        0x1.6a09e6p+0f, 0x1.7a1148p+0f, 0x1.8ace54p+0f, 0x1.9c4918p+0f,
         0x1.ae89fap+0f, 0x1.c199bep+0f, 0x1.d5818ep+0f, 0x1.ea4afap+0f,
     };
 };
@@ -82,8 +85,9 @@ struct ExpPolynomial<float, 4> {
 template <>
 struct ExpPolynomial<float, 3> {
     static constexpr int degree = 3;
-    static constexpr float coefficients[degree + 1] = {0x1.000000p+0f, 0x1.000000p-1f, 0x1.555d88p-3f,
-                                                       0x1.555acep-5f};
+    static constexpr float coefficients[degree + 1] = {
+        0x1.000000p+0f, 0x1.000000p-1f, 0x1.555d88p-3f, 0x1.555acep-5f,
+    };
     static constexpr float table[8] = {
         0x1.000000p+0f, 0x1.172b84p+0f, 0x1.306fe0p+0f, 0x1.4bfdaep+0f,
         0x1.6a09e6p+0f, 0x1.8ace54p+0f, 0x1.ae89fap+0f, 0x1.d5818ep+0f,

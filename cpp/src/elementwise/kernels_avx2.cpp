@@ -1,6 +1,7 @@
-// The elementwise kernels for AVX2 + FMA. Only the functions carry the AVX2 + FMA target (no file-wide
-// flag), so nothing inline from the standard library is compiled for it by accident.
+// The elementwise kernels for AVX2 + FMA. Only the functions carry the AVX2 + FMA target (no
+// file-wide flag), so nothing inline from the standard library is compiled for it by accident.
 #include <cstddef>
+#include <cstdint>
 
 #include "exp_constants.hpp"
 #include "kernel_tables.hpp"

@@ -1,6 +1,7 @@
 // The elementwise kernels for AVX-512. Only the functions carry the AVX-512 target (no file-wide
 // flag), so nothing inline from the standard library is compiled for it by accident.
 #include <cstddef>
+#include <cstdint>
 
 #include "exp_constants.hpp"
 #include "kernel_tables.hpp"

@@ -45,7 +45,8 @@ double mse_forward_kernel(const T* y, const T* a, T* diff, std::size_t n) {
 }
 
 template <typename T>
-void mse_backward_kernel(const T* diff, std::size_t n, T scale, T* grad_y, T* grad_a, bool accumulate) {
+void mse_backward_kernel(const T* diff, std::size_t n, T scale, T* grad_y, T* grad_a,
+                         bool accumulate) {
     for (std::size_t i = 0; i < n; ++i) {
         const T g = scale * diff[i];
         if (grad_y != nullptr) grad_y[i] = accumulate ? grad_y[i] + g : g;

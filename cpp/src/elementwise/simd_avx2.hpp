@@ -7,6 +7,8 @@
 
 #include <cstddef>
 
+#include "simd_common.hpp"
+
 #define MINIFLOW_AVX2_TARGET __attribute__((target("avx2,fma")))
 #define MINIFLOW_AVX2_OP __attribute__((target("avx2,fma"), always_inline)) inline
 
@@ -25,13 +27,23 @@ struct Avx2<float> {
 
     static MINIFLOW_AVX2_OP Vec load(const float* p) { return _mm256_loadu_ps(p); }
     static MINIFLOW_AVX2_OP void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+    static MINIFLOW_AVX2_OP Vec load(const float* p, AllLanes) { return load(p); }
+    static MINIFLOW_AVX2_OP void store(float* p, Vec v, AllLanes) { store(p, v); }
+    static MINIFLOW_AVX2_OP Vec load(const float* p, AllLanesStreamed) { return load(p); }
+    static MINIFLOW_AVX2_OP void store(float* p, Vec v, AllLanesStreamed) {
+        _mm256_stream_ps(p, v);
+    }
     // The first `count` (< width) lanes; the others load as 0 and are never stored.
     static MINIFLOW_AVX2_OP Lanes first_lanes(std::size_t count) {
         return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)),
                                   _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     }
-    static MINIFLOW_AVX2_OP Vec load(const float* p, Lanes lanes) { return _mm256_maskload_ps(p, lanes); }
-    static MINIFLOW_AVX2_OP void store(float* p, Vec v, Lanes lanes) { _mm256_maskstore_ps(p, lanes, v); }
+    static MINIFLOW_AVX2_OP Vec load(const float* p, Lanes lanes) {
+        return _mm256_maskload_ps(p, lanes);
+    }
+    static MINIFLOW_AVX2_OP void store(float* p, Vec v, Lanes lanes) {
+        _mm256_maskstore_ps(p, lanes, v);
+    }
 
     static MINIFLOW_AVX2_OP Vec set1(float value) { return _mm256_set1_ps(value); }
     static MINIFLOW_AVX2_OP Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
@@ -54,10 +66,14 @@ struct Avx2<float> {
     static MINIFLOW_AVX2_OP Vec floor(Vec a) { return _mm256_floor_ps(a); }
     static MINIFLOW_AVX2_OP Vec negate(Vec a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
     static MINIFLOW_AVX2_OP Vec abs(Vec a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
-    static MINIFLOW_AVX2_OP Vec negative_abs(Vec a) { return _mm256_or_ps(a, _mm256_set1_ps(-0.0f)); }
+    static MINIFLOW_AVX2_OP Vec negative_abs(Vec a) {
+        return _mm256_or_ps(a, _mm256_set1_ps(-0.0f));
+    }
 
     static MINIFLOW_AVX2_OP Mask greater(Vec a, Vec b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
-    static MINIFLOW_AVX2_OP Mask greater_equal(Vec a, Vec b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+    static MINIFLOW_AVX2_OP Mask greater_equal(Vec a, Vec b) {
+        return _mm256_cmp_ps(a, b, _CMP_GE_OQ);
+    }
     static MINIFLOW_AVX2_OP bool any(Mask m) { return _mm256_movemask_ps(m) != 0; }
     static MINIFLOW_AVX2_OP Vec select(Mask m, Vec if_true, Vec if_false) {
         return _mm256_blendv_ps(if_false, if_true, m);
@@ -65,7 +81,8 @@ struct Avx2<float> {
 
     // 2^n from `shifted` = n + 1.5 * 2^23, whose low mantissa bits hold n; n + 127 in [1, 254].
     static MINIFLOW_AVX2_OP Vec pow2_from_shifted(Vec shifted) {
-        const __m256i biased = _mm256_add_epi32(_mm256_castps_si256(shifted), _mm256_set1_epi32(127));
+        const __m256i bits = _mm256_castps_si256(shifted);
+        const __m256i biased = _mm256_add_epi32(bits, _mm256_set1_epi32(127));
         return _mm256_castsi256_ps(_mm256_slli_epi32(biased, 23));
     }
 
@@ -77,7 +94,8 @@ struct Avx2<float> {
     }
     static MINIFLOW_AVX2_OP Vec add_to_exponent(Vec fraction, Vec shifted) {
         const __m256i m = _mm256_andnot_si256(_mm256_set1_epi32(7), _mm256_castps_si256(shifted));
-        return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(fraction), _mm256_slli_epi32(m, 23 - 3)));
+        const auto exponent = _mm256_slli_epi32(m, 23 - 3);
+        return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(fraction), exponent));
     }
 
     // Sums of squares in double: floats are widened before squaring, so no precision is lost.
@@ -85,14 +103,18 @@ struct Avx2<float> {
         __m256d low;
         __m256d high;
     };
-    static MINIFLOW_AVX2_OP SquareSum no_squares() { return {_mm256_setzero_pd(), _mm256_setzero_pd()}; }
+    static MINIFLOW_AVX2_OP SquareSum no_squares() {
+        return {_mm256_setzero_pd(), _mm256_setzero_pd()};
+    }
     static MINIFLOW_AVX2_OP void add_squares(SquareSum& sum, Vec v) {
         const __m256d low = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
         const __m256d high = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
         sum.low = _mm256_fmadd_pd(low, low, sum.low);
         sum.high = _mm256_fmadd_pd(high, high, sum.high);
     }
-    static MINIFLOW_AVX2_OP double total(const SquareSum& sum) { return horizontal_sum(_mm256_add_pd(sum.low, sum.high)); }
+    static MINIFLOW_AVX2_OP double total(const SquareSum& sum) {
+        return horizontal_sum(_mm256_add_pd(sum.low, sum.high));
+    }
     static MINIFLOW_AVX2_OP double horizontal_sum(__m256d v) {
         const __m128d pair = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
         return _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)));
@@ -109,12 +131,22 @@ struct Avx2<double> {
 
     static MINIFLOW_AVX2_OP Vec load(const double* p) { return _mm256_loadu_pd(p); }
     static MINIFLOW_AVX2_OP void store(double* p, Vec v) { _mm256_storeu_pd(p, v); }
+    static MINIFLOW_AVX2_OP Vec load(const double* p, AllLanes) { return load(p); }
+    static MINIFLOW_AVX2_OP void store(double* p, Vec v, AllLanes) { store(p, v); }
+    static MINIFLOW_AVX2_OP Vec load(const double* p, AllLanesStreamed) { return load(p); }
+    static MINIFLOW_AVX2_OP void store(double* p, Vec v, AllLanesStreamed) {
+        _mm256_stream_pd(p, v);
+    }
     static MINIFLOW_AVX2_OP Lanes first_lanes(std::size_t count) {
         return _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(count)),
                                   _mm256_setr_epi64x(0, 1, 2, 3));
     }
-    static MINIFLOW_AVX2_OP Vec load(const double* p, Lanes lanes) { return _mm256_maskload_pd(p, lanes); }
-    static MINIFLOW_AVX2_OP void store(double* p, Vec v, Lanes lanes) { _mm256_maskstore_pd(p, lanes, v); }
+    static MINIFLOW_AVX2_OP Vec load(const double* p, Lanes lanes) {
+        return _mm256_maskload_pd(p, lanes);
+    }
+    static MINIFLOW_AVX2_OP void store(double* p, Vec v, Lanes lanes) {
+        _mm256_maskstore_pd(p, lanes, v);
+    }
 
     static MINIFLOW_AVX2_OP Vec set1(double value) { return _mm256_set1_pd(value); }
     static MINIFLOW_AVX2_OP Vec add(Vec a, Vec b) { return _mm256_add_pd(a, b); }
@@ -133,10 +165,14 @@ struct Avx2<double> {
     static MINIFLOW_AVX2_OP Vec floor(Vec a) { return _mm256_floor_pd(a); }
     static MINIFLOW_AVX2_OP Vec negate(Vec a) { return _mm256_xor_pd(a, _mm256_set1_pd(-0.0)); }
     static MINIFLOW_AVX2_OP Vec abs(Vec a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
-    static MINIFLOW_AVX2_OP Vec negative_abs(Vec a) { return _mm256_or_pd(a, _mm256_set1_pd(-0.0)); }
+    static MINIFLOW_AVX2_OP Vec negative_abs(Vec a) {
+        return _mm256_or_pd(a, _mm256_set1_pd(-0.0));
+    }
 
     static MINIFLOW_AVX2_OP Mask greater(Vec a, Vec b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
-    static MINIFLOW_AVX2_OP Mask greater_equal(Vec a, Vec b) { return _mm256_cmp_pd(a, b, _CMP_GE_OQ); }
+    static MINIFLOW_AVX2_OP Mask greater_equal(Vec a, Vec b) {
+        return _mm256_cmp_pd(a, b, _CMP_GE_OQ);
+    }
     static MINIFLOW_AVX2_OP bool any(Mask m) { return _mm256_movemask_pd(m) != 0; }
     static MINIFLOW_AVX2_OP Vec select(Mask m, Vec if_true, Vec if_false) {
         return _mm256_blendv_pd(if_false, if_true, m);
@@ -144,7 +180,8 @@ struct Avx2<double> {
 
     // 2^n from `shifted` = n + 1.5 * 2^52, whose low mantissa bits hold n; n + 1023 in [1, 2046].
     static MINIFLOW_AVX2_OP Vec pow2_from_shifted(Vec shifted) {
-        const __m256i biased = _mm256_add_epi64(_mm256_castpd_si256(shifted), _mm256_set1_epi64x(1023));
+        const __m256i bits = _mm256_castpd_si256(shifted);
+        const __m256i biased = _mm256_add_epi64(bits, _mm256_set1_epi64x(1023));
         return _mm256_castsi256_pd(_mm256_slli_epi64(biased, 52));
     }
 
@@ -159,8 +196,12 @@ struct Avx2<double> {
         __m256d sum;
     };
     static MINIFLOW_AVX2_OP SquareSum no_squares() { return {_mm256_setzero_pd()}; }
-    static MINIFLOW_AVX2_OP void add_squares(SquareSum& sum, Vec v) { sum.sum = _mm256_fmadd_pd(v, v, sum.sum); }
-    static MINIFLOW_AVX2_OP double total(const SquareSum& sum) { return Avx2<float>::horizontal_sum(sum.sum); }
+    static MINIFLOW_AVX2_OP void add_squares(SquareSum& sum, Vec v) {
+        sum.sum = _mm256_fmadd_pd(v, v, sum.sum);
+    }
+    static MINIFLOW_AVX2_OP double total(const SquareSum& sum) {
+        return Avx2<float>::horizontal_sum(sum.sum);
+    }
 };
 
 }  // namespace miniflow::detail

@@ -7,6 +7,8 @@
 
 #include <cstddef>
 
+#include "simd_common.hpp"
+
 #define MINIFLOW_AVX512_TARGET __attribute__((target("avx512f,avx512dq")))
 #define MINIFLOW_AVX512_OP __attribute__((target("avx512f,avx512dq"), always_inline)) inline
 
@@ -24,6 +26,12 @@ struct Avx512<float> {
 
     static MINIFLOW_AVX512_OP Vec load(const float* p) { return _mm512_loadu_ps(p); }
     static MINIFLOW_AVX512_OP void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+    static MINIFLOW_AVX512_OP Vec load(const float* p, AllLanes) { return load(p); }
+    static MINIFLOW_AVX512_OP void store(float* p, Vec v, AllLanes) { store(p, v); }
+    static MINIFLOW_AVX512_OP Vec load(const float* p, AllLanesStreamed) { return load(p); }
+    static MINIFLOW_AVX512_OP void store(float* p, Vec v, AllLanesStreamed) {
+        _mm512_stream_ps(p, v);
+    }
     // The first `count` (< width) lanes; the others load as 0 and are never stored.
     static MINIFLOW_AVX512_OP Mask first_lanes(std::size_t count) {
         return static_cast<Mask>((1u << count) - 1u);
@@ -58,9 +66,13 @@ struct Avx512<float> {
     }
     static MINIFLOW_AVX512_OP Vec negate(Vec a) { return _mm512_xor_ps(a, _mm512_set1_ps(-0.0f)); }
     static MINIFLOW_AVX512_OP Vec abs(Vec a) { return _mm512_andnot_ps(_mm512_set1_ps(-0.0f), a); }
-    static MINIFLOW_AVX512_OP Vec negative_abs(Vec a) { return _mm512_or_ps(a, _mm512_set1_ps(-0.0f)); }
+    static MINIFLOW_AVX512_OP Vec negative_abs(Vec a) {
+        return _mm512_or_ps(a, _mm512_set1_ps(-0.0f));
+    }
 
-    static MINIFLOW_AVX512_OP Mask greater(Vec a, Vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+    static MINIFLOW_AVX512_OP Mask greater(Vec a, Vec b) {
+        return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ);
+    }
     static MINIFLOW_AVX512_OP Mask greater_equal(Vec a, Vec b) {
         return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ);
     }
@@ -71,7 +83,8 @@ struct Avx512<float> {
 
     // 2^n from `shifted` = n + 1.5 * 2^23, whose low mantissa bits hold n; n + 127 in [1, 254].
     static MINIFLOW_AVX512_OP Vec pow2_from_shifted(Vec shifted) {
-        const __m512i biased = _mm512_add_epi32(_mm512_castps_si512(shifted), _mm512_set1_epi32(127));
+        const __m512i bits = _mm512_castps_si512(shifted);
+        const __m512i biased = _mm512_add_epi32(bits, _mm512_set1_epi32(127));
         return _mm512_castsi512_ps(_mm512_slli_epi32(biased, 23));
     }
 
@@ -83,7 +96,8 @@ struct Avx512<float> {
     }
     static MINIFLOW_AVX512_OP Vec add_to_exponent(Vec fraction, Vec shifted) {
         const __m512i m = _mm512_andnot_si512(_mm512_set1_epi32(15), _mm512_castps_si512(shifted));
-        return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(fraction), _mm512_slli_epi32(m, 23 - 4)));
+        const auto exponent = _mm512_slli_epi32(m, 23 - 4);
+        return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(fraction), exponent));
     }
 
     // Sums of squares in double: floats are widened before squaring, so no precision is lost.
@@ -91,7 +105,9 @@ struct Avx512<float> {
         __m512d low;
         __m512d high;
     };
-    static MINIFLOW_AVX512_OP SquareSum no_squares() { return {_mm512_setzero_pd(), _mm512_setzero_pd()}; }
+    static MINIFLOW_AVX512_OP SquareSum no_squares() {
+        return {_mm512_setzero_pd(), _mm512_setzero_pd()};
+    }
     static MINIFLOW_AVX512_OP void add_squares(SquareSum& sum, Vec v) {
         const __m512d low = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
         const __m512d high = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
@@ -112,6 +128,12 @@ struct Avx512<double> {
 
     static MINIFLOW_AVX512_OP Vec load(const double* p) { return _mm512_loadu_pd(p); }
     static MINIFLOW_AVX512_OP void store(double* p, Vec v) { _mm512_storeu_pd(p, v); }
+    static MINIFLOW_AVX512_OP Vec load(const double* p, AllLanes) { return load(p); }
+    static MINIFLOW_AVX512_OP void store(double* p, Vec v, AllLanes) { store(p, v); }
+    static MINIFLOW_AVX512_OP Vec load(const double* p, AllLanesStreamed) { return load(p); }
+    static MINIFLOW_AVX512_OP void store(double* p, Vec v, AllLanesStreamed) {
+        _mm512_stream_pd(p, v);
+    }
     static MINIFLOW_AVX512_OP Mask first_lanes(std::size_t count) {
         return static_cast<Mask>((1u << count) - 1u);
     }
@@ -141,9 +163,13 @@ struct Avx512<double> {
     }
     static MINIFLOW_AVX512_OP Vec negate(Vec a) { return _mm512_xor_pd(a, _mm512_set1_pd(-0.0)); }
     static MINIFLOW_AVX512_OP Vec abs(Vec a) { return _mm512_andnot_pd(_mm512_set1_pd(-0.0), a); }
-    static MINIFLOW_AVX512_OP Vec negative_abs(Vec a) { return _mm512_or_pd(a, _mm512_set1_pd(-0.0)); }
+    static MINIFLOW_AVX512_OP Vec negative_abs(Vec a) {
+        return _mm512_or_pd(a, _mm512_set1_pd(-0.0));
+    }
 
-    static MINIFLOW_AVX512_OP Mask greater(Vec a, Vec b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
+    static MINIFLOW_AVX512_OP Mask greater(Vec a, Vec b) {
+        return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ);
+    }
     static MINIFLOW_AVX512_OP Mask greater_equal(Vec a, Vec b) {
         return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ);
     }
@@ -154,7 +180,8 @@ struct Avx512<double> {
 
     // 2^n from `shifted` = n + 1.5 * 2^52, whose low mantissa bits hold n; n + 1023 in [1, 2046].
     static MINIFLOW_AVX512_OP Vec pow2_from_shifted(Vec shifted) {
-        const __m512i biased = _mm512_add_epi64(_mm512_castpd_si512(shifted), _mm512_set1_epi64(1023));
+        const __m512i bits = _mm512_castpd_si512(shifted);
+        const __m512i biased = _mm512_add_epi64(bits, _mm512_set1_epi64(1023));
         return _mm512_castsi512_pd(_mm512_slli_epi64(biased, 52));
     }
 
@@ -165,15 +192,20 @@ struct Avx512<double> {
     }
     static MINIFLOW_AVX512_OP Vec add_to_exponent(Vec fraction, Vec shifted) {
         const __m512i m = _mm512_andnot_si512(_mm512_set1_epi64(7), _mm512_castpd_si512(shifted));
-        return _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(fraction), _mm512_slli_epi64(m, 52 - 3)));
+        const auto exponent = _mm512_slli_epi64(m, 52 - 3);
+        return _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(fraction), exponent));
     }
 
     struct SquareSum {
         __m512d sum;
     };
     static MINIFLOW_AVX512_OP SquareSum no_squares() { return {_mm512_setzero_pd()}; }
-    static MINIFLOW_AVX512_OP void add_squares(SquareSum& sum, Vec v) { sum.sum = _mm512_fmadd_pd(v, v, sum.sum); }
-    static MINIFLOW_AVX512_OP double total(const SquareSum& sum) { return _mm512_reduce_add_pd(sum.sum); }
+    static MINIFLOW_AVX512_OP void add_squares(SquareSum& sum, Vec v) {
+        sum.sum = _mm512_fmadd_pd(v, v, sum.sum);
+    }
+    static MINIFLOW_AVX512_OP double total(const SquareSum& sum) {
+        return _mm512_reduce_add_pd(sum.sum);
+    }
 };
 
 }  // namespace miniflow::detail

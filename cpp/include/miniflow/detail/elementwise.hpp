@@ -20,7 +20,8 @@ struct ElementwiseKernels {
     double (*mse_forward)(const T* y, const T* a, T* diff, std::size_t n);
     // grad_y = scale * diff and grad_a = -scale * diff (or += with accumulate; grad_y first, so
     // the two may be one buffer); a null output is skipped.
-    void (*mse_backward)(const T* diff, std::size_t n, T scale, T* grad_y, T* grad_a, bool accumulate);
+    void (*mse_backward)(const T* diff, std::size_t n, T scale, T* grad_y, T* grad_a,
+                         bool accumulate);
     // value -= learning_rate * grad.
     void (*sgd_update)(T* value, const T* grad, std::size_t n, T learning_rate);
 };
