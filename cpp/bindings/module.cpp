@@ -59,7 +59,8 @@ py::array linear_forward(py::handle x_obj, py::handle w_obj, py::handle b_obj, p
 
 template <typename T>
 py::tuple linear_backward(py::handle x_obj, py::handle w_obj, py::handle grad_obj,
-                          py::handle grad_x, py::handle grad_w, py::handle grad_b, bool accumulate) {
+                          py::handle buffers, bool accumulate) {
+    const PreviousBuffers previous(buffers, 3);
     LinearOperands<T> ops(x_obj, w_obj);
     const std::size_t rows = ops.x.rows, cols = ops.w.cols;
     Operand<T> grad = to_operand<T>("grad", grad_obj);
@@ -71,9 +72,9 @@ py::tuple linear_backward(py::handle x_obj, py::handle w_obj, py::handle grad_ob
         grad_view = miniflow::row_major(grad.data(), rows, cols);
     }
     const std::initializer_list<const py::array*> inputs{&ops.x.array, &ops.w.array, &grad.array};
-    auto dx = gradient_buffer<T>("grad_x", grad_x, shape_of(ops.x.array), accumulate, inputs);
-    auto dw = gradient_buffer<T>("grad_w", grad_w, shape_of(ops.w.array), accumulate, inputs);
-    auto db = gradient_buffer<T>("grad_b", grad_b, {static_cast<py::ssize_t>(cols)}, accumulate, inputs);
+    auto dx = gradient_buffer<T>("grad_x", previous[0], shape_of(ops.x.array), accumulate, inputs);
+    auto dw = gradient_buffer<T>("grad_w", previous[1], shape_of(ops.w.array), accumulate, inputs);
+    auto db = gradient_buffer<T>("grad_b", previous[2], {static_cast<py::ssize_t>(cols)}, accumulate, inputs);
     const MatrixView<T> x = ops.x.view(), w = ops.w.view();
     T* dx_data = dx.mutable_data();
     T* dw_data = dw.mutable_data();
@@ -82,7 +83,7 @@ py::tuple linear_backward(py::handle x_obj, py::handle w_obj, py::handle grad_ob
         ReleaseGilFor release(2 * ops.flops());
         miniflow::linear_backward(x, w, grad_view, dx_data, dw_data, db_data, accumulate);
     }
-    return py::make_tuple(dx, dw, db);
+    return previous.reuse_or({dx, dw, db});
 }
 
 // ---- Sigmoid ------------------------------------------------------------------------------
@@ -102,11 +103,12 @@ py::array sigmoid_forward(py::handle x_obj, py::handle out) {
 }
 
 template <typename T>
-py::array sigmoid_backward(py::handle s_obj, py::handle grad_obj, py::handle grad_x, bool accumulate) {
+py::tuple sigmoid_backward(py::handle s_obj, py::handle grad_obj, py::handle buffers, bool accumulate) {
+    const PreviousBuffers previous(buffers, 1);
     Operand<T> s = to_contiguous<T>("s", s_obj);
     Operand<T> grad = to_contiguous<T>("grad", grad_obj);
     check_upstream("the sigmoid's output", grad, s.rows, s.cols, shape_text(s.array));
-    auto dx = gradient_buffer<T>("grad_x", grad_x, shape_of(s.array), accumulate, {&s.array, &grad.array});
+    auto dx = gradient_buffer<T>("grad_x", previous[0], shape_of(s.array), accumulate, {&s.array, &grad.array});
     const T* s_data = s.data();
     const T* g_data = grad.data();
     T* dx_data = dx.mutable_data();
@@ -115,7 +117,7 @@ py::array sigmoid_backward(py::handle s_obj, py::handle grad_obj, py::handle gra
         ReleaseGilFor release(4.0 * double(n));
         miniflow::sigmoid_backward(s_data, g_data, dx_data, n, accumulate);
     }
-    return std::move(dx);
+    return previous.reuse_or({dx});
 }
 
 // ---- MSE ----------------------------------------------------------------------------------
@@ -151,11 +153,12 @@ py::tuple mse_forward(py::handle y_obj, py::handle a_obj, py::handle out) {
 }
 
 template <typename T>
-py::tuple mse_backward(py::handle diff_obj, py::handle grad_y, py::handle grad_a, bool accumulate) {
+py::tuple mse_backward(py::handle diff_obj, py::handle buffers, bool accumulate) {
+    const PreviousBuffers previous(buffers, 2);
     Operand<T> diff = to_contiguous<T>("diff", diff_obj);
     const Shape shape = shape_of(diff.array);
-    auto dy = gradient_buffer<T>("grad_y", grad_y, shape, accumulate, {&diff.array});
-    auto da = gradient_buffer<T>("grad_a", grad_a, shape, accumulate, {&diff.array});
+    auto dy = gradient_buffer<T>("grad_y", previous[0], shape, accumulate, {&diff.array});
+    auto da = gradient_buffer<T>("grad_a", previous[1], shape, accumulate, {&diff.array});
     const T* diff_data = diff.data();
     T* dy_data = dy.mutable_data();
     T* da_data = da.mutable_data();
@@ -164,7 +167,7 @@ py::tuple mse_backward(py::handle diff_obj, py::handle grad_y, py::handle grad_a
         ReleaseGilFor release(4.0 * double(n));
         miniflow::mse_backward(diff_data, n, dy_data, da_data, accumulate);
     }
-    return py::make_tuple(dy, da);
+    return previous.reuse_or({dy, da});
 }
 
 // ---- SGD ----------------------------------------------------------------------------------
@@ -231,16 +234,16 @@ PYBIND11_MODULE(_core, m) {
           py::arg("x"), py::arg("w"), py::arg("b"), py::arg("out") = py::none(),
           "X . W + b with numpy.dot's shape rules; writes into `out` when it fits.");
     m.def("linear_backward",
-          [](py::handle x, py::handle w, py::handle grad, py::handle grad_x, py::handle grad_w,
-             py::handle grad_b, bool accumulate) {
+          [](py::handle x, py::handle w, py::handle grad, py::handle buffers, bool accumulate) {
               return all_float32({{"X", x}, {"W", w}, {"grad", grad}})
-                         ? linear_backward<float>(x, w, grad, grad_x, grad_w, grad_b, accumulate)
-                         : linear_backward<double>(x, w, grad, grad_x, grad_w, grad_b, accumulate);
+                         ? linear_backward<float>(x, w, grad, buffers, accumulate)
+                         : linear_backward<double>(x, w, grad, buffers, accumulate);
           },
-          py::arg("x"), py::arg("w"), py::arg("grad"), py::arg("grad_x") = py::none(),
-          py::arg("grad_w") = py::none(), py::arg("grad_b") = py::none(), py::arg("accumulate") = false,
+          py::arg("x"), py::arg("w"), py::arg("grad"), py::arg("buffers") = py::none(),
+          py::arg("accumulate") = false,
           "Returns (grad . W^T, X^T . grad, column sums of grad), written into (or, with "
-          "accumulate, added to) the given buffers when they fit.");
+          "accumulate, added to) `buffers`, an earlier call's result, when they fit; then the "
+          "very same tuple comes back.");
     m.def("sigmoid_forward",
           [](py::handle x, py::handle out) {
               return all_float32({{"x", x}}) ? sigmoid_forward<float>(x, out)
@@ -248,13 +251,14 @@ PYBIND11_MODULE(_core, m) {
           },
           py::arg("x"), py::arg("out") = py::none(), "1 / (1 + exp(-x)), overflow-free.");
     m.def("sigmoid_backward",
-          [](py::handle s, py::handle grad, py::handle grad_x, bool accumulate) {
+          [](py::handle s, py::handle grad, py::handle buffers, bool accumulate) {
               return all_float32({{"s", s}, {"grad", grad}})
-                         ? sigmoid_backward<float>(s, grad, grad_x, accumulate)
-                         : sigmoid_backward<double>(s, grad, grad_x, accumulate);
+                         ? sigmoid_backward<float>(s, grad, buffers, accumulate)
+                         : sigmoid_backward<double>(s, grad, buffers, accumulate);
           },
-          py::arg("s"), py::arg("grad"), py::arg("grad_x") = py::none(), py::arg("accumulate") = false,
-          "Returns s * (1 - s) * grad, written into (or added to) grad_x when it fits.");
+          py::arg("s"), py::arg("grad"), py::arg("buffers") = py::none(), py::arg("accumulate") = false,
+          "Returns (s * (1 - s) * grad,), written into (or added to) `buffers`, an earlier call's "
+          "result, when it fits; then the very same tuple comes back.");
     m.def("mse_forward",
           [](py::handle y, py::handle a, py::handle out) {
               return all_float32({{"y", y}, {"a", a}}) ? mse_forward<float>(y, a, out)
@@ -263,13 +267,13 @@ PYBIND11_MODULE(_core, m) {
           py::arg("y"), py::arg("a"), py::arg("out") = py::none(),
           "Returns (mean((y - a)**2), y - a); the difference is (m, 1) for column-like inputs.");
     m.def("mse_backward",
-          [](py::handle diff, py::handle grad_y, py::handle grad_a, bool accumulate) {
-              return all_float32({{"diff", diff}}) ? mse_backward<float>(diff, grad_y, grad_a, accumulate)
-                                                   : mse_backward<double>(diff, grad_y, grad_a, accumulate);
+          [](py::handle diff, py::handle buffers, bool accumulate) {
+              return all_float32({{"diff", diff}}) ? mse_backward<float>(diff, buffers, accumulate)
+                                                   : mse_backward<double>(diff, buffers, accumulate);
           },
-          py::arg("diff"), py::arg("grad_y") = py::none(), py::arg("grad_a") = py::none(),
-          py::arg("accumulate") = false,
-          "Returns (2/n * diff, -2/n * diff), written into (or added to) the buffers when they fit.");
+          py::arg("diff"), py::arg("buffers") = py::none(), py::arg("accumulate") = false,
+          "Returns (2/n * diff, -2/n * diff), written into (or added to) `buffers`, an earlier "
+          "call's result, when they fit; then the very same tuple comes back.");
     m.def("sgd_update",
           [](py::handle value, py::handle grad, double learning_rate) {
               return all_float32({{"value", value}, {"gradient", grad}})

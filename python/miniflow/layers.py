@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
@@ -26,10 +25,9 @@ class _NativeNode(Node):
 
     def _publish(self, buffers: tuple) -> None:
         """Make the kernel's buffers this node's gradients; a node in two slots gets the sum."""
-        previous = self._buffers
+        if buffers is self._buffers and not self._shared:
+            return  # the kernel reused last step's tuple: self.gradients already holds it
         self._buffers = buffers
-        if not self._shared and previous is not None and all(map(operator.is_, buffers, previous)):
-            return  # self.gradients already holds these very buffers
         gradients: Dict[Node, Any] = {}
         for node, grad in zip(self.inbound_nodes, buffers):
             gradients[node] = gradients[node] + grad if node in gradients else grad
@@ -62,14 +60,14 @@ class Linear(_NativeNode):
         consumers = _consumers(self)
         if not consumers:
             return self._no_consumers()
-        grads = self._buffers or (None, None, None)
+        buffers = self._buffers
         try:
             # the lesson's loop: each consumer's gradient adds to ours
             for i, consumer in enumerate(consumers):
-                grads = _core.linear_backward(X.value, W.value, _upstream(self, consumer), *grads, i > 0)
+                buffers = _core.linear_backward(X.value, W.value, _upstream(self, consumer), buffers, i > 0)
         except (ValueError, TypeError) as error:
             raise _blamed(self, "backward", error) from None
-        self._publish(grads)
+        self._publish(buffers)
 
 
 class Sigmoid(_NativeNode):
@@ -93,13 +91,13 @@ class Sigmoid(_NativeNode):
         consumers = _consumers(self)
         if not consumers:
             return self._no_consumers()
-        grad = self._buffers[0] if self._buffers else None
+        buffers = self._buffers
         try:
             for i, consumer in enumerate(consumers):
-                grad = _core.sigmoid_backward(self.value, _upstream(self, consumer), grad, i > 0)
+                buffers = _core.sigmoid_backward(self.value, _upstream(self, consumer), buffers, i > 0)
         except (ValueError, TypeError) as error:
             raise _blamed(self, "backward", error) from None
-        self._publish((grad,))
+        self._publish(buffers)
 
 
 class MSE(_NativeNode):
@@ -130,7 +128,7 @@ class MSE(_NativeNode):
                 f"{self.label} is read by {consumers}; MSE is the cost and must be the last node"
             )
         try:
-            grads = _core.mse_backward(self.diff, *(self._buffers or (None, None)), False)
+            buffers = _core.mse_backward(self.diff, self._buffers, False)
         except (ValueError, TypeError) as error:
             raise _blamed(self, "backward", error) from None
-        self._publish(grads)
+        self._publish(buffers)
