@@ -153,15 +153,14 @@ def sgd_update(trainables: Sequence[Node], learning_rate: float = 1e-2) -> None:
     """
     for t in trainables:
         try:
-            grad = t.gradients[t]
+            t.value = _core.sgd_update(t.value, t.gradients[t], learning_rate)
         except KeyError:
             raise ValueError(
                 f"{t.label} has no gradient: run forward_and_backward(graph) on a graph that "
                 "contains it before sgd_update"
             ) from None
-        if isinstance(grad, int) and grad == 0:
-            continue  # the lesson's gradient of an Input nobody reads: nothing to update
-        try:
-            t.value = _core.sgd_update(t.value, grad, learning_rate)
         except (ValueError, TypeError) as error:
+            grad = t.gradients[t]
+            if isinstance(grad, int) and grad == 0:
+                continue  # the lesson's gradient of an Input nobody reads: nothing to update
             raise _blamed(t, "sgd_update", error) from None

@@ -7,7 +7,7 @@ from typing import Any, Dict, Optional, Sequence
 import numpy as np
 
 from . import _core
-from .node import Node, _blame, _blamed, _consumers, _upstream
+from .node import Node, _blame, _blamed, _consumers, _missing_gradient
 
 class _NativeNode(Node):
     """A node whose kernels live in the C++ core.
@@ -61,12 +61,16 @@ class Linear(_NativeNode):
         if not consumers:
             return self._no_consumers()
         buffers = self._buffers
+        accumulate = False
         try:
             # the lesson's loop: each consumer's gradient adds to ours
-            for i, consumer in enumerate(consumers):
-                buffers = _core.linear_backward(X.value, W.value, _upstream(self, consumer), buffers, i > 0)
+            for consumer in consumers:
+                buffers = _core.linear_backward(X.value, W.value, consumer.gradients[self], buffers, accumulate)
+                accumulate = True
         except (ValueError, TypeError) as error:
             raise _blamed(self, "backward", error) from None
+        except KeyError:
+            raise _missing_gradient(consumer, self) from None
         self._publish(buffers)
 
 
@@ -92,11 +96,15 @@ class Sigmoid(_NativeNode):
         if not consumers:
             return self._no_consumers()
         buffers = self._buffers
+        accumulate = False
         try:
-            for i, consumer in enumerate(consumers):
-                buffers = _core.sigmoid_backward(self.value, _upstream(self, consumer), buffers, i > 0)
+            for consumer in consumers:
+                buffers = _core.sigmoid_backward(self.value, consumer.gradients[self], buffers, accumulate)
+                accumulate = True
         except (ValueError, TypeError) as error:
             raise _blamed(self, "backward", error) from None
+        except KeyError:
+            raise _missing_gradient(consumer, self) from None
         self._publish(buffers)
 
 

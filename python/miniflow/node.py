@@ -111,15 +111,19 @@ def _consumers(node: Node) -> List[Node]:
     return cached[1]
 
 
+def _missing_gradient(consumer: Node, node: Node) -> KeyError:
+    return KeyError(
+        f"{consumer.label}.backward() did not set gradients[{node.label}]; "
+        "every node must set a gradient for each of its inbound nodes"
+    )
+
+
 def _upstream(node: Node, consumer: Node) -> Any:
     """What a consumer sent back to `node`, or an error saying the consumer forgot it."""
     try:
         return consumer.gradients[node]
     except KeyError:
-        raise KeyError(
-            f"{consumer.label}.backward() did not set gradients[{node.label}]; "
-            "every node must set a gradient for each of its inbound nodes"
-        ) from None
+        raise _missing_gradient(consumer, node) from None
 
 
 class Input(Node):
@@ -139,16 +143,17 @@ class Input(Node):
 
     def backward(self) -> None:
         consumers = _consumers(self)
-        if not consumers:
+        if len(consumers) == 1:
+            # one consumer: its gradient buffer is ours, no copy
+            grad = _upstream(self, consumers[0])
+        elif consumers:
+            grad = self._summed(_upstream(self, consumers[0]), [_upstream(self, c) for c in consumers[1:]])
+        else:
             self.gradients = {self: 0}
             return
-        first = _upstream(self, consumers[0])
-        if len(consumers) > 1:
-            first = self._summed(first, [_upstream(self, c) for c in consumers[1:]])
-        # one consumer: its gradient buffer is ours, no copy
         gradients = self.gradients
-        if len(gradients) != 1 or gradients.get(self) is not first:
-            self.gradients = {self: first}
+        if len(gradients) != 1 or gradients.get(self) is not grad:
+            self.gradients = {self: grad}
 
     def _summed(self, first: Any, rest: List[Any]) -> np.ndarray:
         """first + sum(rest) in a buffer kept between steps; shapes must agree element for element."""
