@@ -33,7 +33,8 @@ def gemm_rows(sizes: dict, repeats: int) -> List[list]:
                 with threadpool_limits(threads, user_api="blas"):
                     times = compare({"numpy": lambda: np.matmul(a, b, out=c_numpy),
                                      "miniflow": lambda: _core.matmul(a, b, c_ours)},
-                                    repeats=repeats if m < 2048 else max(3, repeats // 2))
+                                    repeats=repeats if m < 2048 else max(3, repeats // 2),
+                                    pause=0.3 if m >= 256 else 0.0)
                 flops = 2.0 * m * k * n
                 numpy_rate, ours_rate = flops / times["numpy"] / 1e9, flops / times["miniflow"] / 1e9
                 rows.append([np.dtype(dtype).name, threads, label, f"{numpy_rate:.1f}",
@@ -75,15 +76,21 @@ def elementwise_rows(sizes: List[int], repeats: int) -> List[list]:
             out = np.empty(n, dtype)
             s = _core.sigmoid_forward(x)
             diff = np.empty((n, 1), dtype)
-            grad = np.empty(n, dtype)
+            weights = rng.standard_normal(n).astype(dtype)
+            sigmoid_buffers = _core.sigmoid_backward(s, g)
+            mse_buffers = _core.mse_backward(diff)
             cases = {
                 # name: (ours, numpy doing the same math, bytes each moves)
                 "sigmoid forward": (lambda: _core.sigmoid_forward(x, out),
                                     lambda: 1.0 / (1.0 + np.exp(-x)), 2),
-                "sigmoid backward": (lambda: _core.sigmoid_backward(s, g, grad, False),
+                "sigmoid backward": (lambda: _core.sigmoid_backward(s, g, sigmoid_buffers, False),
                                      lambda: s * (1 - s) * g, 3),
                 "mse forward": (lambda: _core.mse_forward(x, a, diff),
                                 lambda: np.mean((x.reshape(-1, 1) - a) ** 2), 3),
+                "mse backward": (lambda: _core.mse_backward(diff, mse_buffers, False),
+                                 lambda: (2 / n * diff, -2 / n * diff), 3),
+                "sgd update": (lambda: _core.sgd_update(weights, g, 0.0),
+                               lambda: np.subtract(weights, 0.0 * g, out=weights), 3),
             }
             for name, (ours, numpy_side, arrays_moved) in cases.items():
                 times = compare({"copy": lambda: np.copyto(out, x), "numpy": numpy_side,

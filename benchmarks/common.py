@@ -32,11 +32,16 @@ def per_call_seconds(fn: Callable[[], object], min_seconds: float = 0.02) -> flo
 
 
 def compare(sides: Dict[str, Callable[[], object]], repeats: int = 7,
-            min_seconds: float = 0.02) -> Dict[str, float]:
-    """Median seconds per call of each side, measured alternately `repeats` times."""
+            min_seconds: float = 0.02, pause: float = 0.0) -> Dict[str, float]:
+    """Median seconds per call of each side, measured alternately `repeats` times.
+
+    `pause` seconds of sleep before each measurement let threads that spin after a parallel
+    call (OpenBLAS's and ours) go idle, so neither side starts with the other's still running.
+    """
     samples: Dict[str, List[float]] = {name: [] for name in sides}
     for _ in range(repeats):
         for name, fn in sides.items():
+            time.sleep(pause)
             samples[name].append(per_call_seconds(fn, min_seconds))
     return {name: statistics.median(values) for name, values in samples.items()}
 
