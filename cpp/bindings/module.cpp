@@ -64,7 +64,7 @@ py::tuple linear_backward(py::handle x_obj, py::handle w_obj, py::handle grad_ob
     LinearOperands<T> ops(x_obj, w_obj);
     const std::size_t rows = ops.x.rows, cols = ops.w.cols;
     Operand<T> grad = to_operand<T>("grad", grad_obj);
-    check_upstream("the output X . W", grad, rows, cols, shape_text(ops.out_shape));
+    check_upstream("the output X . W", grad, rows, cols, ops.out_shape);
     // a vector gradient is laid out like the (1, n) or (m, 1) output it belongs to
     MatrixView<T> grad_view = grad.view();
     if (grad.ndim() != 2 || grad.rows != rows) {
@@ -107,7 +107,7 @@ py::tuple sigmoid_backward(py::handle s_obj, py::handle grad_obj, py::handle buf
     const PreviousBuffers previous(buffers, 1);
     Operand<T> s = to_contiguous<T>("s", s_obj);
     Operand<T> grad = to_contiguous<T>("grad", grad_obj);
-    check_upstream("the sigmoid's output", grad, s.rows, s.cols, shape_text(s.array));
+    check_upstream("the sigmoid's output", grad, s.rows, s.cols, shape_of(s.array));
     auto dx = gradient_buffer<T>("grad_x", previous[0], shape_of(s.array), accumulate, {&s.array, &grad.array});
     const T* s_data = s.data();
     const T* g_data = grad.data();
@@ -177,15 +177,17 @@ py::tuple mse_backward(py::handle diff_obj, py::handle buffers, bool accumulate)
 template <typename T>
 py::array sgd_update(py::handle value_obj, py::handle grad_obj, double learning_rate) {
     Operand<T> grad = to_contiguous<T>("gradient", grad_obj);
-    py::array_t<T> value;
-    if (readable_in_place<T, py::array::c_style>(value_obj) &&
-        py::reinterpret_borrow<py::array>(value_obj).writeable()) {
-        value = py::reinterpret_borrow<py::array_t<T>>(value_obj);
-    } else {
-        Operand<T> converted = to_contiguous<T>("value", value_obj);
-        value = py::array_t<T>(shape_of(converted.array));
-        std::copy_n(converted.data(), converted.size(), value.mutable_data());
-    }
+    const auto in_place_or_copy = [&]() -> py::array_t<T> {
+        if (readable_in_place<T, py::array::c_style>(value_obj) &&
+            py::reinterpret_borrow<py::array>(value_obj).writeable()) {
+            return py::reinterpret_borrow<py::array_t<T>>(value_obj);
+        }
+        const Operand<T> old = to_contiguous<T>("value", value_obj);
+        py::array_t<T> copy(shape_of(old.array));
+        std::copy_n(old.data(), old.size(), copy.mutable_data());
+        return copy;
+    };
+    py::array_t<T> value = in_place_or_copy();
     if (static_cast<std::size_t>(value.size()) != grad.size()) {
         throw py::value_error("value has shape " + shape_text(value) + " but its gradient has shape " +
                               shape_text(grad.array));

@@ -160,27 +160,31 @@ bool readable_in_place(py::handle obj) {
 // Converts to dtype T, copying only when the object is not already a T array the kernels can
 // read in place (C-contiguous too, when `layout` asks for it). A 1-D operand becomes one row
 // (vector_as_row) or one column.
+// (A default-constructed py::array_t allocates an empty numpy array, so none is made here.)
+template <typename T>
+py::array_t<T> converted(const char* name, py::handle obj) {
+    const py::array raw = as_array(name, obj);
+    check_kind(name, raw.dtype());
+    auto array = py::array_t<T, py::array::forcecast | py::array::c_style>::ensure(raw);
+    if (!array) throw py::error_already_set();
+    return std::move(array);
+}
+
 template <typename T, int layout = 0>
 Operand<T> to_operand(const char* name, py::handle obj, bool vector_as_row = true) {
-    py::array_t<T> array;
-    if (readable_in_place<T, layout>(obj)) {
-        array = py::reinterpret_borrow<py::array_t<T>>(obj);
-    } else {
-        const py::array raw = as_array(name, obj);
-        check_kind(name, raw.dtype());
-        array = py::array_t<T, py::array::forcecast | py::array::c_style>::ensure(raw);
-        if (!array) throw py::error_already_set();
-    }
+    py::array_t<T> array = readable_in_place<T, layout>(obj)
+                               ? py::reinterpret_borrow<py::array_t<T>>(obj)
+                               : converted<T>(name, obj);
     if (array.ndim() > 2) {
         throw py::value_error(std::string(name) + " has shape " + shape_text(array) +
                               "; MiniFlow nodes take scalars, vectors and matrices (at most 2-D)");
     }
-    Operand<T> operand{array};
-    if (array.ndim() == 2) {
-        operand.rows = static_cast<std::size_t>(array.shape(0));
-        operand.cols = static_cast<std::size_t>(array.shape(1));
-    } else if (array.ndim() == 1) {
-        (vector_as_row ? operand.cols : operand.rows) = static_cast<std::size_t>(array.shape(0));
+    Operand<T> operand{std::move(array)};
+    if (operand.array.ndim() == 2) {
+        operand.rows = static_cast<std::size_t>(operand.array.shape(0));
+        operand.cols = static_cast<std::size_t>(operand.array.shape(1));
+    } else if (operand.array.ndim() == 1) {
+        (vector_as_row ? operand.cols : operand.rows) = static_cast<std::size_t>(operand.array.shape(0));
     }
     return operand;
 }
@@ -279,15 +283,15 @@ class PreviousBuffers {
 // An upstream gradient must have the consumer's output shape; vectors of equal length match
 // whatever their orientation ((n,), (n, 1), (1, n)), as the lesson's reshapes allow.
 template <typename T>
-void check_upstream(const std::string& output, const Operand<T>& grad, std::size_t rows,
-                    std::size_t cols, const std::string& expected) {
+void check_upstream(const char* output, const Operand<T>& grad, std::size_t rows,
+                    std::size_t cols, const Shape& expected) {
     const bool exact = grad.ndim() == 2 && grad.rows == rows && grad.cols == cols;
     const bool vectors = (rows == 1 || cols == 1) && (grad.rows == 1 || grad.cols == 1) &&
                          grad.size() == rows * cols;
     if (!(exact || vectors)) {
         throw py::value_error("the gradient arriving from its consumer has shape " +
                               shape_text(grad.array) + " but " + output + " has shape " +
-                              expected);
+                              shape_text(expected));
     }
 }
 
