@@ -24,9 +24,11 @@ class _NativeNode(Node):
         self._shared = len(set(self.inbound_nodes)) < len(self.inbound_nodes)
 
     def _publish(self, buffers: tuple) -> None:
-        """Make the kernel's buffers this node's gradients; a node in two slots gets the sum."""
-        if buffers is self._buffers and not self._shared:
-            return  # the kernel reused last step's tuple: self.gradients already holds it
+        """Make the kernel's buffers this node's gradients; a node in two slots gets the sum.
+
+        Not needed when the kernel returned last step's tuple (its buffers all reused) and no
+        node is in two slots: self.gradients already holds those buffers.
+        """
         self._buffers = buffers
         gradients: Dict[Node, Any] = {}
         for node, grad in zip(self.inbound_nodes, buffers):
@@ -60,7 +62,7 @@ class Linear(_NativeNode):
         consumers = _consumers(self)
         if not consumers:
             return self._no_consumers()
-        buffers = self._buffers
+        buffers = previous = self._buffers
         accumulate = False
         try:
             # the lesson's loop: each consumer's gradient adds to ours
@@ -71,7 +73,8 @@ class Linear(_NativeNode):
             raise _blamed(self, "backward", error) from None
         except KeyError:
             raise _missing_gradient(consumer, self) from None
-        self._publish(buffers)
+        if buffers is not previous or self._shared:
+            self._publish(buffers)
 
 
 class Sigmoid(_NativeNode):
@@ -95,7 +98,7 @@ class Sigmoid(_NativeNode):
         consumers = _consumers(self)
         if not consumers:
             return self._no_consumers()
-        buffers = self._buffers
+        buffers = previous = self._buffers
         accumulate = False
         try:
             for consumer in consumers:
@@ -105,7 +108,8 @@ class Sigmoid(_NativeNode):
             raise _blamed(self, "backward", error) from None
         except KeyError:
             raise _missing_gradient(consumer, self) from None
-        self._publish(buffers)
+        if buffers is not previous or self._shared:
+            self._publish(buffers)
 
 
 class MSE(_NativeNode):
@@ -135,8 +139,10 @@ class MSE(_NativeNode):
             raise ValueError(
                 f"{self.label} is read by {consumers}; MSE is the cost and must be the last node"
             )
+        previous = self._buffers
         try:
-            buffers = _core.mse_backward(self.diff, self._buffers, False)
+            buffers = _core.mse_backward(self.diff, previous, False)
         except (ValueError, TypeError) as error:
             raise _blamed(self, "backward", error) from None
-        self._publish(buffers)
+        if buffers is not previous or self._shared:
+            self._publish(buffers)

@@ -37,6 +37,10 @@ class Node:
         for node in self.inbound_nodes:
             node.outbound_nodes.append(self)
 
+    # (len(outbound_nodes), consumers) for `_consumers`; a class default, so a learner's node
+    # that skips Node.__init__ has one too
+    _consumer_cache: tuple = (-1, [])
+
     def forward(self) -> None:
         """Compute ``self.value`` from the inbound nodes' values."""
         raise NotImplementedError
@@ -105,9 +109,9 @@ def _consumers(node: Node) -> List[Node]:
     gradients[node], and its entry in outbound_nodes appears twice. Cached, since this runs
     every step and outbound_nodes only changes while the graph is being built."""
     outbound = node.outbound_nodes
-    cached = node.__dict__.get("_consumer_cache")
-    if cached is None or cached[0] != len(outbound):
-        cached = node.__dict__["_consumer_cache"] = (len(outbound), list(dict.fromkeys(outbound)))
+    cached = node._consumer_cache
+    if cached[0] != len(outbound):
+        cached = node._consumer_cache = (len(outbound), list(dict.fromkeys(outbound)))
     return cached[1]
 
 
@@ -144,16 +148,21 @@ class Input(Node):
     def backward(self) -> None:
         consumers = _consumers(self)
         if len(consumers) == 1:
-            # one consumer: its gradient buffer is ours, no copy
-            grad = _upstream(self, consumers[0])
+            # one consumer (the usual case, and it runs every step, so written out): its
+            # gradient buffer is ours, no copy
+            consumer = consumers[0]
+            try:
+                grad = consumer.gradients[self]
+            except KeyError:
+                raise _missing_gradient(consumer, self) from None
         elif consumers:
             grad = self._summed(_upstream(self, consumers[0]), [_upstream(self, c) for c in consumers[1:]])
         else:
             self.gradients = {self: 0}
             return
         gradients = self.gradients
-        if len(gradients) != 1 or gradients.get(self) is not grad:
-            self.gradients = {self: grad}
+        if gradients.get(self) is not grad or len(gradients) != 1:
+            self.gradients = {self: grad}  # a new buffer (the kernels keep theirs between steps)
 
     def _summed(self, first: Any, rest: List[Any]) -> np.ndarray:
         """first + sum(rest) in a buffer kept between steps; shapes must agree element for element."""
