@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -20,7 +21,30 @@ namespace miniflow_bindings {
 
 namespace py = pybind11;
 using miniflow::MatrixView;
-using Shape = std::vector<py::ssize_t>;
+
+// An operand's or output's shape: at most 2 dimensions, so it lives on the stack (a std::vector
+// would allocate a few times per kernel call, which shows at the lesson's sizes).
+class Shape {
+  public:
+    Shape() = default;
+    Shape(std::initializer_list<py::ssize_t> dims) : Shape(dims.begin(), dims.end()) {}
+    Shape(const py::ssize_t* first, const py::ssize_t* last) {
+        for (; first != last; ++first) push_back(*first);
+    }
+
+    void push_back(py::ssize_t dim) {
+        if (ndim_ == 2) throw std::logic_error("MiniFlow shapes have at most 2 dimensions");
+        dims_[ndim_++] = dim;
+    }
+    std::size_t size() const { return ndim_; }
+    const py::ssize_t* begin() const { return dims_; }
+    const py::ssize_t* end() const { return dims_ + ndim_; }
+    bool operator==(const Shape& other) const { return std::equal(begin(), end(), other.begin(), other.end()); }
+
+  private:
+    py::ssize_t dims_[2] = {0, 0};
+    std::size_t ndim_ = 0;
+};
 
 // ---- dtype choice -------------------------------------------------------------------------
 
@@ -94,19 +118,25 @@ inline bool all_float32(std::initializer_list<Named> operands) {
 
 // ---- shapes in messages -------------------------------------------------------------------
 
+// An operand's shape (operands are checked to be at most 2-D).
 inline Shape shape_of(const py::array& array) { return {array.shape(), array.shape() + array.ndim()}; }
 
 // Python's tuple spelling: (3,), (2, 3), ().
-inline std::string shape_text(const Shape& shape) {
+inline std::string shape_text(const py::ssize_t* first, const py::ssize_t* last) {
     std::string text = "(";
-    for (std::size_t d = 0; d < shape.size(); ++d) {
-        text += std::to_string(shape[d]);
-        text += shape.size() == 1 ? "," : (d + 1 < shape.size() ? ", " : "");
+    for (const py::ssize_t* dim = first; dim != last; ++dim) {
+        text += std::to_string(*dim);
+        text += last - first == 1 ? "," : (dim + 1 != last ? ", " : "");
     }
     return text + ")";
 }
 
-inline std::string shape_text(const py::array& array) { return shape_text(shape_of(array)); }
+inline std::string shape_text(const Shape& shape) { return shape_text(shape.begin(), shape.end()); }
+
+// Any array's, including the 3-D one an error message is about.
+inline std::string shape_text(const py::array& array) {
+    return shape_text(array.shape(), array.shape() + array.ndim());
+}
 
 // ---- operands -----------------------------------------------------------------------------
 
