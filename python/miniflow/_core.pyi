@@ -6,33 +6,41 @@ import numpy as np
 import numpy.typing as npt
 
 ArrayLike = npt.ArrayLike
-Buffer = Optional[npt.NDArray[np.floating[Any]]]
+Array = npt.NDArray[np.floating[Any]]
 
-def linear_forward(x: ArrayLike, w: ArrayLike, b: ArrayLike, out: Any = None) -> npt.NDArray[np.floating[Any]]:
+def linear_forward(x: ArrayLike, w: ArrayLike, b: ArrayLike, out: Any = None) -> Array:
     """X . W + b with numpy.dot's shape rules; writes into `out` when it fits."""
 
 def linear_backward(
-    x: ArrayLike, w: ArrayLike, grad: ArrayLike, grad_x: Buffer, grad_w: Buffer, grad_b: Buffer,
-    accumulate: bool,
-) -> None:
-    """Writes (or adds) grad . W^T, X^T . grad and grad's column sums into the buffers."""
+    x: ArrayLike, w: ArrayLike, grad: ArrayLike, buffers: Optional[Tuple[Array, Array, Array]] = None,
+    accumulate: bool = False,
+) -> Tuple[Array, Array, Array]:
+    """Returns (grad . W^T, X^T . grad, column sums of grad), written into (or, with accumulate,
+    added to) `buffers`, an earlier call's result, when they fit; then the very same tuple comes
+    back."""
 
-def sigmoid_forward(x: ArrayLike, out: Any = None) -> npt.NDArray[np.floating[Any]]:
+def sigmoid_forward(x: ArrayLike, out: Any = None) -> Array:
     """1 / (1 + exp(-x)), overflow-free."""
 
-def sigmoid_backward(s: ArrayLike, grad: ArrayLike, grad_x: Buffer, accumulate: bool) -> None:
-    """Writes (or adds) s * (1 - s) * grad into grad_x."""
+def sigmoid_backward(
+    s: ArrayLike, grad: ArrayLike, buffers: Optional[Tuple[Array]] = None, accumulate: bool = False
+) -> Tuple[Array]:
+    """Returns (s * (1 - s) * grad,), written into (or added to) `buffers`, an earlier call's
+    result, when it fits; then the very same tuple comes back."""
 
-def mse_forward(y: ArrayLike, a: ArrayLike, out: Any = None) -> Tuple[float, npt.NDArray[np.floating[Any]]]:
+def mse_forward(y: ArrayLike, a: ArrayLike, out: Any = None) -> Tuple[float, Array]:
     """Returns (mean((y - a)**2), y - a); the difference is (m, 1) for column-like inputs."""
 
-def mse_backward(diff: ArrayLike, grad_y: Buffer, grad_a: Buffer, accumulate: bool) -> None:
-    """Writes (or adds) 2/n * diff into grad_y and -2/n * diff into grad_a."""
+def mse_backward(
+    diff: ArrayLike, buffers: Optional[Tuple[Array, Array]] = None, accumulate: bool = False
+) -> Tuple[Array, Array]:
+    """Returns (2/n * diff, -2/n * diff), written into (or added to) `buffers`, an earlier
+    call's result, when they fit; then the very same tuple comes back."""
 
-def sgd_update(value: ArrayLike, grad: ArrayLike, learning_rate: float) -> npt.NDArray[np.floating[Any]]:
+def sgd_update(value: ArrayLike, grad: ArrayLike, learning_rate: float) -> Array:
     """value -= learning_rate * grad, in place when value is a writable float array."""
 
-def matmul(a: ArrayLike, b: ArrayLike, out: Any = None) -> npt.NDArray[np.floating[Any]]:
+def matmul(a: ArrayLike, b: ArrayLike, out: Any = None) -> Array:
     """a . b for 2-D arrays."""
 
 def set_num_threads(count: int) -> None:
