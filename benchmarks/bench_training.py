@@ -37,8 +37,13 @@ def graph_step(lib, batch: int, n_in: int, hidden: int, seed: int = 0) -> Tuple[
             W2: rng.standard_normal((hidden, 1)) * 0.01, b2: np.zeros(1)}
     graph = lib.topological_sort(feed)
     trainables = [W1, b1, W2, b2]
+    # two batches, fed in turn as the lesson's loop does (X.value = batch before each step)
+    batches = [(feed[X], feed[y]), (rng.standard_normal((batch, n_in)), rng.standard_normal(batch))]
+    turn = [0]
 
     def step() -> None:
+        X.value, y.value = batches[turn[0]]
+        turn[0] ^= 1
         lib.forward_and_backward(graph)
         lib.sgd_update(trainables, 1e-6)
 

@@ -1,6 +1,6 @@
 """Run every benchmark and write the results table.
 
-    python benchmarks/run.py [--quick] [--write docs/benchmarks.md]
+    python benchmarks/run.py [--quick] [--write docs/benchmark-results.md]
 
 The table records the command, machine and date that made it. Every comparison is a median over
 alternating repeats of both sides in the same run: read the ratios, not the absolute times.
