@@ -350,7 +350,9 @@ TYPED_TEST(GemmTyped, BitwiseIdenticalForEveryThreadCount) {
         std::size_t m, n, k;
     };
     for (Isa isa : runnable_isas()) {
-        for (const Shape shape : {Shape{301, 167, 283}, Shape{97, 389, 271}}) {
+        // Tall, wide, few rows (tiles cut across columns), few columns, one micro-panel deep.
+        for (const Shape shape : {Shape{301, 167, 283}, Shape{97, 389, 271}, Shape{9, 1100, 301},
+                                  Shape{700, 9, 150}, Shape{150, 130, 1}}) {
             const Stored<T> a = make_matrix<T>(shape.m, shape.k, Layout::column_major, rng);
             const Stored<T> b = make_matrix<T>(shape.k, shape.n, Layout::row_major, rng);
             std::uniform_real_distribution<T> uniform(-1, 1);
@@ -359,7 +361,8 @@ TYPED_TEST(GemmTyped, BitwiseIdenticalForEveryThreadCount) {
             noisy.view.data = noisy.buffer.data();
             const std::vector<T> bias(shape.n, T(0.25));
             std::vector<T> first;
-            for (int threads : {1, 2, 3}) {
+            // More threads than tiles, and tile counts that do not divide among the threads.
+            for (int threads : {1, 2, 3, 4, 5, 7, 16}) {
                 std::vector<T> c(shape.m * shape.n, T(1));
                 miniflow::detail::gemm_with(isa, threads, GemmPath::blocked, noisy.view, b.view,
                                             c.data(), shape.n, true, bias.data());
@@ -370,6 +373,36 @@ TYPED_TEST(GemmTyped, BitwiseIdenticalForEveryThreadCount) {
                         << miniflow::isa_name(isa) << " " << threads << " threads";
                 }
             }
+        }
+    }
+}
+
+// B too large to pack whole at once is packed one block of columns at a time.
+TEST(Gemm, ColumnBlocksOfALargePackedB) {
+    std::mt19937 rng(10);
+    const std::size_t m = 20;
+    const std::size_t k = 4100;
+    const std::size_t n = 1030;
+    const Stored<double> a = make_matrix<double>(m, k, Layout::row_major, rng);
+    const Stored<double> b = make_matrix<double>(k, n, Layout::row_major, rng);
+    const std::vector<double> bias(n, 0.5);
+    std::vector<double> first;
+    for (int threads : {1, 2, 3}) {
+        std::vector<double> c(m * n, 1.0);
+        miniflow::detail::gemm_with(miniflow::best_isa(), threads, GemmPath::blocked, a.view,
+                                    b.view, c.data(), n, true, bias.data());
+        if (first.empty()) {
+            first = c;
+            // Spot checks against the exact sum (the values are multiples of 1/64).
+            for (std::size_t i : {std::size_t{0}, m - 1}) {
+                for (std::size_t j : {std::size_t{0}, n / 2, n - 1}) {
+                    double expected = 1.5;
+                    for (std::size_t p = 0; p < k; ++p) expected += a(i, p) * b(p, j);
+                    EXPECT_EQ(c[i * n + j], expected) << i << ", " << j;
+                }
+            }
+        } else {
+            EXPECT_EQ(first, c) << threads << " threads";
         }
     }
 }

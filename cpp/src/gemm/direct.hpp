@@ -4,6 +4,7 @@
 // becomes AVX-512, AVX2 or baseline code.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <type_traits>
@@ -38,15 +39,20 @@ void load_lanes(Vec& value, const T* source, std::ptrdiff_t stride) {
 }
 
 // One Rows x (Vectors x Bytes) tile of c. The tile is always whole (edges use narrower tiles)
-// and its accumulators are locals with constant bounds, so they stay in registers.
+// and its accumulators are locals with constant bounds, so they stay in registers. A small tile
+// has too few independent sums to hide the latency of the adds, so it keeps Sets partial sums
+// per value, taking the steps in turn (step p into set p % Sets), and adds them at the end in a
+// fixed order: the result depends on the shape only, never on the thread count.
 template <typename T, std::size_t Rows, std::size_t Vectors, std::size_t Bytes>
 void direct_tile(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
                  std::size_t row0, std::size_t col0, bool accumulate, const T* bias) {
     using Vec = typename LanesOf<T, Bytes>::type;
     constexpr std::size_t lanes = Bytes / sizeof(T);
-    Vec tile[Rows][Vectors] = {};
+    constexpr std::size_t sums = Rows * Vectors;
+    constexpr std::size_t Sets = sums >= 8 ? 1 : std::min<std::size_t>(4, (8 + sums - 1) / sums);
+    Vec tile[Sets][Rows][Vectors] = {};
     const std::ptrdiff_t b_stride = b.col_stride;
-    for (std::size_t p = 0; p < a.cols; ++p) {
+    const auto step = [&](std::size_t p, Vec(&sum)[Rows][Vectors]) {
         const T* b_row = &b(p, col0);
         Vec b_values[Vectors] = {};
         for (std::size_t v = 0; v < Vectors; ++v) {
@@ -54,15 +60,29 @@ void direct_tile(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size
                        b_stride);
         }
         for (std::size_t r = 0; r < Rows; ++r) {
-            const Vec a_value = Vec{} + a(row0 + r, p);
-            for (std::size_t v = 0; v < Vectors; ++v) tile[r][v] += a_value * b_values[v];
+            // x - 0 is x for every x (x + 0 is not, for -0), so this is a bare broadcast.
+            const Vec a_value = a(row0 + r, p) - Vec{};
+            for (std::size_t v = 0; v < Vectors; ++v) sum[r][v] += a_value * b_values[v];
+        }
+    };
+    std::size_t p = 0;
+    for (; p + Sets <= a.cols; p += Sets) {
+        for (std::size_t set = 0; set < Sets; ++set) step(p + set, tile[set]);
+    }
+    // The last steps, with constant set indices so that the sums stay in registers.
+    for (std::size_t set = 0; set + 1 < Sets; ++set) {
+        if (p + set < a.cols) step(p + set, tile[set]);
+    }
+    for (std::size_t set = 1; set < Sets; ++set) {
+        for (std::size_t r = 0; r < Rows; ++r) {
+            for (std::size_t v = 0; v < Vectors; ++v) tile[0][r][v] += tile[set][r][v];
         }
     }
     // The micro-kernels' order: (a.b + bias) + old c.
     for (std::size_t r = 0; r < Rows; ++r) {
         T* c_row = c + (row0 + r) * ldc + col0;
         for (std::size_t v = 0; v < Vectors; ++v) {
-            Vec value = tile[r][v];
+            Vec value = tile[0][r][v];
             Vec addend = {};
             if (bias != nullptr) {
                 load_lanes(addend, bias + col0 + v * lanes, 1);
@@ -95,7 +115,8 @@ void direct_row_block(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std:
     }
 }
 
-// c = a.b [+ bias] (or c += ...), 4 rows at a time, with vectors of VectorBytes.
+// c = a.b [+ bias] (or c += ...), 4 rows at a time, then the last 1 to 3 rows together, with
+// vectors of VectorBytes.
 template <typename T, std::size_t VectorBytes>
 void direct_product(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
                     bool accumulate, const T* bias) {
@@ -104,8 +125,18 @@ void direct_product(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::s
     for (; row0 + rows <= a.rows; row0 += rows) {
         direct_row_block<T, rows, VectorBytes>(a, b, c, ldc, row0, 0, accumulate, bias);
     }
-    for (; row0 < a.rows; ++row0) {
-        direct_row_block<T, 1, VectorBytes>(a, b, c, ldc, row0, 0, accumulate, bias);
+    switch (a.rows - row0) {
+        case 3:
+            direct_row_block<T, 3, VectorBytes>(a, b, c, ldc, row0, 0, accumulate, bias);
+            break;
+        case 2:
+            direct_row_block<T, 2, VectorBytes>(a, b, c, ldc, row0, 0, accumulate, bias);
+            break;
+        case 1:
+            direct_row_block<T, 1, VectorBytes>(a, b, c, ldc, row0, 0, accumulate, bias);
+            break;
+        default:
+            break;
     }
 }
 

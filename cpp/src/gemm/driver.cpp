@@ -1,13 +1,15 @@
 // The GEMM driver: argument checks, the choice between the direct path (tiny products) and the
-// blocked path (BLIS loop nest over packed blocks), the split over threads, and the run-time
-// choice of micro-kernel.
+// blocked path (BLIS loop nest over packed blocks), the dynamic sharing of tiles among threads,
+// and the run-time choice of micro-kernel.
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <limits>
 #include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "gemm_internal.hpp"
 #include "miniflow/check.hpp"
@@ -28,6 +30,11 @@ constexpr std::size_t direct_limit_strided_b = 16 * 16 * 16;
 constexpr std::size_t direct_thin_limit = 4;
 // Products below this many multiply-adds per thread are not worth waking a worker.
 constexpr std::size_t work_per_thread_minimum = 96 * 96 * 96;
+// The parallel path packs all of B's rows at once for a block of its columns: at most this many
+// bytes (a 2048 x 2048 double B in one block).
+constexpr std::size_t packed_b_limit = std::size_t{32} << 20;
+// Column tiles are no narrower than this (each repacks its rows of A).
+constexpr std::size_t min_tile_cols = 128;
 
 template <typename T>
 Kernel<T> kernel_for(Isa isa) {
@@ -111,45 +118,152 @@ void gemm_blocked(const Kernel<T>& kernel, const MatrixView<T>& a, const MatrixV
     }
 }
 
-// Splits c into `threads` bands of whole tiles, over its longer side, and computes each band
-// with the serial loop nest: every element is computed by the same operations whatever the
-// split, so the result is bitwise identical for any thread count.
+// One parallel product over a block of c's columns, shared by the threads that compute it. B is
+// packed whole (every kc slice, all columns) into one buffer that all threads read; c is cut into
+// tiles of whole micro-tiles that the threads take from a counter, each tile computed by one
+// thread with the serial loop order (slices in order, the same micro-kernel). An element of c
+// therefore goes through the same operations whatever the tiling and whichever thread takes its
+// tile, so the result is bitwise identical for any thread count.
+template <typename T>
+struct SharedProduct {
+    const Kernel<T>& kernel;
+    const MatrixView<T>& a;
+    const MatrixView<T>& b;
+    T* c;
+    std::size_t ldc;
+    bool accumulate;
+    const T* bias;
+    T* packed_b;  // slice after slice (depth0 * padded_cols values in), each as pack_b lays it out
+    std::size_t padded_cols;
+    std::size_t slices;
+    std::size_t pack_cols;    // columns per packing item (a multiple of nr)
+    std::size_t pack_chunks;  // packing items per slice
+    std::size_t tile_rows;    // a multiple of mr
+    std::size_t tile_cols;    // a multiple of nr
+    std::size_t row_tiles;
+    std::size_t tiles;
+    std::atomic<std::size_t> next_pack{0};
+    std::atomic<std::size_t> packed{0};
+    std::atomic<std::size_t> next_tile{0};
+};
+
+// What one thread does: take items of B's packing until none is left, wait for the others'
+// items to be finished, then take tiles of c until none is left.
+template <typename T>
+void share_product(SharedProduct<T>& job) {
+    const BlockSizes& blocks = job.kernel.blocks;
+    const std::size_t k = job.a.cols;
+    const std::size_t n = job.b.cols;
+    const std::size_t pack_items = job.slices * job.pack_chunks;
+    for (;;) {
+        const std::size_t item = job.next_pack.fetch_add(1, std::memory_order_relaxed);
+        if (item >= pack_items) break;
+        const std::size_t depth0 = item / job.pack_chunks * blocks.kc;
+        const std::size_t kc = std::min(blocks.kc, k - depth0);
+        const std::size_t col0 = item % job.pack_chunks * job.pack_cols;
+        try {
+            pack_b(job.b, depth0, col0, kc, std::min(job.pack_cols, n - col0), blocks.nr,
+                   job.packed_b + depth0 * job.padded_cols + col0 * kc);
+        } catch (...) {
+            // Counted all the same, so that no thread waits for it; the caller rethrows.
+            job.packed.fetch_add(1, std::memory_order_release);
+            throw;
+        }
+        job.packed.fetch_add(1, std::memory_order_release);
+    }
+    while (job.packed.load(std::memory_order_acquire) < pack_items) std::this_thread::yield();
+
+    T* packed_a = packed_a_buffer.reserve<T>(job.tile_rows * blocks.kc);
+    for (;;) {
+        const std::size_t tile = job.next_tile.fetch_add(1, std::memory_order_relaxed);
+        if (tile >= job.tiles) break;
+        const std::size_t row0 = tile % job.row_tiles * job.tile_rows;
+        const std::size_t col0 = tile / job.row_tiles * job.tile_cols;
+        const std::size_t mc = std::min(job.tile_rows, job.a.rows - row0);
+        const std::size_t nc = std::min(job.tile_cols, n - col0);
+        for (std::size_t depth0 = 0; depth0 < k; depth0 += blocks.kc) {
+            const std::size_t kc = std::min(blocks.kc, k - depth0);
+            const bool first_slice = depth0 == 0;
+            const bool load_c = job.accumulate || !first_slice;
+            const T* slice_bias = first_slice && job.bias != nullptr ? job.bias + col0 : nullptr;
+            const T* slice_b = job.packed_b + depth0 * job.padded_cols + col0 * kc;
+            pack_a(job.a, row0, depth0, mc, kc, blocks.mr, packed_a);
+            for (std::size_t j = 0; j < nc; j += blocks.nr) {
+                const T* tile_bias = slice_bias != nullptr ? slice_bias + j : nullptr;
+                for (std::size_t i = 0; i < mc; i += blocks.mr) {
+                    job.kernel.compute_tile(kc, packed_a + i * kc, slice_b + j * kc,
+                                            job.c + (row0 + i) * job.ldc + col0 + j, job.ldc,
+                                            std::min(blocks.mr, mc - i),
+                                            std::min(blocks.nr, nc - j), load_c, tile_bias);
+                }
+            }
+        }
+    }
+}
+
+// The whole side `extent` cut into about `wanted` pieces of whole units (mr or nr), each at
+// least `smallest` and at most `largest` long (both multiples of unit).
+std::size_t piece_size(std::size_t extent, std::size_t wanted, std::size_t unit,
+                       std::size_t smallest, std::size_t largest) {
+    const std::size_t piece = round_up((extent + wanted - 1) / wanted, unit);
+    return std::clamp(piece, smallest, largest);
+}
+
+// The blocked product on up to `threads` threads, scheduled dynamically (see SharedProduct).
 template <typename T>
 void gemm_blocked_parallel(const Kernel<T>& kernel, int threads, const MatrixView<T>& a,
                            const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate,
                            const T* bias) {
+    const BlockSizes& blocks = kernel.blocks;
     const std::size_t m = a.rows;
     const std::size_t n = b.cols;
-    const bool split_rows = m > n;
-    const std::size_t extent = split_rows ? m : n;
-    const std::size_t tile = split_rows ? kernel.blocks.mr : kernel.blocks.nr;
-    const std::size_t tiles = (extent + tile - 1) / tile;
-    const std::size_t work = m * n * a.cols;
+    const std::size_t k = a.cols;
+    const std::size_t work = m * n * k;
     const std::size_t worth = std::max<std::size_t>(1, work / work_per_thread_minimum);
-    const auto bands =
-        static_cast<int>(std::min({static_cast<std::size_t>(threads), tiles, worth}));
-    if (bands <= 1) {
+    const std::size_t team = std::min(static_cast<std::size_t>(std::max(threads, 1)), worth);
+    if (team <= 1) {
         gemm_blocked(kernel, a, b, c, ldc, accumulate, bias);
         return;
     }
-    parallel_for(bands, [&](int band) {
-        const auto band_tiles = [&](int index) {
-            return tiles * static_cast<std::size_t>(index) / static_cast<std::size_t>(bands);
-        };
-        const std::size_t first = band_tiles(band) * tile;
-        const std::size_t last = std::min(extent, band_tiles(band + 1) * tile);
-        if (first >= last) return;
-        if (split_rows) {
-            const MatrixView<T> rows{&a(first, 0), last - first, a.cols, a.row_stride,
-                                     a.col_stride};
-            gemm_blocked(kernel, rows, b, c + first * ldc, ldc, accumulate, bias);
-        } else {
-            const MatrixView<T> cols{&b(0, first), b.rows, last - first, b.row_stride,
-                                     b.col_stride};
-            gemm_blocked(kernel, a, cols, c + first, ldc, accumulate,
-                         bias != nullptr ? bias + first : nullptr);
-        }
-    });
+    // Several tiles per thread, so a thread slowed by another program takes fewer of them.
+    const std::size_t wanted_tiles = 4 * team;
+    // B is packed whole per block of columns; blocks are sized to bound that buffer.
+    const std::size_t block_cols = std::max(
+        blocks.nr, packed_b_limit / sizeof(T) / k / blocks.nr * blocks.nr);
+    for (std::size_t first = 0; first < n; first += block_cols) {
+        const std::size_t cols = std::min(block_cols, n - first);
+        const MatrixView<T> b_block{&b(0, first), k, cols, b.row_stride, b.col_stride};
+        const std::size_t padded_cols = round_up(cols, blocks.nr);
+        // Rows first (cutting columns repacks A once more per column tile), down to one
+        // micro-panel; then columns, down to a few micro-panels.
+        const std::size_t tile_rows = piece_size(m, wanted_tiles, blocks.mr, blocks.mr, blocks.mc);
+        const std::size_t row_tiles = (m + tile_rows - 1) / tile_rows;
+        const std::size_t tile_cols =
+            piece_size(cols, (wanted_tiles + row_tiles - 1) / row_tiles, blocks.nr,
+                       std::min(padded_cols, round_up(min_tile_cols, blocks.nr)),
+                       std::max(blocks.nc, blocks.nr));
+        const std::size_t col_tiles = (cols + tile_cols - 1) / tile_cols;
+        const std::size_t pack_cols =
+            piece_size(cols, 2 * team, blocks.nr, blocks.nr, std::max(padded_cols, blocks.nr));
+        SharedProduct<T> job{kernel,
+                             a,
+                             b_block,
+                             c + first,
+                             ldc,
+                             accumulate,
+                             bias != nullptr ? bias + first : nullptr,
+                             packed_b_buffer.reserve<T>(k * padded_cols),
+                             padded_cols,
+                             (k + blocks.kc - 1) / blocks.kc,
+                             pack_cols,
+                             (cols + pack_cols - 1) / pack_cols,
+                             tile_rows,
+                             tile_cols,
+                             row_tiles,
+                             row_tiles * col_tiles};
+        const auto helpers = static_cast<int>(std::min(team, job.tiles) - 1);
+        share_work(helpers, [&job] { share_product(job); });
+    }
 }
 
 }  // namespace

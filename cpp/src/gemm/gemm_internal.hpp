@@ -73,9 +73,12 @@ template <typename T>
 void pack_b(const MatrixView<T>& b, std::size_t row0, std::size_t col0, std::size_t depth,
             std::size_t cols, std::size_t nr, T* packed);
 
-// Runs task(0) .. task(count - 1) at once, the caller running task(0), and returns when all
-// have finished (rethrowing the first exception). When another thread is already using the
-// pool, the tasks run one after another on the caller: the results are the same.
-void parallel_for(int count, const std::function<void(int)>& task);
+// Runs work() on the caller and on up to `helpers` pool workers at once, and returns when every
+// thread that started it has finished (rethrowing the first exception). work() must hand out its
+// pieces itself (from shared counters) and finish all of them when it runs alone: a worker that
+// arrives after the caller's call has returned does not run it, so a late or descheduled worker
+// never delays the product. When another thread is already using the pool, work() runs on the
+// caller alone: the results are the same.
+void share_work(int helpers, const std::function<void()>& work);
 
 }  // namespace miniflow::detail

@@ -1,6 +1,7 @@
-// A small persistent pool of worker threads for large products, created on first use. Workers
-// spin briefly after a job (the next product usually follows at once), then sleep on a
-// condition variable, so an idle pool costs no CPU.
+// A small persistent pool of worker threads for large products, created on first use. A job is
+// one function that every participating thread runs, handing out work from shared counters, so
+// a slow worker only slows the pieces it took. Workers spin briefly after a job (the next product
+// usually follows at once), then sleep on a condition variable, so an idle pool costs no CPU.
 #include <pthread.h>
 
 #include <atomic>
@@ -66,26 +67,35 @@ public:
     bool try_acquire() { return busy_.try_lock(); }
     void release() { busy_.unlock(); }
 
-    // Runs task(0 .. count - 1), task(0) on the caller. Requires try_acquire() to have succeeded.
-    void run(int count, const std::function<void(int)>& task) {
-        start_workers(count - 1);
+    // Runs work() on the caller and on up to `helpers` workers; requires try_acquire().
+    void run(int helpers, const std::function<void()>& work) {
+        start_workers(helpers);
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            task_ = &task;
-            task_count_ = count;
-            pending_.store(count - 1);
+            task_ = &work;
+            helpers_ = helpers;
+            closed_ = false;
             first_error_ = nullptr;
             generation_.fetch_add(1, std::memory_order_release);
         }
         wake_.notify_all();
-        run_guarded(task, 0);
+        run_guarded(work);
+        // The caller's call returns only when no piece is left to hand out, so a worker that
+        // has not joined yet has nothing to do: close the job to it and wait for those that did.
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            closed_ = true;
+        }
         wait_for_workers();
         if (first_error_) std::rethrow_exception(first_error_);
     }
 
 private:
     using Clock = std::chrono::steady_clock;
-    static constexpr std::chrono::microseconds spin_time{200};
+    // How long an idle thread polls before it sleeps. Long enough to bridge the gap between
+    // products called back to back, short enough not to take the core from another program
+    // (OpenBLAS, say) that runs between them.
+    static constexpr std::chrono::microseconds spin_time{50};
 
     void start_workers(int wanted) {
         while (static_cast<int>(workers_.size()) < wanted) {
@@ -96,9 +106,9 @@ private:
         }
     }
 
-    void run_guarded(const std::function<void(int)>& task, int index) {
+    void run_guarded(const std::function<void()>& work) {
         try {
-            task(index);
+            work();
         } catch (...) {
             std::lock_guard<std::mutex> lock(mutex_);
             if (!first_error_) first_error_ = std::current_exception();
@@ -108,19 +118,21 @@ private:
     void work(int index, std::uint64_t seen) {
         for (;;) {
             wait_for_generation_after(seen);
-            const std::function<void(int)>* task = nullptr;
+            const std::function<void()>* task = nullptr;
             {
-                // The job's fields are read together, under the lock that published them.
+                // The job's fields are read, and the worker joins it, under the lock that
+                // published the job and closes it: a closed job is never joined.
                 std::lock_guard<std::mutex> lock(mutex_);
                 seen = generation_.load();
-                if (index < task_count_) task = task_;
+                if (index <= helpers_ && !closed_) {
+                    task = task_;
+                    active_.fetch_add(1, std::memory_order_relaxed);
+                }
             }
             if (task == nullptr) continue;
-            run_guarded(*task, index);
-            if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-                std::lock_guard<std::mutex> lock(mutex_);
-                done_.notify_one();
-            }
+            run_guarded(*task);
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) done_.notify_one();
         }
     }
 
@@ -138,14 +150,16 @@ private:
 
     void wait_for_workers() {
         const auto spin_until = Clock::now() + spin_time;
-        while (pending_.load(std::memory_order_acquire) != 0) {
+        while (active_.load(std::memory_order_acquire) != 0) {
             if (Clock::now() > spin_until) {
                 std::unique_lock<std::mutex> lock(mutex_);
-                done_.wait(lock, [&] { return pending_.load() == 0; });
+                done_.wait(lock, [&] { return active_.load() == 0; });
                 return;
             }
             std::this_thread::yield();
         }
+        // Pairs with the lock a worker takes to leave, so its writes are seen here.
+        std::lock_guard<std::mutex> lock(mutex_);
     }
 
     std::mutex busy_;
@@ -154,9 +168,11 @@ private:
     std::condition_variable done_;
     std::vector<std::thread> workers_;
     std::atomic<std::uint64_t> generation_{0};
-    std::atomic<int> pending_{0};
-    const std::function<void(int)>* task_ = nullptr;
-    int task_count_ = 0;
+    // Workers inside the current job; changed under mutex_, polled without it.
+    std::atomic<int> active_{0};
+    const std::function<void()>* task_ = nullptr;
+    int helpers_ = 0;
+    bool closed_ = true;
     std::exception_ptr first_error_;
 };
 
@@ -180,18 +196,18 @@ ThreadPool& pool() {
 
 }  // namespace
 
-void parallel_for(int count, const std::function<void(int)>& task) {
-    if (count <= 1) {
-        if (count == 1) task(0);
+void share_work(int helpers, const std::function<void()>& work) {
+    if (helpers <= 0) {
+        work();
         return;
     }
     ThreadPool& workers = pool();
     if (!workers.try_acquire()) {
-        for (int index = 0; index < count; ++index) task(index);
+        work();
         return;
     }
     try {
-        workers.run(count, task);
+        workers.run(helpers, work);
     } catch (...) {
         workers.release();
         throw;
