@@ -381,7 +381,7 @@ TYPED_TEST(GemmTyped, BitwiseIdenticalForEveryThreadCount) {
 TEST(Gemm, ColumnBlocksOfALargePackedB) {
     std::mt19937 rng(10);
     const std::size_t m = 20;
-    const std::size_t k = 4100;
+    const std::size_t k = 6200;
     const std::size_t n = 1030;
     const Stored<double> a = make_matrix<double>(m, k, Layout::row_major, rng);
     const Stored<double> b = make_matrix<double>(k, n, Layout::row_major, rng);

@@ -30,9 +30,11 @@ constexpr std::size_t direct_limit_strided_b = 16 * 16 * 16;
 constexpr std::size_t direct_thin_limit = 4;
 // Products below this many multiply-adds per thread are not worth waking a worker.
 constexpr std::size_t work_per_thread_minimum = 96 * 96 * 96;
-// The parallel path packs all of B's rows at once for a block of its columns: at most this many
-// bytes (a 2048 x 2048 double B in one block).
-constexpr std::size_t packed_b_limit = std::size_t{32} << 20;
+// The parallel path packs all of A, and all of B's rows for a block of its columns, at once:
+// at most this many bytes each (a 2048 x 2048 double matrix and its padding fit).
+constexpr std::size_t packed_limit = std::size_t{48} << 20;
+// The bytes of packed B that one tile sweeps per kc slice (kept in L2 while its rows pass).
+constexpr std::size_t tile_b_bytes = std::size_t{1} << 20;
 // Column tiles are no narrower than this (each repacks its rows of A).
 constexpr std::size_t min_tile_cols = 128;
 
@@ -118,12 +120,13 @@ void gemm_blocked(const Kernel<T>& kernel, const MatrixView<T>& a, const MatrixV
     }
 }
 
-// One parallel product over a block of c's columns, shared by the threads that compute it. B is
-// packed whole (every kc slice, all columns) into one buffer that all threads read; c is cut into
-// tiles of whole micro-tiles that the threads take from a counter, each tile computed by one
-// thread with the serial loop order (slices in order, the same micro-kernel). An element of c
-// therefore goes through the same operations whatever the tiling and whichever thread takes its
-// tile, so the result is bitwise identical for any thread count.
+// One parallel product over a block of c's columns, shared by the threads that compute it. A
+// and B are packed whole (every kc slice) into buffers that all threads read, the packing cut
+// into items that the threads take from a counter; then c is cut into tiles of whole
+// micro-tiles that the threads take from another counter, each tile computed by one thread with
+// the serial loop order (slices in order, the same micro-kernel). An element of c therefore goes
+// through the same operations whatever the tiling and whichever thread takes its tile, so the
+// result is bitwise identical for any thread count.
 template <typename T>
 struct SharedProduct {
     const Kernel<T>& kernel;
@@ -133,11 +136,17 @@ struct SharedProduct {
     std::size_t ldc;
     bool accumulate;
     const T* bias;
-    T* packed_b;  // slice after slice (depth0 * padded_cols values in), each as pack_b lays it out
+    // Slice after slice (depth0 * padded_rows or padded_cols values in), each as pack_a or
+    // pack_b lays out a block.
+    T* packed_a;
+    T* packed_b;
+    std::size_t padded_rows;
     std::size_t padded_cols;
     std::size_t slices;
-    std::size_t pack_cols;    // columns per packing item (a multiple of nr)
-    std::size_t pack_chunks;  // packing items per slice
+    std::size_t pack_rows;    // rows per packing item of A (a multiple of mr)
+    std::size_t pack_cols;    // columns per packing item of B (a multiple of nr)
+    std::size_t a_chunks;     // packing items of A per slice
+    std::size_t b_chunks;     // packing items of B per slice
     std::size_t tile_rows;    // a multiple of mr
     std::size_t tile_cols;    // a multiple of nr
     std::size_t row_tiles;
@@ -147,23 +156,36 @@ struct SharedProduct {
     std::atomic<std::size_t> next_tile{0};
 };
 
-// What one thread does: take items of B's packing until none is left, wait for the others'
-// items to be finished, then take tiles of c until none is left.
+template <typename T>
+void pack_item(SharedProduct<T>& job, std::size_t item) {
+    const BlockSizes& blocks = job.kernel.blocks;
+    const std::size_t per_slice = job.a_chunks + job.b_chunks;
+    const std::size_t depth0 = item / per_slice * blocks.kc;
+    const std::size_t kc = std::min(blocks.kc, job.a.cols - depth0);
+    const std::size_t chunk = item % per_slice;
+    if (chunk < job.a_chunks) {
+        const std::size_t row0 = chunk * job.pack_rows;
+        pack_a(job.a, row0, depth0, std::min(job.pack_rows, job.a.rows - row0), kc, blocks.mr,
+               job.packed_a + depth0 * job.padded_rows + row0 * kc);
+    } else {
+        const std::size_t col0 = (chunk - job.a_chunks) * job.pack_cols;
+        pack_b(job.b, depth0, col0, kc, std::min(job.pack_cols, job.b.cols - col0), blocks.nr,
+               job.packed_b + depth0 * job.padded_cols + col0 * kc);
+    }
+}
+
+// What one thread does: take packing items until none is left, wait for the others' items to
+// be finished, then take tiles of c until none is left.
 template <typename T>
 void share_product(SharedProduct<T>& job) {
     const BlockSizes& blocks = job.kernel.blocks;
     const std::size_t k = job.a.cols;
-    const std::size_t n = job.b.cols;
-    const std::size_t pack_items = job.slices * job.pack_chunks;
+    const std::size_t pack_items = job.slices * (job.a_chunks + job.b_chunks);
     for (;;) {
         const std::size_t item = job.next_pack.fetch_add(1, std::memory_order_relaxed);
         if (item >= pack_items) break;
-        const std::size_t depth0 = item / job.pack_chunks * blocks.kc;
-        const std::size_t kc = std::min(blocks.kc, k - depth0);
-        const std::size_t col0 = item % job.pack_chunks * job.pack_cols;
         try {
-            pack_b(job.b, depth0, col0, kc, std::min(job.pack_cols, n - col0), blocks.nr,
-                   job.packed_b + depth0 * job.padded_cols + col0 * kc);
+            pack_item(job, item);
         } catch (...) {
             // Counted all the same, so that no thread waits for it; the caller rethrows.
             job.packed.fetch_add(1, std::memory_order_release);
@@ -173,25 +195,24 @@ void share_product(SharedProduct<T>& job) {
     }
     while (job.packed.load(std::memory_order_acquire) < pack_items) std::this_thread::yield();
 
-    T* packed_a = packed_a_buffer.reserve<T>(job.tile_rows * blocks.kc);
     for (;;) {
         const std::size_t tile = job.next_tile.fetch_add(1, std::memory_order_relaxed);
         if (tile >= job.tiles) break;
         const std::size_t row0 = tile % job.row_tiles * job.tile_rows;
         const std::size_t col0 = tile / job.row_tiles * job.tile_cols;
         const std::size_t mc = std::min(job.tile_rows, job.a.rows - row0);
-        const std::size_t nc = std::min(job.tile_cols, n - col0);
+        const std::size_t nc = std::min(job.tile_cols, job.b.cols - col0);
         for (std::size_t depth0 = 0; depth0 < k; depth0 += blocks.kc) {
             const std::size_t kc = std::min(blocks.kc, k - depth0);
             const bool first_slice = depth0 == 0;
             const bool load_c = job.accumulate || !first_slice;
             const T* slice_bias = first_slice && job.bias != nullptr ? job.bias + col0 : nullptr;
+            const T* slice_a = job.packed_a + depth0 * job.padded_rows + row0 * kc;
             const T* slice_b = job.packed_b + depth0 * job.padded_cols + col0 * kc;
-            pack_a(job.a, row0, depth0, mc, kc, blocks.mr, packed_a);
             for (std::size_t j = 0; j < nc; j += blocks.nr) {
                 const T* tile_bias = slice_bias != nullptr ? slice_bias + j : nullptr;
                 for (std::size_t i = 0; i < mc; i += blocks.mr) {
-                    job.kernel.compute_tile(kc, packed_a + i * kc, slice_b + j * kc,
+                    job.kernel.compute_tile(kc, slice_a + i * kc, slice_b + j * kc,
                                             job.c + (row0 + i) * job.ldc + col0 + j, job.ldc,
                                             std::min(blocks.mr, mc - i),
                                             std::min(blocks.nr, nc - j), load_c, tile_bias);
@@ -221,30 +242,40 @@ void gemm_blocked_parallel(const Kernel<T>& kernel, int threads, const MatrixVie
     const std::size_t work = m * n * k;
     const std::size_t worth = std::max<std::size_t>(1, work / work_per_thread_minimum);
     const std::size_t team = std::min(static_cast<std::size_t>(std::max(threads, 1)), worth);
-    if (team <= 1) {
+    const std::size_t padded_rows = round_up(m, blocks.mr);
+    // A whole packed A has to fit as well; else the serial loop nest packs block by block.
+    if (team <= 1 || padded_rows * k > packed_limit / sizeof(T)) {
         gemm_blocked(kernel, a, b, c, ldc, accumulate, bias);
         return;
     }
     // Several tiles per thread, so a thread slowed by another program takes fewer of them.
     const std::size_t wanted_tiles = 4 * team;
     // B is packed whole per block of columns; blocks are sized to bound that buffer.
-    const std::size_t block_cols = std::max(
-        blocks.nr, packed_b_limit / sizeof(T) / k / blocks.nr * blocks.nr);
+    const std::size_t block_cols =
+        std::max(blocks.nr, packed_limit / sizeof(T) / k / blocks.nr * blocks.nr);
+    // A tile's kc x tile_cols slice of packed B stays in L2 while the tile's rows sweep it.
+    const std::size_t widest_tile =
+        std::max(blocks.nr,
+                 std::min(blocks.nc, tile_b_bytes / sizeof(T) / blocks.kc / blocks.nr * blocks.nr));
+    T* packed_a = packed_a_buffer.reserve<T>(padded_rows * k);
     for (std::size_t first = 0; first < n; first += block_cols) {
         const std::size_t cols = std::min(block_cols, n - first);
         const MatrixView<T> b_block{&b(0, first), k, cols, b.row_stride, b.col_stride};
         const std::size_t padded_cols = round_up(cols, blocks.nr);
-        // Rows first (cutting columns repacks A once more per column tile), down to one
-        // micro-panel; then columns, down to a few micro-panels.
+        // Rows first, down to one micro-panel; then columns, down to a few micro-panels.
         const std::size_t tile_rows = piece_size(m, wanted_tiles, blocks.mr, blocks.mr, blocks.mc);
         const std::size_t row_tiles = (m + tile_rows - 1) / tile_rows;
         const std::size_t tile_cols =
             piece_size(cols, (wanted_tiles + row_tiles - 1) / row_tiles, blocks.nr,
-                       std::min(padded_cols, round_up(min_tile_cols, blocks.nr)),
-                       std::max(blocks.nc, blocks.nr));
+                       std::min({padded_cols, round_up(min_tile_cols, blocks.nr), widest_tile}),
+                       widest_tile);
         const std::size_t col_tiles = (cols + tile_cols - 1) / tile_cols;
+        const std::size_t pack_rows =
+            piece_size(m, 2 * team, blocks.mr, blocks.mr, std::max(padded_rows, blocks.mr));
         const std::size_t pack_cols =
             piece_size(cols, 2 * team, blocks.nr, blocks.nr, std::max(padded_cols, blocks.nr));
+        // A is packed with the first block of columns and kept for the others.
+        const bool pack_a_now = first == 0;
         SharedProduct<T> job{kernel,
                              a,
                              b_block,
@@ -252,10 +283,14 @@ void gemm_blocked_parallel(const Kernel<T>& kernel, int threads, const MatrixVie
                              ldc,
                              accumulate,
                              bias != nullptr ? bias + first : nullptr,
+                             packed_a,
                              packed_b_buffer.reserve<T>(k * padded_cols),
+                             padded_rows,
                              padded_cols,
                              (k + blocks.kc - 1) / blocks.kc,
+                             pack_rows,
                              pack_cols,
+                             pack_a_now ? (m + pack_rows - 1) / pack_rows : 0,
                              (cols + pack_cols - 1) / pack_cols,
                              tile_rows,
                              tile_cols,
