@@ -377,32 +377,37 @@ TYPED_TEST(GemmTyped, BitwiseIdenticalForEveryThreadCount) {
     }
 }
 
-// B too large to pack whole at once is packed one block of columns at a time.
-TEST(Gemm, ColumnBlocksOfALargePackedB) {
+// An A or B too large to pack whole at once is packed one block of rows or columns at a time.
+TEST(Gemm, BlocksOfALargePackedAOrB) {
+    struct Shape {
+        std::size_t m, k, n;
+    };
     std::mt19937 rng(10);
-    const std::size_t m = 20;
-    const std::size_t k = 6200;
-    const std::size_t n = 1030;
-    const Stored<double> a = make_matrix<double>(m, k, Layout::row_major, rng);
-    const Stored<double> b = make_matrix<double>(k, n, Layout::row_major, rng);
-    const std::vector<double> bias(n, 0.5);
-    std::vector<double> first;
-    for (int threads : {1, 2, 3}) {
-        std::vector<double> c(m * n, 1.0);
-        miniflow::detail::gemm_with(miniflow::best_isa(), threads, GemmPath::blocked, a.view,
-                                    b.view, c.data(), n, true, bias.data());
-        if (first.empty()) {
-            first = c;
-            // Spot checks against the exact sum (the values are multiples of 1/64).
-            for (std::size_t i : {std::size_t{0}, m - 1}) {
-                for (std::size_t j : {std::size_t{0}, n / 2, n - 1}) {
-                    double expected = 1.5;
-                    for (std::size_t p = 0; p < k; ++p) expected += a(i, p) * b(p, j);
-                    EXPECT_EQ(c[i * n + j], expected) << i << ", " << j;
+    for (const Shape shape : {Shape{20, 6200, 1030}, Shape{6200, 1100, 20}}) {
+        const std::size_t m = shape.m;
+        const std::size_t k = shape.k;
+        const std::size_t n = shape.n;
+        const Stored<double> a = make_matrix<double>(m, k, Layout::row_major, rng);
+        const Stored<double> b = make_matrix<double>(k, n, Layout::row_major, rng);
+        const std::vector<double> bias(n, 0.5);
+        std::vector<double> first;
+        for (int threads : {1, 2, 3}) {
+            std::vector<double> c(m * n, 1.0);
+            miniflow::detail::gemm_with(miniflow::best_isa(), threads, GemmPath::blocked, a.view,
+                                        b.view, c.data(), n, true, bias.data());
+            if (first.empty()) {
+                first = c;
+                // Spot checks against the exact sum (the values are multiples of 1/64).
+                for (std::size_t i : {std::size_t{0}, m / 2, m - 1}) {
+                    for (std::size_t j : {std::size_t{0}, n / 2, n - 1}) {
+                        double expected = 1.5;
+                        for (std::size_t p = 0; p < k; ++p) expected += a(i, p) * b(p, j);
+                        EXPECT_EQ(c[i * n + j], expected) << i << ", " << j;
+                    }
                 }
+            } else {
+                EXPECT_EQ(first, c) << threads << " threads";
             }
-        } else {
-            EXPECT_EQ(first, c) << threads << " threads";
         }
     }
 }

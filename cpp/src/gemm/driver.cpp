@@ -230,6 +230,11 @@ std::size_t piece_size(std::size_t extent, std::size_t wanted, std::size_t unit,
     return std::clamp(piece, smallest, largest);
 }
 
+template <typename T>
+void gemm_shared_rows(const Kernel<T>& kernel, std::size_t team, const MatrixView<T>& a,
+                      const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate,
+                      const T* bias, std::size_t block_cols);
+
 // The blocked product on up to `threads` threads, scheduled dynamically (see SharedProduct).
 template <typename T>
 void gemm_blocked_parallel(const Kernel<T>& kernel, int threads, const MatrixView<T>& a,
@@ -242,17 +247,35 @@ void gemm_blocked_parallel(const Kernel<T>& kernel, int threads, const MatrixVie
     const std::size_t work = m * n * k;
     const std::size_t worth = std::max<std::size_t>(1, work / work_per_thread_minimum);
     const std::size_t team = std::min(static_cast<std::size_t>(std::max(threads, 1)), worth);
-    const std::size_t padded_rows = round_up(m, blocks.mr);
-    // A whole packed A has to fit as well; else the serial loop nest packs block by block.
-    if (team <= 1 || padded_rows * k > packed_limit / sizeof(T)) {
+    if (team <= 1) {
         gemm_blocked(kernel, a, b, c, ldc, accumulate, bias);
         return;
     }
-    // Several tiles per thread, so a thread slowed by another program takes fewer of them.
-    const std::size_t wanted_tiles = 4 * team;
-    // B is packed whole per block of columns; blocks are sized to bound that buffer.
+    // A is packed whole per block of rows, B per block of columns; blocks bound both buffers.
+    const std::size_t block_rows =
+        std::max(blocks.mr, packed_limit / sizeof(T) / k / blocks.mr * blocks.mr);
     const std::size_t block_cols =
         std::max(blocks.nr, packed_limit / sizeof(T) / k / blocks.nr * blocks.nr);
+    for (std::size_t top = 0; top < m; top += block_rows) {
+        const MatrixView<T> a_block{&a(top, 0), std::min(block_rows, m - top), k, a.row_stride,
+                                    a.col_stride};
+        gemm_shared_rows(kernel, team, a_block, b, c + top * ldc, ldc, accumulate, bias,
+                         block_cols);
+    }
+}
+
+// The rows of a (few enough to pack whole) times b, in blocks of block_cols columns of b.
+template <typename T>
+void gemm_shared_rows(const Kernel<T>& kernel, std::size_t team, const MatrixView<T>& a,
+                      const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate,
+                      const T* bias, std::size_t block_cols) {
+    const BlockSizes& blocks = kernel.blocks;
+    const std::size_t m = a.rows;
+    const std::size_t n = b.cols;
+    const std::size_t k = a.cols;
+    const std::size_t padded_rows = round_up(m, blocks.mr);
+    // Several tiles per thread, so a thread slowed by another program takes fewer of them.
+    const std::size_t wanted_tiles = 4 * team;
     // A tile's kc x tile_cols slice of packed B stays in L2 while the tile's rows sweep it.
     const std::size_t widest_tile =
         std::max(blocks.nr,
