@@ -9,6 +9,7 @@ import numpy as np
 from . import _core
 from .node import Node, _blame, _blamed, _consumers, _missing_gradient
 
+
 class _NativeNode(Node):
     """A node whose kernels live in the C++ core.
 
