@@ -183,6 +183,8 @@ py::array sgd_update(py::handle value_obj, py::handle grad_obj, double learning_
             return py::reinterpret_borrow<py::array_t<T>>(value_obj);
         }
         const Operand<T> old = to_contiguous<T>("value", value_obj);
+        // a conversion already made a fresh array of our own; only the caller's array needs a copy
+        if (old.array.ptr() != value_obj.ptr()) return old.array;
         py::array_t<T> copy(shape_of(old.array));
         std::copy_n(old.data(), old.size(), copy.mutable_data());
         return copy;

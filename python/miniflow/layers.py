@@ -96,6 +96,8 @@ class Sigmoid(_NativeNode):
             raise _blamed(self, "forward", error) from None
 
     def backward(self) -> None:
+        # Linear.backward's loop, written out: a shared helper taking the kernel and *operands
+        # measured ~1 µs (10%) slower per lesson-size step
         consumers = _consumers(self)
         if not consumers:
             return self._no_consumers()
