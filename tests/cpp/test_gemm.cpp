@@ -430,6 +430,85 @@ TEST(Gemm, ThreadSettingIsUsedAndKeepsBits) {
     miniflow::set_num_threads(before);
 }
 
+// A thread count beyond four per hardware thread is refused, not started.
+TEST(Gemm, ThreadCountIsCapped) {
+    const int before = miniflow::get_num_threads();
+    const int hardware = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+    EXPECT_EQ(miniflow::max_num_threads(), 4 * hardware);
+    miniflow::set_num_threads(miniflow::max_num_threads());
+    EXPECT_EQ(miniflow::get_num_threads(), miniflow::max_num_threads());
+    EXPECT_THROW(miniflow::set_num_threads(miniflow::max_num_threads() + 1),
+                 std::invalid_argument);
+    EXPECT_THROW(miniflow::set_num_threads(100000), std::invalid_argument);
+    EXPECT_EQ(miniflow::get_num_threads(), miniflow::max_num_threads());
+    miniflow::set_num_threads(before);
+}
+
+struct Interrupted {};
+
+// An interrupt check that throws abandons a long product on every thread count; the pool is
+// fine afterwards and the next product is right.
+TEST(Gemm, InterruptCheckAbandonsALongProduct) {
+    std::mt19937 rng(12);
+    const std::size_t n = 1500;
+    const Stored<double> a = make_matrix<double>(n, n, Layout::row_major, rng);
+    const Stored<double> b = make_matrix<double>(n, n, Layout::row_major, rng);
+    std::vector<double> expected(n * n);
+    miniflow::detail::gemm_with(miniflow::best_isa(), 1, GemmPath::blocked, a.view, b.view,
+                                expected.data(), n, false, static_cast<const double*>(nullptr));
+    for (int threads : {1, 2, 3}) {
+        int calls = 0;
+        std::vector<double> c(n * n, 0.0);
+        {
+            miniflow::InterruptCheck check([&calls] {
+                ++calls;
+                throw Interrupted{};
+            });
+            // Repeated in case one product is shorter than the check interval (10 ms).
+            EXPECT_THROW(
+                for (int repeat = 0; repeat < 100; ++repeat) {
+                    miniflow::detail::gemm_with(miniflow::best_isa(), threads, GemmPath::blocked,
+                                                a.view, b.view, c.data(), n, false,
+                                                static_cast<const double*>(nullptr));
+                },
+                Interrupted);
+        }
+        EXPECT_EQ(calls, 1) << threads << " threads";
+        miniflow::detail::gemm_with(miniflow::best_isa(), threads, GemmPath::blocked, a.view,
+                                    b.view, c.data(), n, false,
+                                    static_cast<const double*>(nullptr));
+        EXPECT_EQ(c, expected) << threads << " threads";
+    }
+}
+
+// Checks that do not throw leave the product alone; scopes nest and unwind.
+TEST(Gemm, InterruptChecksNestAndNeverChangeTheResult) {
+    std::mt19937 rng(13);
+    const std::size_t n = 1200;
+    const Stored<double> a = make_matrix<double>(n, n, Layout::row_major, rng);
+    const Stored<double> b = make_matrix<double>(n, n, Layout::column_major, rng);
+    std::vector<double> expected(n * n);
+    std::vector<double> c(n * n);
+    miniflow::gemm(a.view, b.view, expected.data(), n, false);
+    int outer_calls = 0;
+    int inner_calls = 0;
+    miniflow::InterruptCheck outer([&outer_calls] { ++outer_calls; });
+    {
+        miniflow::InterruptCheck inner([&inner_calls] { ++inner_calls; });
+        for (int repeat = 0; repeat < 100 && inner_calls == 0; ++repeat) {
+            miniflow::gemm(a.view, b.view, c.data(), n, false);
+        }
+        EXPECT_GT(inner_calls, 0);
+        EXPECT_EQ(c, expected);
+    }
+    EXPECT_EQ(outer_calls, 0);
+    for (int repeat = 0; repeat < 100 && outer_calls == 0; ++repeat) {
+        miniflow::gemm(a.view, b.view, c.data(), n, false);
+    }
+    EXPECT_GT(outer_calls, 0);
+    EXPECT_EQ(c, expected);
+}
+
 // Two callers at once: one drives the pool, the other runs on its own thread; both are right.
 TEST(Gemm, ConcurrentCallersGetCorrectResults) {
     std::mt19937 rng(8);

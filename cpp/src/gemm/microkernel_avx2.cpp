@@ -114,15 +114,14 @@ MINIFLOW_AVX2 __attribute__((flatten)) void direct_product_avx2(const MatrixView
 
 template <>
 Kernel<double> avx2_kernel<double>() {
-    // B micro-panel kc x 8 doubles = 16 KiB in L1; A block 96 x 256 doubles = 192 KiB in L2.
-    return {{avx2_mr, 2 * Avx2Double::lanes, 96, 256, 2048},
+    return {avx2_mr, 2 * Avx2Double::lanes,
             &compute_tile_avx2<Avx2Double>,
             &direct_product_avx2<double>};
 }
 
 template <>
 Kernel<float> avx2_kernel<float>() {
-    return {{avx2_mr, 2 * Avx2Float::lanes, 96, 256, 2048},
+    return {avx2_mr, 2 * Avx2Float::lanes,
             &compute_tile_avx2<Avx2Float>,
             &direct_product_avx2<float>};
 }

@@ -135,20 +135,16 @@ MINIFLOW_AVX512 __attribute__((flatten)) void direct_product_avx512(const Matrix
 
 }  // namespace
 
-// Block sizes measured against numpy/OpenBLAS on a 2 MiB-L2 AVX-512 Xeon. A deep kc (fewer
-// passes over c, whose rows alias in L1 at power-of-two strides) beat keeping the B micro-panel
-// inside L1 at 1024-2048; the A block mc x kc stays well inside L2 (448 KiB double, 252 KiB
-// float); the B block kc x nc lives in L2/L3.
 template <>
 Kernel<double> avx512_kernel<double>() {
-    return {{avx512_mr, 2 * Avx512Double::lanes, 112, 512, 2048},
+    return {avx512_mr, 2 * Avx512Double::lanes,
             &compute_tile_avx512<Avx512Double>,
             &direct_product_avx512<double>};
 }
 
 template <>
 Kernel<float> avx512_kernel<float>() {
-    return {{avx512_mr, 2 * Avx512Float::lanes, 168, 384, 2048},
+    return {avx512_mr, 2 * Avx512Float::lanes,
             &compute_tile_avx512<Avx512Float>,
             &direct_product_avx512<float>};
 }
