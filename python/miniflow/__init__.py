@@ -7,7 +7,9 @@ teaching tools (``explain``, ``check_gradients``, ``draw``, ``to_dot``, ``to_mer
 ``NonFiniteError``).
 """
 
-from ._core import get_num_threads, set_num_threads
+import warnings
+
+from ._core import get_num_threads, num_threads_env_problem, set_num_threads
 from .graph import forward_and_backward, forward_pass, sgd_update, topological_sort
 from .layers import MSE, Linear, Sigmoid
 from .node import Input, Node
@@ -18,6 +20,10 @@ from .finite import NonFiniteError
 from .gradcheck import check_gradients
 
 __version__ = "0.1.0"
+
+# a MINIFLOW_NUM_THREADS the core could not use is said once, never silently ignored
+if num_threads_env_problem():
+    warnings.warn(num_threads_env_problem(), RuntimeWarning, stacklevel=2)
 
 __all__ = [
     "Node",
