@@ -11,13 +11,11 @@ import argparse
 from typing import List
 
 import numpy as np
-from threadpoolctl import threadpool_limits
-
-from common import compare, markdown_table
+from common import compare, markdown_table, thread_count
 from miniflow import _core
 
 GEMM_SIZES = {"tiny 8x8x8": (8, 8, 8), "lesson 11x13x10": (11, 13, 10), "256": (256, 256, 256),
-              "1024": (1024, 1024, 1024), "2048": (2048, 2048, 2048)}
+              "1024": (1024, 1024, 1024), "2048": (2048, 2048, 2048), "4096": (4096, 4096, 4096)}
 
 
 def gemm_rows(sizes: dict, repeats: int) -> List[list]:
@@ -29,8 +27,7 @@ def gemm_rows(sizes: dict, repeats: int) -> List[list]:
                 a = rng.standard_normal((m, k)).astype(dtype)
                 b = rng.standard_normal((k, n)).astype(dtype)
                 c_numpy, c_ours = np.empty((m, n), dtype), np.empty((m, n), dtype)
-                _core.set_num_threads(threads)
-                with threadpool_limits(threads, user_api="blas"):
+                with thread_count(threads):
                     times = compare({"numpy": lambda: np.matmul(a, b, out=c_numpy),
                                      "miniflow": lambda: _core.matmul(a, b, c_ours)},
                                     repeats=repeats if m < 2048 else max(3, repeats // 2),
@@ -39,7 +36,6 @@ def gemm_rows(sizes: dict, repeats: int) -> List[list]:
                 numpy_rate, ours_rate = flops / times["numpy"] / 1e9, flops / times["miniflow"] / 1e9
                 rows.append([np.dtype(dtype).name, threads, label, f"{numpy_rate:.1f}",
                              f"{ours_rate:.1f}", f"{ours_rate / numpy_rate:.2f}"])
-    _core.set_num_threads(_core.get_num_threads())
     return rows
 
 
@@ -54,8 +50,7 @@ def transposed_rows(repeats: int) -> List[list]:
         w = rng.standard_normal((k, n)).astype(dtype)
         for label, (a, b) in {"G·Wᵀ": (g, w.T), "Xᵀ·G": (x.T, g)}.items():
             out_numpy, out_ours = np.empty((a.shape[0], b.shape[1]), dtype), np.empty((a.shape[0], b.shape[1]), dtype)
-            _core.set_num_threads(1)
-            with threadpool_limits(1, user_api="blas"):
+            with thread_count(1):
                 times = compare({"numpy": lambda: np.matmul(a, b, out=out_numpy),
                                  "miniflow": lambda: _core.matmul(a, b, out_ours)}, repeats=repeats)
             flops = 2.0 * a.shape[0] * a.shape[1] * b.shape[1]

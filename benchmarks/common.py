@@ -6,13 +6,15 @@ alternating them, and reports medians and ratios rather than absolute times.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import platform
 import statistics
 import subprocess
+import sys
 import time
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, Iterator, List, Sequence
 
 import numpy as np
 
@@ -46,15 +48,46 @@ def compare(sides: Dict[str, Callable[[], object]], repeats: int = 7,
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def machine_description() -> str:
-    """CPU model, cores, Python, numpy and its BLAS: what a reader needs to weigh the figures."""
-    model = platform.processor() or platform.machine()
+@contextlib.contextmanager
+def thread_count(threads: int) -> Iterator[None]:
+    """MiniFlow, numpy's BLAS and PyTorch (when loaded) on `threads` threads; on exit each gets
+    back the count it had."""
+    from threadpoolctl import threadpool_limits
+
+    import miniflow
+
+    torch = sys.modules.get("torch")
+    found = miniflow.get_num_threads(), torch.get_num_threads() if torch else None
+    miniflow.set_num_threads(threads)
+    if torch:
+        torch.set_num_threads(threads)
     try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
+        with threadpool_limits(threads, user_api="blas"):
+            yield
+    finally:
+        miniflow.set_num_threads(found[0])
+        if torch:
+            torch.set_num_threads(found[1])
+
+
+def cpu_model() -> str:
+    """The CPU's model name, family and model numbers from /proc/cpuinfo, else the platform's."""
+    fields: Dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
+    if "model name" not in fields:
+        return platform.processor() or platform.machine()
+    return f"{fields['model name']} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')})"
+
+
+def machine_description() -> str:
+    """CPU model, cores, Python, numpy and its BLAS: what a reader needs to weigh the figures."""
+    model = cpu_model()
     from miniflow import _core
 
     blas = "unknown BLAS"
