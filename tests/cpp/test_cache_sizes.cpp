@@ -79,54 +79,57 @@ TEST(CacheSizes, DecodingStopsAtTheNullEntryAndKeepsFallbacksForMissingLevels) {
 void expect_blocks_fit(const CacheSizes& caches, const BlockSizes& blocks, std::size_t bytes) {
     EXPECT_EQ(blocks.mc % blocks.mr, 0U);
     EXPECT_EQ(blocks.nc % blocks.nr, 0U);
-    EXPECT_LE(blocks.kc * blocks.nr * bytes, caches.l1d);  // a B micro-panel in L1
-    EXPECT_LE(blocks.mc * blocks.kc * bytes, caches.l2 / 2);  // the A block in half of L2
+    EXPECT_LE(blocks.kc * blocks.nr * bytes, 2 * caches.l1d);  // a B micro-panel in twice L1
+    EXPECT_LE(blocks.mc * blocks.kc * bytes, caches.l2);  // the A block in L2
     EXPECT_LE(blocks.kc * blocks.nc * bytes, caches.l3_per_core / 2);  // the B block in L3
 }
 
 TEST(BlockSizes, SapphireRapidsAvx512) {
     const CacheSizes caches = miniflow::detail::decode_cache_leaf(sapphire_rapids_leaf4);
-    // double, 14 x 16: kc = 48 KiB / (16 x 8 bytes); mc = 1 MiB / (384 x 8) = 341 -> 24 x 14;
-    // nc = (1.64 MiB / 2) / (384 x 8) = 280 -> 17 x 16.
+    // double, 14 x 16: kc = 2 x 48 KiB / (16 x 8 bytes) = 768, capped at 512;
+    // mc = 2 MiB / (512 x 8) = 512 -> 36 x 14; nc = (1.64 MiB / 2) / (512 x 8) = 210 -> 13 x 16.
     const BlockSizes f64 = miniflow::detail::block_sizes_for(caches, 14, 16, 8);
     EXPECT_EQ(f64.mr, 14U);
     EXPECT_EQ(f64.nr, 16U);
-    EXPECT_EQ(f64.kc, 384U);
-    EXPECT_EQ(f64.mc, 336U);
-    EXPECT_EQ(f64.nc, 272U);
+    EXPECT_EQ(f64.kc, 512U);
+    EXPECT_EQ(f64.mc, 504U);
+    EXPECT_EQ(f64.nc, 208U);
     expect_blocks_fit(caches, f64, 8);
+    // float, 14 x 32: kc capped at 512; mc = 2 MiB / 2 KiB = 1024 -> 73 x 14; nc = 420 -> 13 x 32.
     const BlockSizes f32 = miniflow::detail::block_sizes_for(caches, 14, 32, 4);
-    EXPECT_EQ(f32.kc, 384U);
-    EXPECT_EQ(f32.mc, 672U);
-    EXPECT_EQ(f32.nc, 544U);
+    EXPECT_EQ(f32.kc, 512U);
+    EXPECT_EQ(f32.mc, 1022U);
+    EXPECT_EQ(f32.nc, 416U);
     expect_blocks_fit(caches, f32, 4);
 }
 
 TEST(BlockSizes, Zen4Avx512AndAvx2) {
     const CacheSizes caches = miniflow::detail::decode_cache_leaf(zen4_leaf_8000001d);
-    // double, 14 x 16: kc = 32 KiB / 128 = 256; mc = 512 KiB / 2 KiB = 256 -> 252;
-    // nc = 2 MiB / 2 KiB = 1024.
+    // double, 14 x 16: kc = 2 x 32 KiB / 128 = 512; mc = 1 MiB / 4 KiB = 256 -> 252;
+    // nc = 2 MiB / 4 KiB = 512.
     const BlockSizes f64 = miniflow::detail::block_sizes_for(caches, 14, 16, 8);
-    EXPECT_EQ(f64.kc, 256U);
+    EXPECT_EQ(f64.kc, 512U);
     EXPECT_EQ(f64.mc, 252U);
-    EXPECT_EQ(f64.nc, 1024U);
+    EXPECT_EQ(f64.nc, 512U);
     expect_blocks_fit(caches, f64, 8);
-    // AVX2 double, 6 x 8: a narrower B micro-panel goes twice as deep.
-    const BlockSizes avx2 = miniflow::detail::block_sizes_for(caches, 6, 8, 8);
+    // AVX2 float, 6 x 16: kc = 2 x 32 KiB / 64 = 1024, capped at 512; mc = 1 MiB / 2 KiB = 512
+    // -> 85 x 6; nc = 2 MiB / 2 KiB = 1024.
+    const BlockSizes avx2 = miniflow::detail::block_sizes_for(caches, 6, 16, 4);
     EXPECT_EQ(avx2.kc, 512U);
-    EXPECT_EQ(avx2.mc, 126U);
-    EXPECT_EQ(avx2.nc, 512U);
-    expect_blocks_fit(caches, avx2, 8);
+    EXPECT_EQ(avx2.mc, 510U);
+    EXPECT_EQ(avx2.nc, 1024U);
+    expect_blocks_fit(caches, avx2, 4);
 }
 
 TEST(BlockSizes, StayWithinBoundsForExtremeCaches) {
-    // A tiny L1 still gets the smallest kc; a huge one the largest; no L3 means 4 x L2.
-    const BlockSizes tiny = miniflow::detail::block_sizes_for({4096, 65536, 0}, 4, 8, 8);
-    EXPECT_EQ(tiny.kc, 128U);
-    EXPECT_EQ(tiny.mc, 32U);  // 32 KiB / 1 KiB = 32, a multiple of 4
+    // A tiny L1 gets the smallest kc, a huge one the largest; no L3 means 4 x L2.
+    const BlockSizes tiny = miniflow::detail::block_sizes_for({2048, 65536, 0}, 4, 8, 8);
+    EXPECT_EQ(tiny.kc, 128U);  // 2 x 2 KiB / 64 bytes = 64, raised to 128
+    EXPECT_EQ(tiny.mc, 64U);  // 64 KiB / 1 KiB
     EXPECT_EQ(tiny.nc, 128U);  // 4 x 64 KiB / 2 / 1 KiB
-    const BlockSizes huge = miniflow::detail::block_sizes_for({1U << 30, 1U << 30, 1U << 30}, 4, 8, 8);
-    EXPECT_EQ(huge.kc, 1024U);
+    const BlockSizes huge =
+        miniflow::detail::block_sizes_for({1U << 30, 1U << 30, 1U << 30}, 4, 8, 8);
+    EXPECT_EQ(huge.kc, 512U);
     EXPECT_EQ(huge.nc, 8192U);
     // An unknown (zero) L1 or L2 is taken as the fallback.
     const BlockSizes unknown = miniflow::detail::block_sizes_for({0, 0, 0}, 14, 16, 8);

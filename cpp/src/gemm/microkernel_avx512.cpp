@@ -78,13 +78,19 @@ MINIFLOW_AVX512 void compute_tile_avx512(std::size_t k, const typename V::Scalar
     }
 #pragma GCC unroll 14
     for (std::size_t r = 0; r < avx512_mr; ++r) left[r] = right[r] = V::zero();
-    // A streams from L2 (B stays in L1): fetch it a few steps ahead, both lines of a step.
+    // A and B both stream from L2 (a kc-deep B micro-panel is larger than L1): fetch each a few
+    // steps ahead, both lines of a step (B: measured +2-3% at 2048 on Zen 4).
     constexpr std::size_t a_prefetch_distance = 16 * avx512_mr;
+    constexpr std::size_t b_prefetch_distance = 16 * nr;
     constexpr std::size_t values_per_line = 64 / sizeof(typename V::Scalar);
     for (std::size_t step = 0; step < k; ++step) {
         _mm_prefetch(reinterpret_cast<const char*>(packed_a + a_prefetch_distance), _MM_HINT_T0);
         _mm_prefetch(
             reinterpret_cast<const char*>(packed_a + a_prefetch_distance + values_per_line),
+            _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(packed_b + b_prefetch_distance), _MM_HINT_T0);
+        _mm_prefetch(
+            reinterpret_cast<const char*>(packed_b + b_prefetch_distance + values_per_line),
             _MM_HINT_T0);
         const typename V::Vec b_left = V::load(packed_b);
         const typename V::Vec b_right = V::load(packed_b + lanes);
