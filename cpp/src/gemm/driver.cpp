@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <functional>
 #include <limits>
@@ -130,6 +131,15 @@ std::size_t piece_size(std::size_t extent, std::size_t wanted, std::size_t unit,
                        std::size_t smallest, std::size_t largest) {
     const std::size_t piece = round_up((extent + wanted - 1) / wanted, unit);
     return std::clamp(piece, smallest, largest);
+}
+
+// A piece of about `target` (a multiple of unit, at most `largest`) such that the pieces that
+// cover `extent` are as even as whole units allow.
+std::size_t even_piece(std::size_t extent, std::size_t target, std::size_t unit,
+                       std::size_t largest) {
+    const std::size_t most = std::clamp(round_up(target, unit), unit, largest);
+    const std::size_t pieces = (extent + most - 1) / most;
+    return round_up((extent + pieces - 1) / pieces, unit);
 }
 
 // The tile sweep, the one place the micro-kernel runs: a rows x cols block of c over one kc
@@ -281,14 +291,19 @@ void gemm_rows(const BlockedKernel<T>& blocked, std::size_t team, const MatrixVi
     const std::size_t k = a.cols;
     const std::size_t slices = (k + blocks.kc - 1) / blocks.kc;
     const std::size_t padded_rows = round_up(m, blocks.mr);
-    const std::size_t wanted_tiles = tiles_per_thread * team;
+    // One thread takes the largest tiles; a team, several per thread.
+    const std::size_t wanted_tiles = team == 1 ? 1 : tiles_per_thread * team;
     T* packed_a = packed_a_buffer.reserve<T>(padded_rows * k);
     for (std::size_t first = 0; first < n; first += block_cols) {
         const std::size_t cols = std::min(block_cols, n - first);
         const MatrixView<T> b_block{&b(0, first), k, cols, b.row_stride, b.col_stride};
         const std::size_t padded_cols = round_up(cols, blocks.nr);
-        // Rows first, down to one micro-panel and up to mc; then columns, up to nc.
-        const std::size_t tile_rows = piece_size(m, wanted_tiles, blocks.mr, blocks.mr, blocks.mc);
+        // Tiles near square (the least of A and B read per multiply-add), rows of up to mc cut
+        // evenly; then columns, up to nc, to make up the number wanted.
+        const auto side = static_cast<std::size_t>(
+            std::sqrt(static_cast<double>(m) * static_cast<double>(cols) /
+                      static_cast<double>(wanted_tiles)));
+        const std::size_t tile_rows = even_piece(m, side, blocks.mr, blocks.mc);
         const std::size_t row_tiles = (m + tile_rows - 1) / tile_rows;
         const std::size_t tile_cols = piece_size(
             cols, (wanted_tiles + row_tiles - 1) / row_tiles, blocks.nr,
