@@ -19,32 +19,36 @@ from typing import Callable, Dict, Iterator, List, Sequence
 import numpy as np
 
 
-def per_call_seconds(fn: Callable[[], object], min_seconds: float = 0.02) -> float:
+def per_call_seconds(fn: Callable[[], object], min_seconds: float = 0.02,
+                     clock: Callable[[], float] = time.perf_counter) -> float:
     """Seconds per call of fn, from a loop long enough to dwarf the timer's resolution."""
     fn()
     calls = 1
     while True:
-        start = time.perf_counter()
+        start = clock()
         for _ in range(calls):
             fn()
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         if elapsed >= min_seconds:
             return elapsed / calls
         calls *= 2 if elapsed == 0 else max(2, int(min_seconds / elapsed * 1.2))
 
 
 def compare(sides: Dict[str, Callable[[], object]], repeats: int = 7,
-            min_seconds: float = 0.02, pause: float = 0.0) -> Dict[str, float]:
+            min_seconds: float = 0.02, pause: float = 0.0,
+            clock: Callable[[], float] = time.perf_counter) -> Dict[str, float]:
     """Median seconds per call of each side, measured alternately `repeats` times.
 
     `pause` seconds of sleep before each measurement let threads that spin after a parallel
     call (OpenBLAS's and ours) go idle, so neither side starts with the other's still running.
+    With clock=time.process_time a single-threaded side is timed by the CPU time it used, which
+    other programs on a shared machine do not inflate.
     """
     samples: Dict[str, List[float]] = {name: [] for name in sides}
     for _ in range(repeats):
         for name, fn in sides.items():
             time.sleep(pause)
-            samples[name].append(per_call_seconds(fn, min_seconds))
+            samples[name].append(per_call_seconds(fn, min_seconds, clock))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
