@@ -84,8 +84,10 @@ def topological_sort(feed_dict: Dict[Node, Any]) -> List[Node]:
 
 
 def _note_failing_node(error: Exception, node: Node, step: str) -> None:
-    """A learner's own node's error gets a note saying which node failed (ours name themselves)."""
-    if not getattr(node, "_names_its_errors", False) and hasattr(error, "add_note"):
+    """A learner's own node's error gets a note saying which node failed (ours name themselves,
+    except when out of memory: the kernels' MemoryError names only the operand)."""
+    named = getattr(node, "_names_its_errors", False) and not isinstance(error, MemoryError)
+    if not named and hasattr(error, "add_note"):
         error.add_note(f"(raised by {node.label}.{step}())")
 
 
