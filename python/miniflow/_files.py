@@ -18,7 +18,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import BinaryIO, Iterator, Optional, Union
+from typing import BinaryIO, Iterator, Optional, Tuple, Union
 
 __all__ = [
     "UnwritablePathError",
@@ -96,7 +96,7 @@ def replace_file(path: Union[str, Path]) -> Iterator[BinaryIO]:
         raise
 
 
-def _create_temporary(path: Union[str, Path], target: Path) -> tuple[Path, int]:
+def _create_temporary(path: Union[str, Path], target: Path) -> Tuple[Path, int]:
     """A new file beside ``target`` named ``.NAME.RANDOM.tmp``, with NAME shortened so the
     whole name fits the file system's limit even when ``target``'s own name is at it.
     Created with mode 0666 so that the umask applies, as it does for any new file."""

@@ -19,9 +19,24 @@ from typing import Any, Callable, Dict, Iterator, NoReturn, Optional, Sequence, 
 import numpy as np
 from tqdm import tqdm
 
-from . import MSE, Input, Linear, Sigmoid, __version__, _core, forward_and_backward, topological_sort
-from ._files import Terminated, UnwritablePathError, check_writable, replace_file, terminate_as_exception
-from .datasets import Dataset, DataError, load_csv, load_diabetes
+from . import (
+    MSE,
+    Input,
+    Linear,
+    Sigmoid,
+    __version__,
+    _core,
+    forward_and_backward,
+    topological_sort,
+)
+from ._files import (
+    Terminated,
+    UnwritablePathError,
+    check_writable,
+    replace_file,
+    terminate_as_exception,
+)
+from .datasets import DataError, Dataset, load_csv, load_diabetes
 from .training import (
     SAMPLING,
     History,
@@ -41,14 +56,15 @@ __all__ = ["main", "build_parser", "add_command", "CommandError"]
 
 Split = Tuple[np.ndarray, np.ndarray]
 TRAIN_HELP = "train the lesson's network (Linear, Sigmoid, Linear, MSE) with mini-batch SGD"
-# the largest activation array a run may make, rows (or features) x hidden units: 256 MiB of
+# the largest activation array a run may make, rows (or features) x hidden units: 128 MiB of
 # float64, so a mistyped --hidden is refused instead of exhausting memory
-MAX_CELLS = 2**25
+MAX_CELLS = 2**24
 # a loss this many times the mean baseline's is divergence, even while it is still finite
 DIVERGED = 1e6
-# exit codes: 2 a problem the user can fix; 130 Ctrl-C, 143 SIGTERM and 141 a closed output
-# pipe (`miniflow train | head`), the codes a shell shows for a process those signals end
-EXIT_USAGE, EXIT_PIPE, EXIT_INTERRUPT, EXIT_TERMINATED = 2, 141, 130, 143
+# exit codes: 2 a problem the user can fix in the command line or a file; 1 out of memory;
+# 130 Ctrl-C, 143 SIGTERM and 141 a closed output pipe (`miniflow train | head`), the codes a
+# shell shows for a process those signals end
+EXIT_OUT_OF_MEMORY, EXIT_USAGE, EXIT_PIPE, EXIT_INTERRUPT, EXIT_TERMINATED = 1, 2, 141, 130, 143
 GRAPH_FORMATS = (".svg", ".dot", ".mmd", ".mermaid")
 
 
@@ -60,8 +76,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     try:
         args = build_parser().parse_args(argv)
-    except SystemExit as exit:  # --help, --version, or a usage error already printed
-        return exit.code if isinstance(exit.code, int) else EXIT_USAGE
+    except SystemExit as stop:  # --help, --version, or a usage error already printed
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     try:
         with terminate_as_exception():
             code = args.run(args)
@@ -75,12 +91,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # command that SIGPIPE ended, and let nothing more be written to the closed pipe
         _stdout_to_devnull()
         return EXIT_PIPE
+    except MemoryError as error:
+        print(f"miniflow {args.command}: out of memory: {_first_line(error)}", file=sys.stderr)
+        return EXIT_OUT_OF_MEMORY
     except KeyboardInterrupt:
         print(f"miniflow {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPT
     except Terminated:
         print(f"miniflow {args.command}: terminated", file=sys.stderr)
         return EXIT_TERMINATED
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
 
 
 def _stdout_to_devnull() -> None:
@@ -101,9 +124,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="miniflow", description="MiniFlow, the backpropagation lesson's library."
-    )
+    parser = _Parser(prog="miniflow", description="MiniFlow, the backpropagation lesson's library.")
     parser.add_argument(
         "--version",
         action="version",
@@ -113,7 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_command(commands, "demo", demo, "the lesson's backpropagation example and its gradients")
     add_command(commands, "train", train_command, TRAIN_HELP, train_flags)
-    add_command(commands, "graph", graph_command, "draw the training network as SVG, DOT or Mermaid", graph_flags)
+    add_command(
+        commands,
+        "graph",
+        graph_command,
+        "draw the training network as SVG, DOT or Mermaid",
+        graph_flags,
+    )
     return parser
 
 
@@ -155,15 +182,16 @@ def graph_command(args: argparse.Namespace) -> int:
 
     suffix = args.out.suffix.lower()
     if suffix not in GRAPH_FORMATS:
+        what = f"'{suffix}' files" if suffix else "a name without a suffix"
         raise CommandError(
-            f"--out {args.out}: cannot write {f'{suffix!r}' if suffix else 'a name without a suffix'}"
-            "; use .svg, .dot or .mmd (a browser shows the SVG and can save it as an image)"
+            f"--out {args.out}: cannot write {what}; use .svg, .dot or .mmd "
+            "(a browser shows the SVG and can save it as an image)"
         )
     with _blaming("--out"):
         check_writable(args.out)
-    features = load_diabetes().feature_names
-    _check_size(args.hidden, len(load_diabetes().target), len(features))
-    net = build_network(len(features), args.hidden, rng=np.random.default_rng(0))
+    data = load_diabetes()
+    _check_size(args.hidden, len(data.target), len(data.feature_names))
+    net = build_network(len(data.feature_names), args.hidden, rng=np.random.default_rng(0))
     forward_and_backward(net.graph)  # on its one-row placeholder batch, so every shape is known
     if suffix == ".dot":
         text = to_dot(net.graph, trainables=net.trainables)
@@ -178,20 +206,26 @@ def graph_command(args: argparse.Namespace) -> int:
 
 
 def graph_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, metavar="FILE", default=Path("net.svg"),
-                        help="where to write: .svg (default net.svg), .dot or .mmd")
-    parser.add_argument("--hidden", type=_count(1), metavar="N", default=10, help="sigmoid units (10)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        default=Path("net.svg"),
+        help="where to write: .svg (default net.svg), .dot or .mmd",
+    )
+    parser.add_argument(
+        "--hidden", type=_count(1), metavar="N", default=10, help="sigmoid units (10)"
+    )
 
 
 def _check_size(hidden: int, rows: int, features: int) -> None:
     """Refuse a network whose activations (rows x hidden) or weights (features x hidden) would
     be larger than ``MAX_CELLS`` numbers, before anything is allocated."""
-    cells = max(rows, features) * hidden
-    if cells > MAX_CELLS:
+    size, what = max((rows, "rows"), (features, "features"))
+    if size * hidden > MAX_CELLS:
         raise CommandError(
-            f"--hidden {hidden} with {max(rows, features):,} {'rows' if rows >= features else 'features'} "
-            f"needs arrays of {cells:,} numbers; the command allows at most {MAX_CELLS:,} "
-            f"(--hidden {max(MAX_CELLS // max(rows, features), 1):,} here)"
+            f"--hidden {hidden} with {size:,} {what} needs arrays of {size * hidden:,} numbers; "
+            f"the command allows at most {MAX_CELLS:,} (--hidden {MAX_CELLS // size:,} here)"
         )
 
 
@@ -227,28 +261,63 @@ def _fraction(text: str) -> float:
 
 def train_flags(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add("--epochs", type=_count(0), default=100, metavar="N",
-        help="passes over the training data (100)")
+    add(
+        "--epochs",
+        type=_count(0),
+        default=100,
+        metavar="N",
+        help="passes over the training data (100)",
+    )
     add("--batch-size", type=_count(1), default=11, metavar="N", help="rows per SGD step (11)")
-    add("--learning-rate", type=_positive, default=0.01, metavar="RATE",
-        help="SGD step size (0.01)")
+    add(
+        "--learning-rate", type=_positive, default=0.01, metavar="RATE", help="SGD step size (0.01)"
+    )
     add("--hidden", type=_count(1), metavar="N", help="sigmoid units (10, or the loaded model's)")
-    add("--seed", type=_count(0), default=0, metavar="N",
-        help="seeds the split, the weights and the batches (0)")
-    add("--sampling", choices=SAMPLING, default="bootstrap",
+    add(
+        "--seed",
+        type=_count(0),
+        default=0,
+        metavar="N",
+        help="seeds the split, the weights and the batches (0)",
+    )
+    add(
+        "--sampling",
+        choices=SAMPLING,
+        default="bootstrap",
         help="bootstrap: the lesson's resampling, n // batch draws with replacement; "
-        "shuffle: every row once per epoch (bootstrap)")
-    add("--dtype", choices=("float64", "float32"),
-        help="float type of weights and data (float64, or the loaded model's)")
-    add("--test-fraction", type=_fraction, default=0.2, metavar="F",
-        help="rows held out for testing (0.2)")
-    add("--data", type=Path, metavar="CSV",
-        help="train on this CSV file (one header row) instead of the diabetes data")
+        "shuffle: every row once per epoch (bootstrap)",
+    )
+    add(
+        "--dtype",
+        choices=("float64", "float32"),
+        help="float type of weights and data (float64, or the loaded model's)",
+    )
+    add(
+        "--test-fraction",
+        type=_fraction,
+        default=0.2,
+        metavar="F",
+        help="rows held out for testing (0.2)",
+    )
+    add(
+        "--data",
+        type=Path,
+        metavar="CSV",
+        help="train on this CSV file (one header row) instead of the diabetes data",
+    )
     add("--target", metavar="COLUMN", help="the column of --data to predict")
-    add("--load", type=Path, metavar="NPZ",
-        help="start from a saved model; with --epochs 0, only evaluate it")
-    add("--save", type=Path, metavar="NPZ",
-        help="save the model: weights, standardisation, column names")
+    add(
+        "--load",
+        type=Path,
+        metavar="NPZ",
+        help="start from a saved model; with --epochs 0, only evaluate it",
+    )
+    add(
+        "--save",
+        type=Path,
+        metavar="NPZ",
+        help="save the model: weights, standardisation, column names",
+    )
     add("--plot", type=Path, metavar="PNG", help="draw the train and test loss curves (matplotlib)")
     add("--json", action="store_true", help="print one JSON object with the results, nothing else")
     add("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
@@ -264,13 +333,13 @@ def train_command(args: argparse.Namespace) -> int:
         train_rows, test_rows = split_indices(len(data.target), args.test_fraction, split_rng)
     except ValueError as error:
         raise CommandError(error) from None
-    if args.batch_size > len(train_rows):
-        raise CommandError(
-            f"--batch-size {args.batch_size} is more than the {len(train_rows)} training rows; "
-            f"use at most {len(train_rows)}"
-        )
+    # a batch of every training row is the most a step can use (and a huge one would only
+    # exhaust memory drawing its row numbers)
+    args.batch_size = min(args.batch_size, len(train_rows))
     model = _model(args, data, train_rows, init_rng)
-    train_set, test_set = (_standardised(model, data, rows) for rows in (train_rows, test_rows))
+    train_set, test_set = (
+        _standardised(args, model, data, rows) for rows in (train_rows, test_rows)
+    )
 
     chatty = not (args.json or args.quiet)
     if chatty:
@@ -354,7 +423,12 @@ def _model(
         net = build_network(
             len(data.feature_names), args.hidden or 10, dtype=args.dtype or "float64", rng=rng
         )
-        x_scaler, y_scaler = (Standardiser.fit(a[train_rows]) for a in (data.data, data.target))
+        with np.errstate(all="ignore"):  # an overflow is reported below, by column
+            x_scaler, y_scaler = (Standardiser.fit(a[train_rows]) for a in (data.data, data.target))
+        statistics = np.vstack(
+            [np.append(x_scaler.mean, y_scaler.mean), np.append(x_scaler.scale, y_scaler.scale)]
+        )
+        _check_columns(args, data, statistics, "its mean or spread overflows float64")
         return Model(net, x_scaler, y_scaler, data.feature_names, data.target_name)
 
     model = Model.load(args.load, dtype=args.dtype)
@@ -373,8 +447,29 @@ def _model(
     return model
 
 
-def _standardised(model: Model, data: Dataset, rows: np.ndarray) -> Split:
-    return model.x_scaler.transform(data.data[rows]), model.y_scaler.transform(data.target[rows])
+def _standardised(args: argparse.Namespace, model: Model, data: Dataset, rows: np.ndarray) -> Split:
+    with np.errstate(all="ignore"):  # an overflow is reported below, by column
+        X, y = (
+            model.x_scaler.transform(data.data[rows]),
+            model.y_scaler.transform(data.target[rows]),
+        )
+    # within the network's float type, with room for the products a step makes
+    limit = np.sqrt(np.finfo(model.net.dtype).max)
+    _check_columns(
+        args, data, np.column_stack([X, y]), f"standardised, a value exceeds {limit:.1e}", limit
+    )
+    return X, y
+
+
+def _check_columns(
+    args: argparse.Namespace, data: Dataset, values: np.ndarray, why: str, limit: float = np.inf
+) -> None:
+    """Refuse data with a column of ``values`` (the features', then the target's) that is not
+    finite and below ``limit`` in size: training on it would diverge, or ignore the column."""
+    bad = ~np.all(np.abs(values) < limit, axis=0)
+    if bad.any():
+        name = (*data.feature_names, data.target_name)[int(np.argmax(bad))]
+        raise CommandError(f"{args.data or 'the data'}: column '{name}' is too large to use: {why}")
 
 
 def _fit(

@@ -338,6 +338,8 @@ class Model:
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
             if isinstance(error, ModelFileError):
                 raise
+            if isinstance(error, OSError) and error.strerror:  # the system's, not the format's
+                raise ModelFileError(f"{path}: cannot be read: {error.strerror}") from None
             raise ModelFileError(f"{path}: is not a saved MiniFlow model (.npz)") from None
         return cls._from_arrays(path, arrays, dtype)
 
@@ -354,7 +356,9 @@ class Model:
                 raise ModelFileError(f"{path}: '{key}' holds zero or negative values")
         names = tuple(str(name) for name in arrays["feature_names"])
         weights = {key: arrays[key] for key in ("W1", "b1", "W2", "b2")}
-        net = build_network(len(names), int(arrays["hidden"]), dtype=dtype or arrays["W1"].dtype, weights=weights)
+        net = build_network(
+            len(names), int(arrays["hidden"]), dtype=dtype or arrays["W1"].dtype, weights=weights
+        )
         return cls(
             net,
             Standardiser(arrays["x_mean"], arrays["x_scale"]),
