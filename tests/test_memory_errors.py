@@ -35,7 +35,9 @@ def test_an_array_like_out_of_memory_stays_a_memory_error():
 
 
 def test_other_conversion_failures_stay_value_errors():
-    with pytest.raises(ValueError, match="^X cannot be read as an array of numbers: .*inhomogeneous"):
+    with pytest.raises(
+        ValueError, match="^X cannot be read as an array of numbers: .*inhomogeneous"
+    ):
         _core.linear_forward([[1, 2], [3]], np.ones((2, 1)), np.ones(1), None)
 
 
