@@ -32,21 +32,11 @@ struct NeonTile<double> {
     static constexpr std::size_t vectors = 4;
 };
 
-// Row `row` of the tile += (its value of A) * the B vectors.
-template <class V, std::size_t vectors, std::size_t row>
-MINIFLOW_NEON_OP void multiply_add_row(typename V::Vec (&sum)[vectors], const typename V::Vec* a,
-                                       const typename V::Vec* b) {
-    constexpr int lane = static_cast<int>(row % V::width);
-    for (std::size_t v = 0; v < vectors; ++v) {
-        sum[v] = V::template fmadd_lane<lane>(sum[v], b[v], a[row / V::width]);
-    }
-}
-
-template <class V, std::size_t vectors, std::size_t... rows>
-MINIFLOW_NEON_OP void multiply_add_rows(typename V::Vec (&sum)[sizeof...(rows)][vectors],
-                                        const typename V::Vec* a, const typename V::Vec* b,
-                                        std::index_sequence<rows...>) {
-    (multiply_add_row<V, vectors, rows>(sum[rows], a, b), ...);
+// Calls body(row) for each row of the tile with the row as a constant, so that every access to
+// the accumulators has constant indices and they stay in registers.
+template <class Body, std::size_t... rows>
+MINIFLOW_NEON_OP void for_each_row(Body&& body, std::index_sequence<rows...>) {
+    (body(std::integral_constant<std::size_t, rows>{}), ...);
 }
 
 template <typename T>
@@ -59,45 +49,55 @@ void compute_tile_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c
     constexpr std::size_t vectors = NeonTile<T>::vectors;
     constexpr std::size_t nr = vectors * V::width;
     constexpr std::size_t a_vectors = mr / V::width;
+    constexpr auto every_row = std::make_index_sequence<mr>{};
     // The tile of c is needed only at the end: start fetching it now, behind the arithmetic.
     for (std::size_t r = 0; r < rows; ++r) {
         V::prefetch(c + r * ldc);
         V::prefetch(c + r * ldc + nr - 1);
     }
     Vec sum[mr][vectors];
-    for (std::size_t r = 0; r < mr; ++r) {
-        for (std::size_t v = 0; v < vectors; ++v) sum[r][v] = V::zero();
-    }
+    for_each_row(
+        [&](auto row) {
+            for (std::size_t v = 0; v < vectors; ++v) sum[row][v] = V::zero();
+        },
+        every_row);
     for (std::size_t step = 0; step < k; ++step) {
         Vec a[a_vectors];
         Vec b[vectors];
         for (std::size_t i = 0; i < a_vectors; ++i) a[i] = V::load(packed_a + i * V::width);
         for (std::size_t v = 0; v < vectors; ++v) b[v] = V::load(packed_b + v * V::width);
-        multiply_add_rows<V, vectors>(sum, a, b, std::make_index_sequence<mr>{});
+        for_each_row(
+            [&](auto row) {
+                constexpr int lane = static_cast<int>(row % V::width);
+                for (std::size_t v = 0; v < vectors; ++v) {
+                    sum[row][v] = V::template fmadd_lane<lane>(sum[row][v], b[v], a[row / V::width]);
+                }
+            },
+            every_row);
         packed_a += mr;
         packed_b += nr;
     }
-    if (rows == mr && cols == nr) {
-        Vec bias_values[vectors];
-        for (std::size_t v = 0; v < vectors; ++v) {
-            bias_values[v] = bias != nullptr ? V::load(bias + v * V::width) : V::zero();
-        }
-        for (std::size_t r = 0; r < mr; ++r) {
-            T* row = c + r * ldc;
+    T tile[mr * nr];
+    for_each_row(
+        [&](auto row) {
             for (std::size_t v = 0; v < vectors; ++v) {
-                Vec out = sum[r][v];
-                if (bias != nullptr) out = V::add(out, bias_values[v]);
-                if (load_c) out = V::add(out, V::load(row + v * V::width));
-                V::store(row + v * V::width, out);
+                V::store(tile + row * nr + v * V::width, sum[row][v]);
+            }
+        },
+        every_row);
+    if (rows == mr && cols == nr) {
+        for (std::size_t r = 0; r < mr; ++r) {
+            T* c_row = c + r * ldc;
+            for (std::size_t v = 0; v < vectors; ++v) {
+                Vec out = V::load(tile + r * nr + v * V::width);
+                if (bias != nullptr) out = V::add(out, V::load(bias + v * V::width));
+                if (load_c) out = V::add(out, V::load(c_row + v * V::width));
+                V::store(c_row + v * V::width, out);
             }
         }
         return;
     }
-    // An edge tile goes through a small buffer so nothing outside c is touched.
-    T tile[mr * nr];
-    for (std::size_t r = 0; r < mr; ++r) {
-        for (std::size_t v = 0; v < vectors; ++v) V::store(tile + r * nr + v * V::width, sum[r][v]);
-    }
+    // An edge tile is written element by element, so nothing outside c is touched.
     write_tile(tile, nr, c, ldc, rows, cols, load_c, bias);
 }
 
