@@ -7,6 +7,8 @@ teaching tools (``explain``, ``check_gradients``, ``draw``, ``to_dot``, ``to_mer
 ``NonFiniteError``).
 """
 
+from importlib import metadata as _metadata
+
 from ._core import get_num_threads, set_num_threads
 from .graph import forward_and_backward, forward_pass, sgd_update, topological_sort
 from .layers import MSE, Linear, Sigmoid
@@ -17,7 +19,8 @@ from .explain import explain
 from .finite import NonFiniteError
 from .gradcheck import check_gradients
 
-__version__ = "0.1.0"
+# the version lives in pyproject.toml alone; the installed metadata carries it here
+__version__ = _metadata.version("miniflow-backprop")
 
 __all__ = [
     "Node",
