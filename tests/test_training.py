@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from miniflow import MSE, Input
+from miniflow import MSE, Input, forward_and_backward, sgd_update
 from miniflow._files import UnwritablePathError
 from miniflow.datasets import load_diabetes
 from miniflow.training import (
@@ -341,3 +341,22 @@ def test_model_load_caps_the_arrays_a_file_may_declare(tmp_path, monkeypatch):
     monkeypatch.setattr(miniflow.training, "_MAX_MODEL_BYTES", 1000)
     with pytest.raises(ModelFileError, match="a saved model may hold at most 1,000"):
         Model.load(tmp_path / "model.npz")
+
+
+def test_train_skips_the_datas_gradient_and_still_matches_the_full_backward():
+    X = np.random.default_rng(1).standard_normal((40, 3))
+    y = np.tanh(X[:, 0])
+    nets = [build_network(3, 4, rng=np.random.default_rng(0)) for _ in range(2)]
+    train(nets[0], X, y, epochs=3, learning_rate=0.1, rng=np.random.default_rng(2), batch_size=8)
+    # the same loop by hand with every gradient, as in the lesson
+    net, rng = nets[1], np.random.default_rng(2)
+    for _ in range(3):
+        for rows in batches(40, 8, "bootstrap", rng):
+            net.X.value, net.y.value = X[rows], y[rows]
+            forward_and_backward(net.graph)
+            sgd_update(net.trainables, 0.1)
+    for name, value in nets[1].weights.items():
+        np.testing.assert_array_equal(nets[0].weights[name], value)
+    with pytest.raises(KeyError, match="the gradient for Input 'X' was skipped"):
+        nets[0].X.gradients[nets[0].X]
+    assert nets[1].X.gradients[nets[1].X].shape == (8, 3)

@@ -195,7 +195,8 @@ def train(
         loss, seen = 0.0, 0
         for rows in batches(len(X), batch_size, sampling, rng):
             net.X.value, net.y.value = X[rows], y[rows]
-            forward_and_backward(net.graph)
+            # only the gradients sgd_update reads: not the data's (one product per step less)
+            forward_and_backward(net.graph, trainables=net.trainables)
             sgd_update(net.trainables, learning_rate)
             # weighted by batch size so a short last batch counts for what it holds
             loss += net.graph[-1].value * len(rows)
