@@ -4,6 +4,7 @@ import io
 import os
 import runpy
 import stat
+import struct
 import zipfile
 from pathlib import Path
 
@@ -360,3 +361,31 @@ def test_train_skips_the_datas_gradient_and_still_matches_the_full_backward():
     with pytest.raises(KeyError, match="the gradient for Input 'X' was skipped"):
         nets[0].X.gradients[nets[0].X]
     assert nets[1].X.gradients[nets[1].X].shape == (8, 3)
+
+
+def patched_headers(data, offsets):
+    """``data`` (a zip file) with every local (PK\\3\\4) and central (PK\\1\\2) header's 16-bit
+    field at ``offsets[signature]`` set to ``value``."""
+    data = bytearray(data)
+    for signature, (offset, value) in offsets.items():
+        start = data.find(signature)
+        while start >= 0:
+            struct.pack_into("<H", data, start + offset, value)
+            start = data.find(signature, start + 4)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    "offsets",
+    [
+        {b"PK\x01\x02": (10, 99)},  # an unknown compression method: NotImplementedError
+        {b"PK\x01\x02": (8, 1), b"PK\x03\x04": (6, 1)},  # encrypted: RuntimeError
+    ],
+    ids=["unknown-method", "encrypted"],
+)
+def test_model_load_refuses_zip_members_numpy_never_writes(tmp_path, offsets):
+    make_model()[0].save(tmp_path / "model.npz")
+    path = tmp_path / "odd.npz"
+    path.write_bytes(patched_headers((tmp_path / "model.npz").read_bytes(), offsets))
+    with pytest.raises(ModelFileError, match="is encrypted or compressed in a way numpy never"):
+        Model.load(path)
