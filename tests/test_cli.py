@@ -5,9 +5,9 @@ import json
 import os
 import pty
 import shutil
-import struct
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import termios
@@ -651,7 +651,7 @@ def test_a_small_model_declaring_huge_arrays_is_refused_without_allocating(tmp_p
             else:
                 archive.writestr(f"{key}.npy", with_header(shape))
     assert path.stat().st_size < 10_000
-    # 300 MB of address space is enough for the command, and far too little for the arrays
+    # 600 MB of address space is enough for the command, and far too little for the arrays
     code = (
         "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (600 << 20, 600 << 20)); "
         "from miniflow.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -663,7 +663,7 @@ def test_a_small_model_declaring_huge_arrays_is_refused_without_allocating(tmp_p
         "--load",
         path,
         code=code,
-        message="'W1.npy' declares a float64 array of shape (10, 10000000), more than the file holds",
+        message="'W1.npy' declares a float64 array of shape (10, 10000000), more than the file",
     )
 
 
