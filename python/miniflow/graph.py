@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections import deque
-from typing import Any, Collection, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, overload
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import (
+    Any,
+    Optional,
+    overload,
+)
 
 import numpy as np
 
@@ -19,10 +24,10 @@ __all__ = ["topological_sort", "forward_and_backward", "forward_pass", "sgd_upda
 _NAMES_ITSELF = (Input, _NativeNode, _ElementwiseQuizNode)
 
 
-def _discover(feed_dict: Mapping[Node, Any]) -> List[Node]:
+def _discover(feed_dict: Mapping[Node, Any]) -> list[Node]:
     """Every node downstream of the fed Inputs, plus unfed source nodes that already hold a
     value (set with ``node.value = ...``); anything else a node reads is an error."""
-    nodes: List[Node] = []
+    nodes: list[Node] = []
     seen = set()
     queue = deque(feed_dict)
     while queue:
@@ -51,7 +56,7 @@ def _discover(feed_dict: Mapping[Node, Any]) -> List[Node]:
     return nodes
 
 
-def topological_sort(feed_dict: Mapping[Node, Any]) -> List[Node]:
+def topological_sort(feed_dict: Mapping[Node, Any]) -> list[Node]:
     """Sort the nodes reachable from the fed Inputs with Kahn's algorithm.
 
     Sets each fed Input's value from ``feed_dict`` as it is emitted (the very object given, so
@@ -79,8 +84,8 @@ def topological_sort(feed_dict: Mapping[Node, Any]) -> List[Node]:
                 in_degree[consumer] += 1
 
     ready = deque(node for node in nodes if in_degree[node] == 0)
-    order: List[Node] = []
-    sinks: List[Node] = []
+    order: list[Node] = []
+    sinks: list[Node] = []
     while ready:
         node = ready.popleft()
         if isinstance(node, Input) and node in feed_dict:
@@ -101,7 +106,7 @@ def topological_sort(feed_dict: Mapping[Node, Any]) -> List[Node]:
 
 def _note_failing_node(error: Exception, node: Node, step: str) -> None:
     """A learner's own node's error gets a note saying which node failed."""
-    if not isinstance(node, _NAMES_ITSELF):
+    if not isinstance(node, _NAMES_ITSELF) and hasattr(error, "add_note"):  # Python 3.11+
         error.add_note(f"(raised by {node.label}.{step}())")
 
 
@@ -120,11 +125,11 @@ def _run(node: Node, step: str) -> None:
 #   (node, None, ())           run backward() as it is (every inbound wanted, or a learner's node)
 #   (node, None, skipped)      do not run it: its gradients say these nodes were skipped
 #   (node, wanted, skipped)    a built-in node computes only the slots marked True in wanted
-BackwardStep = Tuple[Node, Optional[Tuple[bool, ...]], Sequence[Node]]
+BackwardStep = tuple[Node, Optional[tuple[bool, ...]], Sequence[Node]]
 
 
 @functools.lru_cache(maxsize=8)  # keeps the last few (graph, trainables) pairs alive
-def backward_plan(graph: Tuple[Node, ...], trainables: Tuple[Node, ...]) -> List[BackwardStep]:
+def backward_plan(graph: tuple[Node, ...], trainables: tuple[Node, ...]) -> list[BackwardStep]:
     """The backward pass, last node first, that computes only the gradients on a path from the
     cost to a trainable: ∂cost/∂n is needed exactly when n is a trainable or depends on one."""
     members = set(graph)
@@ -135,7 +140,7 @@ def backward_plan(graph: Tuple[Node, ...], trainables: Tuple[Node, ...]) -> List
     for node in graph:  # topological order: a node's inbound nodes come first
         if any(n in needed for n in node.inbound_nodes):
             needed.add(node)
-    plan: List[BackwardStep] = []
+    plan: list[BackwardStep] = []
     for node in reversed(graph):
         wanted = tuple(n in needed for n in node.inbound_nodes)
         skipped = list(dict.fromkeys(n for n in node.inbound_nodes if n not in needed))
@@ -150,7 +155,7 @@ def backward_plan(graph: Tuple[Node, ...], trainables: Tuple[Node, ...]) -> List
     return plan
 
 
-def backward_steps(graph: Sequence[Node], trainables: Optional[Sequence[Node]]) -> Iterator[Node]:
+def backward_steps(graph: Sequence[Node], trainables: Sequence[Node] | None) -> Iterator[Node]:
     """Run the backward pass one node at a time, last node first, yielding each node after its
     step; with ``trainables``, only the gradients they need (see ``backward_plan``)."""
     if trainables is None:
@@ -159,12 +164,15 @@ def backward_steps(graph: Sequence[Node], trainables: Optional[Sequence[Node]]) 
         steps = backward_plan(tuple(graph), tuple(trainables))
     for node, wanted, skipped in steps:
         try:
-            if wanted is not None:
-                node.wanted, node.skipped = wanted, skipped  # type: ignore[attr-defined]
+            if wanted is not None:  # a built-in node: its kernel leaves the skipped slots None
+                node.wanted = wanted  # type: ignore[attr-defined]
                 try:
                     node.backward()
                 finally:
-                    node.wanted, node.skipped = None, ()  # type: ignore[attr-defined]
+                    node.wanted = None  # type: ignore[attr-defined]
+                gradients = node.gradients = skipped_gradients(skipped, node.gradients)
+                for inbound in skipped:
+                    del gradients[inbound]
             elif skipped:
                 node.gradients = skipped_gradients(skipped)
             else:
@@ -178,7 +186,7 @@ def backward_steps(graph: Sequence[Node], trainables: Optional[Sequence[Node]]) 
 def forward_and_backward(
     graph: Sequence[Node],
     *,
-    trainables: Optional[Sequence[Node]] = None,
+    trainables: Sequence[Node] | None = None,
     explain: bool = False,
     check_finite: bool = False,
 ) -> None:
@@ -225,7 +233,7 @@ def forward_pass(output_node: Node, sorted_nodes: Sequence[Node]) -> Any: ...
 def forward_pass(output_node: Sequence[Node]) -> None: ...
 
 
-def forward_pass(output_node: Any, sorted_nodes: Optional[Sequence[Node]] = None) -> Any:
+def forward_pass(output_node: Any, sorted_nodes: Sequence[Node] | None = None) -> Any:
     """Run ``forward()`` on every node, in order.
 
     Both forms from the lesson work: ``forward_pass(output_node, sorted_nodes)`` returns
@@ -278,7 +286,7 @@ def _no_gradient(t: Node) -> ValueError:
     )
 
 
-def _broadcast_to_value(t: Node, grad: Any) -> np.ndarray:
+def _broadcast_to_value(t: Node, grad: Any) -> Any:
     """The gradient stretched to the value's shape, as numpy's ``value -= grad`` would; a
     gradient that does not broadcast to it (a transposed one, say) is an error."""
     shape, grad_shape = np.shape(t.value), np.shape(grad)
