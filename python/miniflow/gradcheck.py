@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from math import inf
 from typing import Any
 
 import numpy as np
@@ -263,30 +264,16 @@ def _row(
 ) -> GradientCheckRow:
     inbound_name = names.get(inbound, inbound.label)
     shape_text = str(tuple(shape)) if shape else "scalar"
+
+    def wrong(note: str) -> GradientCheckRow:
+        return GradientCheckRow(node, name, inbound, inbound_name, shape_text, inf, False, note)
+
     if analytic is None:
-        return GradientCheckRow(
-            node,
-            name,
-            inbound,
-            inbound_name,
-            shape_text,
-            float("inf"),
-            False,
-            f"backward() set no gradients[{inbound_name}]",
-        )
+        return wrong(f"backward() set no gradients[{inbound_name}]")
     a = np.asarray(analytic, dtype=float)
     n = np.asarray(numeric, dtype=float)
     if a.size != n.size:
-        return GradientCheckRow(
-            node,
-            name,
-            inbound,
-            inbound_name,
-            shape_text,
-            float("inf"),
-            False,
-            f"the gradient has shape {a.shape}, the input {n.shape}",
-        )
+        return wrong(f"the gradient has shape {a.shape}, the input {n.shape}")
     a, n = a.reshape(-1), n.reshape(-1)
     scale = max(np.linalg.norm(a), np.linalg.norm(n))
     # both zero (or nearly) is agreement, not a 0/0
