@@ -172,7 +172,7 @@ def backward_steps(graph: Sequence[Node], trainables: Sequence[Node] | None) -> 
                     node.wanted = None  # type: ignore[attr-defined]
                 gradients = node.gradients = skipped_gradients(skipped, node.gradients)
                 for inbound in skipped:
-                    del gradients[inbound]
+                    gradients.pop(inbound, None)
             elif skipped:
                 node.gradients = skipped_gradients(skipped)
             else:
