@@ -85,12 +85,14 @@ class SkippedGradients(dict[Node, Any]):
 
 
 def skipped_gradients(skipped: Collection[Node], computed: Iterable[Any] = ()) -> SkippedGradients:
+    """A gradients dict of the (node, gradient) pairs `computed` that says `skipped` were not."""
     gradients = SkippedGradients(computed)
     gradients.skipped = skipped
     return gradients
 
 
 def why_skipped(node: Node) -> str:
+    """What reading a skipped gradient says: why it is missing and how to get it."""
     return (
         f"the gradient for {getattr(node, 'label', node)} was skipped: no trainable given to "
         "forward_and_backward(graph, trainables=...) depends on it; add it to trainables, or "
