@@ -7,6 +7,8 @@ teaching tools (``explain``, ``check_gradients``, ``draw``, ``to_dot``, ``to_mer
 ``NonFiniteError``).
 """
 
+from importlib import metadata as _metadata
+
 from ._core import get_num_threads, set_num_threads
 from .draw import draw, to_dot, to_mermaid
 from .explain import explain
@@ -17,7 +19,8 @@ from .layers import MSE, Linear, Sigmoid
 from .node import Input, Node
 from .quiz import Add, Mul
 
-__version__ = "0.1.0"
+# the version lives in pyproject.toml alone; the installed metadata carries it here
+__version__ = _metadata.version("miniflow-backprop")
 
 __all__ = [
     "Node",

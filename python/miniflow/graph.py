@@ -105,8 +105,10 @@ def topological_sort(feed_dict: Mapping[Node, Any]) -> list[Node]:
 
 
 def _note_failing_node(error: Exception, node: Node, step: str) -> None:
-    """A learner's own node's error gets a note saying which node failed."""
-    if not isinstance(node, _NAMES_ITSELF) and hasattr(error, "add_note"):  # Python 3.11+
+    """A learner's own node's error gets a note saying which node failed (ours name themselves,
+    except when out of memory: the kernels' MemoryError names only the operand)."""
+    named = isinstance(node, _NAMES_ITSELF) and not isinstance(error, MemoryError)
+    if not named and hasattr(error, "add_note"):  # add_note is Python 3.11+
         error.add_note(f"(raised by {node.label}.{step}())")
 
 
