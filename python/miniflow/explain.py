@@ -24,7 +24,7 @@ from ._describe import (
     summary,
     upstream,
 )
-from .graph import _run, backward_steps
+from .graph import _run, backward_pass
 from .layers import MSE, Linear, Sigmoid
 from .node import Input, Node, SkippedGradients, consumers
 from .quiz import Add, Mul
@@ -66,11 +66,14 @@ def run(
             finite.check_forward(node, names)
     cost = names[graph[-1]] if graph else "cost"
     steps: list[str] = []
-    for node in backward_steps(graph, trainables):
+
+    def look_at(node: Node) -> None:
         if check_finite:
             finite.check_backward(node, names)
         if explain:
             steps.append(_step(node, len(steps) + 1, len(graph), names, cost))
+
+    backward_pass(graph, trainables, look_at)
     if not explain:
         return None
     head = f"backward pass: {len(graph)} steps, last node first"

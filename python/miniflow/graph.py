@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import (
     Any,
     Optional,
@@ -157,9 +157,14 @@ def backward_plan(graph: tuple[Node, ...], trainables: tuple[Node, ...]) -> list
     return plan
 
 
-def backward_steps(graph: Sequence[Node], trainables: Sequence[Node] | None) -> Iterator[Node]:
-    """Run the backward pass one node at a time, last node first, yielding each node after its
-    step; with ``trainables``, only the gradients they need (see ``backward_plan``)."""
+def backward_pass(
+    graph: Sequence[Node],
+    trainables: Sequence[Node] | None,
+    after_each: Callable[[Node], None] | None = None,
+) -> None:
+    """``backward()`` on every node, last node first; with ``trainables``, only the gradients
+    they need (see ``backward_plan``). ``after_each(node)`` runs after each node's step (the
+    teaching tools look at its gradients there)."""
     if trainables is None:
         steps: Iterable[BackwardStep] = ((node, None, ()) for node in reversed(graph))
     else:
@@ -182,7 +187,8 @@ def backward_steps(graph: Sequence[Node], trainables: Sequence[Node] | None) -> 
         except Exception as error:
             _note_failing_node(error, node, "backward")
             raise
-        yield node
+        if after_each is not None:
+            after_each(node)
 
 
 def forward_and_backward(
@@ -218,8 +224,7 @@ def forward_and_backward(
         _note_failing_node(error, node, "forward")
         raise
     if trainables is not None:
-        for _ in backward_steps(graph, trainables):
-            pass
+        backward_pass(graph, trainables)
         return
     try:
         for node in reversed(graph):
