@@ -42,8 +42,10 @@ def mse_backward(
     call's result, when they fit; then the very same tuple comes back. `wanted`, a tuple of 2
     bools, skips outputs (None)."""
 
-def sgd_update(value: ArrayLike, grad: ArrayLike, learning_rate: float) -> Array:
-    """value -= learning_rate * grad, in place when value is a writable float array."""
+def sgd_update(value: ArrayLike, grad: ArrayLike, learning_rate: float) -> Optional[Array]:
+    """value -= learning_rate * grad, in place when value is a writable C-ordered array of the
+    computing dtype (else into a new array, returned); None, with nothing done, when grad's shape
+    is not value's."""
 
 def matmul(a: ArrayLike, b: ArrayLike, out: Any = None) -> Array:
     """a . b for 2-D arrays."""

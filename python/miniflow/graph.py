@@ -262,22 +262,18 @@ def sgd_update(trainables: Sequence[Node], learning_rate: float = 1e-2) -> None:
     broadcast to it, as for the lesson's ``-=``.
     """
     for t in trainables:
-        value = t.value
         try:
             grad = t.gradients[t]
         except KeyError:
             raise _no_gradient(t) from None
-        if type(grad) is not _ndarray or type(value) is not _ndarray or grad.shape != value.shape:
-            grad = _broadcast_to_value(t, grad)
         try:
-            updated = _core.sgd_update(value, grad, learning_rate)
+            updated: Any = _core.sgd_update(t.value, grad, learning_rate)
+            if updated is None:  # not the value's shape: numpy's -= rules, or say why not
+                updated = _core.sgd_update(t.value, _broadcast_to(t.value, grad), learning_rate)
         except (ValueError, TypeError) as error:
             raise _restated(t, "sgd_update", error) from None
-        if updated is not value:
+        if updated is not t.value:
             _store(t, updated)
-
-
-_ndarray = np.ndarray
 
 
 def _no_gradient(t: Node) -> ValueError:
@@ -293,22 +289,20 @@ def _no_gradient(t: Node) -> ValueError:
     )
 
 
-def _broadcast_to_value(t: Node, grad: Any) -> Any:
+def _broadcast_to(value: Any, grad: Any) -> Any:
     """The gradient stretched to the value's shape, as numpy's ``value -= grad`` would; a
     gradient that does not broadcast to it (a transposed one, say) is an error."""
-    shape, grad_shape = np.shape(t.value), np.shape(grad)
-    if grad_shape == shape:
-        return grad
+    shape, grad_shape = np.shape(value), np.shape(grad)
     # numpy's rule, read from the right: each gradient axis is 1 or the value's
     fits = len(grad_shape) <= len(shape) and all(
         g in (1, v) for g, v in zip(reversed(grad_shape), reversed(shape))
     )
-    if fits:
-        return np.broadcast_to(grad, shape)
-    raise ValueError(
-        f"{t.label} sgd_update: its value has shape {shape} but its gradient has shape "
-        f"{np.shape(grad)}, which does not broadcast to it"
-    )
+    if not fits:
+        raise ValueError(
+            f"its value has shape {shape} but its gradient has shape {grad_shape}, "
+            "which does not broadcast to it"
+        )
+    return np.broadcast_to(grad, shape)
 
 
 def _store(t: Node, updated: np.ndarray) -> None:
