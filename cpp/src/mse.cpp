@@ -2,9 +2,9 @@
 
 #include <stdexcept>
 
-#include "miniflow/check.hpp"
+#include "check.hpp"
 #include "miniflow/cpu.hpp"
-#include "miniflow/detail/elementwise.hpp"
+#include "elementwise/elementwise.hpp"
 
 namespace miniflow {
 

@@ -1,8 +1,8 @@
 #include "miniflow/sgd.hpp"
 
-#include "miniflow/check.hpp"
+#include "check.hpp"
 #include "miniflow/cpu.hpp"
-#include "miniflow/detail/elementwise.hpp"
+#include "elementwise/elementwise.hpp"
 
 namespace miniflow {
 

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "miniflow/detail/cache_sizes.hpp"
+#include "gemm/cache_sizes.hpp"
 
 namespace {
 

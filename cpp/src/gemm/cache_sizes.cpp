@@ -1,6 +1,6 @@
 // Reads the CPU's data cache sizes and derives the GEMM's block sizes from them, so that the
 // blocks fit whatever CPU the library lands on instead of the one it was tuned on.
-#include "miniflow/detail/cache_sizes.hpp"
+#include "gemm/cache_sizes.hpp"
 
 #include <algorithm>
 #include <cstddef>

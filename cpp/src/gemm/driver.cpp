@@ -16,8 +16,8 @@
 #include <utility>
 
 #include "gemm_internal.hpp"
-#include "miniflow/detail/cache_sizes.hpp"
-#include "miniflow/check.hpp"
+#include "check.hpp"
+#include "gemm/cache_sizes.hpp"
 #include "miniflow/gemm.hpp"
 
 namespace miniflow {
@@ -59,16 +59,19 @@ BlockedKernel<T> with_blocks(const Kernel<T>& kernel) {
 }
 
 template <typename T>
-const BlockedKernel<T>& kernel_for(Isa isa) {
+const BlockedKernel<T>& blocked_kernel_for(Isa isa) {
     // Building a kernel only takes its function pointers, so every ISA's is built up front.
-    static const BlockedKernel<T> generic = with_blocks(generic_kernel<T>());
-    static const BlockedKernel<T> avx2 = with_blocks(avx2_kernel<T>());
-    static const BlockedKernel<T> avx512 = with_blocks(avx512_kernel<T>());
+    static const BlockedKernel<T> generic = with_blocks(kernel_for<T>(Isa::generic));
+    static const BlockedKernel<T> avx2 = with_blocks(kernel_for<T>(Isa::avx2_fma));
+    static const BlockedKernel<T> avx512 = with_blocks(kernel_for<T>(Isa::avx512));
+    static const BlockedKernel<T> neon = with_blocks(kernel_for<T>(Isa::neon));
     switch (isa) {
         case Isa::avx512:
             return avx512;
         case Isa::avx2_fma:
             return avx2;
+        case Isa::neon:
+            return neon;
         case Isa::generic:
             break;
     }
@@ -364,7 +367,7 @@ void gemm_blocked(const BlockedKernel<T>& blocked, int threads, const MatrixView
 
 template <typename T>
 BlockSizes block_sizes(Isa isa) {
-    return kernel_for<T>(isa).blocks;
+    return blocked_kernel_for<T>(isa).blocks;
 }
 
 template <typename T>
@@ -378,10 +381,10 @@ void gemm_with(Isa isa, int threads, GemmPath path, const MatrixView<T>& a, cons
         b.col_stride == 1 ? direct_limit_contiguous_b : direct_limit_strided_b;
     const bool direct_pays = m * n * k <= direct_limit || std::min(m, n) <= direct_thin_limit;
     if (path == GemmPath::direct || (path == GemmPath::automatic && direct_pays) || k == 0) {
-        kernel_for<T>(isa).kernel.direct_product(a, b, c, ldc, accumulate, bias);
+        blocked_kernel_for<T>(isa).kernel.direct_product(a, b, c, ldc, accumulate, bias);
         return;
     }
-    gemm_blocked(kernel_for<T>(isa), threads, a, b, c, ldc, accumulate, bias);
+    gemm_blocked(blocked_kernel_for<T>(isa), threads, a, b, c, ldc, accumulate, bias);
 }
 
 template BlockSizes block_sizes<float>(Isa);

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "miniflow/detail/gemm_kernels.hpp"
+#include "gemm/gemm_kernels.hpp"
 
 namespace miniflow::detail {
 
