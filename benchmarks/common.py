@@ -107,8 +107,9 @@ def machine_description() -> str:
             f"numpy {np.__version__} with {blas}; MiniFlow kernels: {_core.isa()}")
 
 
-def today() -> str:
-    return datetime.date.today().isoformat()
+def now() -> str:
+    """The date and time (UTC) to the minute."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
