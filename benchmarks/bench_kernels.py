@@ -1,6 +1,6 @@
 """Kernels against numpy: matrix products (GFLOP/s) and elementwise passes (bandwidth).
 
-    python benchmarks/bench_kernels.py [--quick]
+    python benchmarks/bench_kernels.py [--quick] [--gemm]
 
 Every figure is a median over alternating repeats of both sides in one run.
 """
@@ -17,6 +17,10 @@ from miniflow import _core
 
 GEMM_SIZES = {"tiny 8x8x8": (8, 8, 8), "lesson 11x13x10": (11, 13, 10), "256": (256, 256, 256),
               "1024": (1024, 1024, 1024), "2048": (2048, 2048, 2048), "4096": (4096, 4096, 4096)}
+
+
+GEMM_HEADER = ["dtype", "threads", "size (m×k×n)", "numpy GFLOP/s", "MiniFlow GFLOP/s",
+               "MiniFlow ÷ numpy", "MiniFlow ÷ numpy by CPU time"]
 
 
 def gemm_rows(sizes: dict, repeats: int) -> List[list]:
@@ -108,9 +112,7 @@ def elementwise_rows(sizes: List[int], repeats: int) -> List[list]:
 def report(quick: bool) -> str:
     repeats = 3 if quick else 7
     sizes = {k: v for k, v in GEMM_SIZES.items() if not (quick and v[0] > 256)}
-    gemm = markdown_table(["dtype", "threads", "size (m×k×n)", "numpy GFLOP/s", "MiniFlow GFLOP/s",
-                           "MiniFlow ÷ numpy", "MiniFlow ÷ numpy by CPU time"],
-                          gemm_rows(sizes, repeats) + transposed_rows(repeats))
+    gemm = markdown_table(GEMM_HEADER, gemm_rows(sizes, repeats) + transposed_rows(repeats))
     elementwise = markdown_table(
         ["dtype", "kernel", "elements", "numpy µs", "MiniFlow µs", "speed-up over numpy",
          "fraction of copy bandwidth"],
@@ -121,7 +123,13 @@ def report(quick: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes only, fewer repeats")
-    print(report(parser.parse_args().quick))
+    parser.add_argument("--gemm", action="store_true", help="the matrix products at 256-4096 only")
+    args = parser.parse_args()
+    if args.gemm:
+        sizes = {k: v for k, v in GEMM_SIZES.items() if v[0] >= 256}
+        print(markdown_table(GEMM_HEADER, gemm_rows(sizes, 3 if args.quick else 7)))
+    else:
+        print(report(args.quick))
 
 
 if __name__ == "__main__":
