@@ -308,9 +308,12 @@ void gemm_rows(const BlockedKernel<T>& blocked, std::size_t team, const MatrixVi
                       static_cast<double>(wanted_tiles)));
         const std::size_t tile_rows = even_piece(m, side, blocks.mr, blocks.mc);
         const std::size_t row_tiles = (m + tile_rows - 1) / tile_rows;
-        const std::size_t tile_cols = piece_size(
-            cols, (wanted_tiles + row_tiles - 1) / row_tiles, blocks.nr,
-            std::min(padded_cols, round_up(min_tile_cols, blocks.nr)), blocks.nc);
+        // A whole number of tiles per thread, so that the last round leaves no thread idle.
+        std::size_t col_pieces = (wanted_tiles + row_tiles - 1) / row_tiles;
+        while (row_tiles * col_pieces % team != 0) ++col_pieces;
+        const std::size_t tile_cols =
+            piece_size(cols, col_pieces, blocks.nr,
+                       std::min(padded_cols, round_up(min_tile_cols, blocks.nr)), blocks.nc);
         const std::size_t col_tiles = (cols + tile_cols - 1) / tile_cols;
         const std::size_t pack_rows = piece_size(m, 2 * team, blocks.mr, blocks.mr, padded_rows);
         const std::size_t pack_cols = piece_size(cols, 2 * team, blocks.nr, blocks.nr, padded_cols);
