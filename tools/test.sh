@@ -31,3 +31,6 @@ ctest --test-dir build/cpp-tests-sanitized --output-on-failure
 
 echo "== pytest"
 python -m pytest
+bash tools/check-clang.sh
+bash tools/check-arm64.sh
+bash tools/check-mingw.sh

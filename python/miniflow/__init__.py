@@ -7,7 +7,10 @@ teaching tools (``explain``, ``check_gradients``, ``draw``, ``to_dot``, ``to_mer
 ``NonFiniteError``).
 """
 
-from ._core import get_num_threads, set_num_threads
+import warnings
+
+from . import _core
+from ._core import get_num_threads, isa, set_num_threads
 from .graph import forward_and_backward, forward_pass, sgd_update, topological_sort
 from .layers import MSE, Linear, Sigmoid
 from .node import Input, Node
@@ -18,6 +21,17 @@ from .finite import NonFiniteError
 from .gradcheck import check_gradients
 
 __version__ = "0.1.0"
+
+
+# the core ignores a MINIFLOW_ISA it does not know and runs its best kernels: say so, once
+def _warn_about_unknown_isa() -> None:
+    requested, recognised = _core.isa_request()
+    if not recognised:
+        warnings.warn(f"MINIFLOW_ISA={requested!r} is not one of {', '.join(_core.isa_names())}; "
+                      f"ignored, the kernels use {isa()}", RuntimeWarning, stacklevel=3)
+
+
+_warn_about_unknown_isa()
 
 __all__ = [
     "Node",
@@ -33,6 +47,7 @@ __all__ = [
     "sgd_update",
     "set_num_threads",
     "get_num_threads",
+    "isa",
     "explain",
     "check_gradients",
     "draw",
