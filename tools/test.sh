@@ -29,6 +29,8 @@ cmake -S . -B build/cpp-tests-sanitized -G Ninja -DMINIFLOW_BUILD_TESTS=ON -DMIN
 cmake --build build/cpp-tests-sanitized
 ctest --test-dir build/cpp-tests-sanitized --output-on-failure
 
+bash tools/check-cmake-package.sh
+
 echo "== pytest"
 python -m pytest
 bash tools/check-clang.sh

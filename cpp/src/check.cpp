@@ -1,4 +1,4 @@
-#include "miniflow/check.hpp"
+#include "check.hpp"
 
 #include <cstdint>
 #include <limits>

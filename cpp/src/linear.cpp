@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "miniflow/check.hpp"
+#include "check.hpp"
 #include "miniflow/gemm.hpp"
 
 namespace miniflow {

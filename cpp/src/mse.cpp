@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "miniflow/check.hpp"
+#include "check.hpp"
 #include "miniflow/cpu.hpp"
 #include "elementwise/elementwise.hpp"
 

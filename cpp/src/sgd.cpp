@@ -1,6 +1,6 @@
 #include "miniflow/sgd.hpp"
 
-#include "miniflow/check.hpp"
+#include "check.hpp"
 #include "miniflow/cpu.hpp"
 #include "elementwise/elementwise.hpp"
 

@@ -1,6 +1,6 @@
 #include "miniflow/sigmoid.hpp"
 
-#include "miniflow/check.hpp"
+#include "check.hpp"
 #include "miniflow/cpu.hpp"
 #include "elementwise/elementwise.hpp"
 

@@ -8,19 +8,21 @@ teaching tools (``explain``, ``check_gradients``, ``draw``, ``to_dot``, ``to_mer
 """
 
 import warnings
+from importlib import metadata as _metadata
 
 from . import _core
 from ._core import get_num_threads, isa, set_num_threads
-from .graph import forward_and_backward, forward_pass, sgd_update, topological_sort
-from .layers import MSE, Linear, Sigmoid
-from .node import Input, Node
-from .quiz import Add, Mul
 from .draw import draw, to_dot, to_mermaid
 from .explain import explain
 from .finite import NonFiniteError
 from .gradcheck import check_gradients
+from .graph import forward_and_backward, forward_pass, sgd_update, topological_sort
+from .layers import MSE, Linear, Sigmoid
+from .node import Input, Node
+from .quiz import Add, Mul
 
-__version__ = "0.1.0"
+# the version lives in pyproject.toml alone; the installed metadata carries it here
+__version__ = _metadata.version("miniflow-backprop")
 
 
 # the core ignores a MINIFLOW_ISA it does not know and runs its best kernels: say so, once

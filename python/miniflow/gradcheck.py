@@ -10,14 +10,16 @@ after it in the backward pass are right.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from math import inf
+from typing import Any
 
 import numpy as np
 
-from ._describe import seeds_gradient, short_names
+from ._describe import sent_back_by, short_names, title, upstream
 from .graph import forward_and_backward
-from .node import Input, Node, _consumers
+from .node import Input, Node, SkippedGradients
 
 
 @dataclass
@@ -38,10 +40,10 @@ class GradientCheckRow:
 class GradientCheck:
     """The result of ``check_gradients``: a row per checked gradient entry, in backward order."""
 
-    rows: List[GradientCheckRow]
+    rows: list[GradientCheckRow]
     tolerance: float
     h: float
-    first_wrong: Optional[Node] = None
+    first_wrong: Node | None = None
     first_wrong_name: str = ""
 
     @property
@@ -55,7 +57,13 @@ class GradientCheck:
     def __str__(self) -> str:
         header = ("node", "gradient", "shape", "rel. error", "")
         table = [header] + [
-            (r.name, f"∂/∂{r.inbound_name}", r.shape, _error_text(r.error), "ok" if r.ok else "WRONG")
+            (
+                r.name,
+                f"∂/∂{r.inbound_name}",
+                r.shape,
+                _error_text(r.error),
+                "ok" if r.ok else "WRONG",
+            )
             for r in self.rows
         ]
         widths = [max(len(row[i]) for row in table) for i in range(4)]
@@ -67,8 +75,13 @@ class GradientCheck:
         for row in table:
             first = row[0] if row[0] != previous else ""
             previous = row[0]
-            cells = [first.ljust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(widths[2]),
-                     row[3].rjust(widths[3]), row[4]]
+            cells = [
+                first.ljust(widths[0]),
+                row[1].ljust(widths[1]),
+                row[2].ljust(widths[2]),
+                row[3].rjust(widths[3]),
+                row[4],
+            ]
             lines.append("  ".join(cells).rstrip())
         if self.ok:
             lines.append("every backward() agrees with its forward()")
@@ -90,12 +103,19 @@ class GradientCheck:
 
 
 def check_gradients(
-    graph: Sequence[Node], *, h: float = 1e-6, tolerance: float = 1e-6, verbose: bool = True
+    graph: Sequence[Node],
+    *,
+    trainables: Sequence[Node] | None = None,
+    h: float = 1e-6,
+    tolerance: float = 1e-6,
+    verbose: bool = True,
 ) -> GradientCheck:
     """Run the graph forward and backward, then check each node's ``backward()`` numerically.
 
     Args:
         graph: the list returned by ``topological_sort`` (use float64 values).
+        trainables: run ``forward_and_backward(graph, trainables=...)`` and check only the
+            gradients it computes (the skipped ones have no row).
         h: the step of the central differences.
         tolerance: the largest relative error, ``|analytic − numeric| / max(|analytic|,
             |numeric|)`` (norms over the entries), that counts as agreement.
@@ -109,19 +129,19 @@ def check_gradients(
     ``forward_and_backward``. Each entry of each input costs two ``forward()`` calls of one
     node, so keep the graph small (a batch of a few rows).
     """
-    forward_and_backward(graph)
+    forward_and_backward(graph, trainables=trainables)
     names = short_names(graph)
     # native nodes reuse their buffers: copy everything we compare before perturbing anything
     analytic = {node: {k: _copy(v) for k, v in node.gradients.items()} for node in graph}
-    upstream = {node: _received(node) for node in graph}
-    rows: List[GradientCheckRow] = []
-    first: Optional[Node] = None
+    received = {node: upstream(node) for node in graph}
+    rows: list[GradientCheckRow] = []
+    first: Node | None = None
     for node in reversed(graph):
-        for row in _check_node(node, analytic[node], upstream[node], names, h, tolerance):
+        for row in _check_node(node, analytic[node], received[node], names, h, tolerance):
             rows.append(row)
             if not row.ok and first is None:
                 first = node
-    result = GradientCheck(rows, tolerance, h, first, _title(first, names) if first else "")
+    result = GradientCheck(rows, tolerance, h, first, title(first, names) if first else "")
     if verbose:
         print(result)
     return result
@@ -131,38 +151,47 @@ def _copy(value: Any) -> Any:
     return np.array(value, dtype=float) if value is not None else None
 
 
-def _received(node: Node) -> Any:
-    """G: what the consumers sent back, summed. A node nobody reads is the cost (G = 1) if it
-    is an MSE or a learner's own node; a built-in Linear, Sigmoid, Add or Mul there sends nothing
-    back (G = 0), as its ``backward()`` does."""
-    if not node.outbound_nodes:
-        return 1.0 if seeds_gradient(node) else 0.0
-    total: Any = 0.0
-    for consumer in _consumers(node):
-        if node not in consumer.gradients:
-            return None
-        grad = np.array(consumer.gradients[node], dtype=float)
-        if np.ndim(total) and grad.size == np.size(total):
-            grad = grad.reshape(np.shape(total))
-        total = total + grad
-    return total
-
-
 def _check_node(
-    node: Node, analytic: Dict[Node, Any], upstream: Any, names: Dict[Node, str], h: float, tolerance: float
-) -> List[GradientCheckRow]:
-    name = _title(node, names)
+    node: Node,
+    analytic: dict[Node, Any],
+    upstream: Any,
+    names: dict[Node, str],
+    h: float,
+    tolerance: float,
+) -> list[GradientCheckRow]:
+    name = title(node, names)
     if upstream is None:
-        return []  # a consumer set no gradient for it: backward() already raised about that
+        return []  # skipped (no trainable depends on it), or backward() already raised about it
+    skipped = node.gradients.skipped if isinstance(node.gradients, SkippedGradients) else ()
     if isinstance(node, Input) or not node.inbound_nodes:
         if not node.outbound_nodes:
             return []
         # an Input's gradient is by definition the sum of what its consumers sent
-        return [_row(node, name, node, names, analytic.get(node), upstream, np.shape(node.value), tolerance)]
+        return [
+            _row(
+                node,
+                name,
+                node,
+                names,
+                analytic.get(node),
+                upstream,
+                np.shape(node.value),
+                tolerance,
+            )
+        ]
     rows = []
-    for inbound in dict.fromkeys(node.inbound_nodes):
+    for inbound in dict.fromkeys(n for n in node.inbound_nodes if n not in skipped):
         numeric = _numeric(node, inbound, upstream, h)
-        row = _row(node, name, inbound, names, analytic.get(inbound), numeric, np.shape(inbound.value), tolerance)
+        row = _row(
+            node,
+            name,
+            inbound,
+            names,
+            analytic.get(inbound),
+            numeric,
+            np.shape(inbound.value),
+            tolerance,
+        )
         if not row.ok and not row.note:
             row.note = _diagnose(node, inbound, analytic[inbound], upstream, h)
         rows.append(row)
@@ -176,10 +205,10 @@ def _diagnose(node: Node, inbound: Node, analytic: Any, upstream: Any, h: float)
         a, c = np.asarray(analytic, dtype=float), np.asarray(candidate, dtype=float)
         if a.size != c.size:
             return False
-        scale = max(np.linalg.norm(a), np.linalg.norm(c), 1e-12)
+        scale = max(float(np.linalg.norm(a)), float(np.linalg.norm(c)), 1e-12)
         return bool(np.linalg.norm(a.reshape(-1) - c.reshape(-1)) / scale < 1e-4)
 
-    consumers = [c for c in _consumers(node) if node in c.gradients]
+    consumers = [consumer for consumer, _ in sent_back_by(node)]
     if len(consumers) > 1:
         last = np.array(consumers[-1].gradients[node], dtype=float)
         if matches(_numeric(node, inbound, last, h)):
@@ -224,29 +253,33 @@ def _contract(upstream: Any, delta: np.ndarray) -> float:
 
 
 def _row(
-    node: Node, name: str, inbound: Node, names: Dict[Node, str], analytic: Any, numeric: Any,
-    shape: tuple, tolerance: float,
+    node: Node,
+    name: str,
+    inbound: Node,
+    names: dict[Node, str],
+    analytic: Any,
+    numeric: Any,
+    shape: tuple[int, ...],
+    tolerance: float,
 ) -> GradientCheckRow:
     inbound_name = names.get(inbound, inbound.label)
     shape_text = str(tuple(shape)) if shape else "scalar"
+
+    def wrong(note: str) -> GradientCheckRow:
+        return GradientCheckRow(node, name, inbound, inbound_name, shape_text, inf, False, note)
+
     if analytic is None:
-        return GradientCheckRow(node, name, inbound, inbound_name, shape_text, float("inf"), False,
-                                f"backward() set no gradients[{inbound_name}]")
+        return wrong(f"backward() set no gradients[{inbound_name}]")
     a = np.asarray(analytic, dtype=float)
     n = np.asarray(numeric, dtype=float)
     if a.size != n.size:
-        return GradientCheckRow(node, name, inbound, inbound_name, shape_text, float("inf"), False,
-                                f"the gradient has shape {a.shape}, the input {n.shape}")
+        return wrong(f"the gradient has shape {a.shape}, the input {n.shape}")
     a, n = a.reshape(-1), n.reshape(-1)
     scale = max(np.linalg.norm(a), np.linalg.norm(n))
     # both zero (or nearly) is agreement, not a 0/0
     error = float(np.linalg.norm(a - n) / scale) if scale > 1e-12 else 0.0
     ok = bool(error <= tolerance)
     return GradientCheckRow(node, name, inbound, inbound_name, shape_text, error, ok)
-
-
-def _title(node: Node, names: Dict[Node, str]) -> str:
-    return f"{type(node).__name__} {names.get(node, node.label)}"
 
 
 def _error_text(error: float) -> str:

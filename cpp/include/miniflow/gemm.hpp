@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <stdexcept>
 
 #include "miniflow/matrix.hpp"
 
@@ -24,6 +25,7 @@ void column_sums(const MatrixView<T>& a, T* out, bool accumulate);
 
 // Threads used by large products (at least 1). The default is MINIFLOW_NUM_THREADS when set,
 // else the number of hardware threads. Results are bitwise identical for every thread count.
+// set_num_threads throws std::invalid_argument for a count below 1.
 void set_num_threads(int count);
 int get_num_threads();
 

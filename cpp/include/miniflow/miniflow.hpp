@@ -1,7 +1,6 @@
 // Everything the MiniFlow core offers, in one include.
 #pragma once
 
-#include "miniflow/check.hpp"
 #include "miniflow/cpu.hpp"
 #include "miniflow/gemm.hpp"
 #include "miniflow/linear.hpp"

@@ -1,7 +1,9 @@
-// The MSE node's kernels on contiguous buffers of n elements.
+// The MSE node's kernels on contiguous buffers of n elements. Both throw std::invalid_argument
+// when n is 0 or a buffer that must be read or written is null.
 #pragma once
 
 #include <cstddef>
+#include <stdexcept>
 
 #include "miniflow/matrix.hpp"
 

@@ -1,7 +1,9 @@
-// The Sigmoid node's kernels on contiguous buffers of n elements.
+// The Sigmoid node's kernels on contiguous buffers of n elements. Both throw
+// std::invalid_argument for a null buffer of nonzero size.
 #pragma once
 
 #include <cstddef>
+#include <stdexcept>
 
 namespace miniflow {
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstddef>
 
-#include "miniflow/check.hpp"
+#include "check.hpp"
 #include "miniflow/gemm.hpp"
 
 namespace miniflow {

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "gemm_internal.hpp"
-#include "miniflow/check.hpp"
+#include "check.hpp"
 #include "miniflow/gemm.hpp"
 
 namespace miniflow {
