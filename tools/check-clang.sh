@@ -38,4 +38,6 @@ python3 -m venv "$venv"
 CXX=clang++ "$venv/bin/python" -m pip install -q --no-build-isolation ".[test]" \
   -Ccmake.define.MINIFLOW_WARNINGS_AS_ERRORS=ON -Cbuild-dir=build/clang-python
 "$venv/bin/python" -c "import miniflow._core as core; print('module built with clang, kernels:', core.isa())"
-"$venv/bin/python" -m pytest -q -x -p no:cacheprovider
+# the tests that run every kernel through the module (tools/test.sh runs them all with GCC's build)
+"$venv/bin/python" -m pytest -q -x -p no:cacheprovider tests/test_lesson.py tests/test_reference.py \
+  tests/test_dtypes.py tests/test_gradients.py tests/test_isa.py
