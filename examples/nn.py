@@ -48,7 +48,8 @@ for i in range(epochs):
         X.value = X_[rows]
         y.value = y_[rows]
 
-        forward_and_backward(graph)
+        # trainables=: only their gradients are computed (not the data's, G·Wᵀ)
+        forward_and_backward(graph, trainables=trainables)
         sgd_update(trainables)
         loss += graph[-1].value
 

@@ -1,5 +1,5 @@
-"""Shared fixtures: the lesson's plain-numpy MiniFlow (kept in benchmarks/, which times it too)
-as an independent reference."""
+"""Shared fixtures: the lesson's plain-numpy MiniFlow (tests/reference/, which the benchmarks
+time too) as an independent reference."""
 
 import importlib.util
 import pathlib
@@ -7,11 +7,11 @@ import types
 
 import pytest
 
-_BENCHMARKS = pathlib.Path(__file__).parent.parent / "benchmarks"
+_REFERENCE = pathlib.Path(__file__).parent / "reference"
 
 
 def _load(name: str) -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location(name, _BENCHMARKS / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, _REFERENCE / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

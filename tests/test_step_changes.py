@@ -8,7 +8,7 @@ import pytest
 
 import miniflow
 from miniflow import MSE, Input, Linear, forward_and_backward, sgd_update, topological_sort
-from miniflow.node import Node, _consumers
+from miniflow.node import Node, consumers
 
 
 def build(lib, rng, batch=11, n_in=13, hidden=10, y_shape=None):
@@ -171,7 +171,7 @@ def test_a_learners_node_without_node_init_still_finds_its_consumers():
             pass
 
         def backward(self):
-            self.gradients = {self: sum(c.gradients[self] for c in _consumers(self))}
+            self.gradients = {self: sum(c.gradients[self] for c in consumers(self))}
 
     W, b, y = Input(), Input(), Input()
     c = Constant(np.ones((2, 3)))

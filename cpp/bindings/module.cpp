@@ -13,6 +13,25 @@ using namespace miniflow_bindings;
 
 namespace {
 
+// Which outputs a backward call computes: None for all, else one bool per output (a skipped
+// output is not computed and comes back as None).
+class WantedOutputs {
+  public:
+    WantedOutputs(py::handle wanted, std::size_t count) {
+        if (wanted.is_none()) return;
+        if (!py::isinstance<py::tuple>(wanted) || py::len(wanted) != count) {
+            throw py::type_error("wanted must be None or a tuple of " + std::to_string(count) + " bools");
+        }
+        for (std::size_t i = 0; i < count; ++i) {
+            all_[i] = PyObject_IsTrue(PyTuple_GET_ITEM(wanted.ptr(), static_cast<py::ssize_t>(i))) == 1;
+        }
+    }
+    bool operator[](std::size_t i) const { return all_[i]; }
+
+  private:
+    bool all_[3] = {true, true, true};
+};
+
 // ---- Linear -------------------------------------------------------------------------------
 
 // X (m, k) . W (k, n) with numpy.dot's rules for vectors: a 1-D X is one row, a 1-D W one
@@ -59,8 +78,9 @@ py::array linear_forward(py::handle x_obj, py::handle w_obj, py::handle b_obj, p
 
 template <typename T>
 py::tuple linear_backward(py::handle x_obj, py::handle w_obj, py::handle grad_obj,
-                          py::handle buffers, bool accumulate) {
+                          py::handle buffers, bool accumulate, py::handle wanted_obj) {
     const PreviousBuffers previous(buffers, 3);
+    const WantedOutputs wanted(wanted_obj, 3);
     LinearOperands<T> ops(x_obj, w_obj);
     const std::size_t rows = ops.x.rows, cols = ops.w.cols;
     Operand<T> grad = to_operand<T>("grad", grad_obj);
@@ -72,15 +92,28 @@ py::tuple linear_backward(py::handle x_obj, py::handle w_obj, py::handle grad_ob
         grad_view = miniflow::row_major(grad.data(), rows, cols);
     }
     const std::initializer_list<const py::array*> inputs{&ops.x.array, &ops.w.array, &grad.array};
-    auto dx = gradient_buffer<T>("grad_x", previous[0], shape_of(ops.x.array), accumulate, inputs);
-    auto dw = gradient_buffer<T>("grad_w", previous[1], shape_of(ops.w.array), accumulate, inputs);
-    auto db = gradient_buffer<T>("grad_b", previous[2], {static_cast<py::ssize_t>(cols)}, accumulate, inputs);
+    py::object dx = py::none(), dw = py::none(), db = py::none();  // None: not wanted
+    T* dx_data = nullptr;
+    T* dw_data = nullptr;
+    T* db_data = nullptr;
+    if (wanted[0]) {
+        auto buffer = gradient_buffer<T>("grad_x", previous[0], shape_of(ops.x.array), accumulate, inputs);
+        dx_data = buffer.mutable_data();
+        dx = std::move(buffer);
+    }
+    if (wanted[1]) {
+        auto buffer = gradient_buffer<T>("grad_w", previous[1], shape_of(ops.w.array), accumulate, inputs);
+        dw_data = buffer.mutable_data();
+        dw = std::move(buffer);
+    }
+    if (wanted[2]) {
+        auto buffer = gradient_buffer<T>("grad_b", previous[2], {static_cast<py::ssize_t>(cols)}, accumulate, inputs);
+        db_data = buffer.mutable_data();
+        db = std::move(buffer);
+    }
     const MatrixView<T> x = ops.x.view(), w = ops.w.view();
-    T* dx_data = dx.mutable_data();
-    T* dw_data = dw.mutable_data();
-    T* db_data = db.mutable_data();
     {
-        ReleaseGilFor release(2 * ops.flops());
+        ReleaseGilFor release((wanted[0] + wanted[1]) * ops.flops());
         miniflow::linear_backward(x, w, grad_view, dx_data, dw_data, db_data, accumulate);
     }
     return previous.reuse_or({dx, dw, db});
@@ -103,8 +136,10 @@ py::array sigmoid_forward(py::handle x_obj, py::handle out) {
 }
 
 template <typename T>
-py::tuple sigmoid_backward(py::handle s_obj, py::handle grad_obj, py::handle buffers, bool accumulate) {
+py::tuple sigmoid_backward(py::handle s_obj, py::handle grad_obj, py::handle buffers, bool accumulate,
+                           py::handle wanted) {
     const PreviousBuffers previous(buffers, 1);
+    if (!WantedOutputs(wanted, 1)[0]) return py::make_tuple(py::none());
     Operand<T> s = to_contiguous<T>("s", s_obj);
     Operand<T> grad = to_contiguous<T>("grad", grad_obj);
     check_upstream("the sigmoid's output", grad, s.rows, s.cols, shape_of(s.array));
@@ -153,15 +188,25 @@ py::tuple mse_forward(py::handle y_obj, py::handle a_obj, py::handle out) {
 }
 
 template <typename T>
-py::tuple mse_backward(py::handle diff_obj, py::handle buffers, bool accumulate) {
+py::tuple mse_backward(py::handle diff_obj, py::handle buffers, bool accumulate, py::handle wanted_obj) {
     const PreviousBuffers previous(buffers, 2);
+    const WantedOutputs wanted(wanted_obj, 2);
     Operand<T> diff = to_contiguous<T>("diff", diff_obj);
     const Shape shape = shape_of(diff.array);
-    auto dy = gradient_buffer<T>("grad_y", previous[0], shape, accumulate, {&diff.array});
-    auto da = gradient_buffer<T>("grad_a", previous[1], shape, accumulate, {&diff.array});
+    py::object dy = py::none(), da = py::none();  // None: not wanted
+    T* dy_data = nullptr;
+    T* da_data = nullptr;
+    if (wanted[0]) {
+        auto buffer = gradient_buffer<T>("grad_y", previous[0], shape, accumulate, {&diff.array});
+        dy_data = buffer.mutable_data();
+        dy = std::move(buffer);
+    }
+    if (wanted[1]) {
+        auto buffer = gradient_buffer<T>("grad_a", previous[1], shape, accumulate, {&diff.array});
+        da_data = buffer.mutable_data();
+        da = std::move(buffer);
+    }
     const T* diff_data = diff.data();
-    T* dy_data = dy.mutable_data();
-    T* da_data = da.mutable_data();
     const std::size_t n = diff.size();
     {
         ReleaseGilFor release(4.0 * double(n));
@@ -238,16 +283,17 @@ PYBIND11_MODULE(_core, m) {
           py::arg("x"), py::arg("w"), py::arg("b"), py::arg("out") = py::none(),
           "X . W + b with numpy.dot's shape rules; writes into `out` when it fits.");
     m.def("linear_backward",
-          [](py::handle x, py::handle w, py::handle grad, py::handle buffers, bool accumulate) {
+          [](py::handle x, py::handle w, py::handle grad, py::handle buffers, bool accumulate,
+             py::handle wanted) {
               return all_float32({{"X", x}, {"W", w}, {"grad", grad}})
-                         ? linear_backward<float>(x, w, grad, buffers, accumulate)
-                         : linear_backward<double>(x, w, grad, buffers, accumulate);
+                         ? linear_backward<float>(x, w, grad, buffers, accumulate, wanted)
+                         : linear_backward<double>(x, w, grad, buffers, accumulate, wanted);
           },
           py::arg("x"), py::arg("w"), py::arg("grad"), py::arg("buffers") = py::none(),
-          py::arg("accumulate") = false,
+          py::arg("accumulate") = false, py::arg("wanted") = py::none(),
           "Returns (grad . W^T, X^T . grad, column sums of grad), written into (or, with "
           "accumulate, added to) `buffers`, an earlier call's result, when they fit; then the "
-          "very same tuple comes back.");
+          "very same tuple comes back. `wanted`, a tuple of 3 bools, skips outputs (None).");
     m.def("sigmoid_forward",
           [](py::handle x, py::handle out) {
               return all_float32({{"x", x}}) ? sigmoid_forward<float>(x, out)
@@ -255,14 +301,16 @@ PYBIND11_MODULE(_core, m) {
           },
           py::arg("x"), py::arg("out") = py::none(), "1 / (1 + exp(-x)), overflow-free.");
     m.def("sigmoid_backward",
-          [](py::handle s, py::handle grad, py::handle buffers, bool accumulate) {
+          [](py::handle s, py::handle grad, py::handle buffers, bool accumulate, py::handle wanted) {
               return all_float32({{"s", s}, {"grad", grad}})
-                         ? sigmoid_backward<float>(s, grad, buffers, accumulate)
-                         : sigmoid_backward<double>(s, grad, buffers, accumulate);
+                         ? sigmoid_backward<float>(s, grad, buffers, accumulate, wanted)
+                         : sigmoid_backward<double>(s, grad, buffers, accumulate, wanted);
           },
           py::arg("s"), py::arg("grad"), py::arg("buffers") = py::none(), py::arg("accumulate") = false,
+          py::arg("wanted") = py::none(),
           "Returns (s * (1 - s) * grad,), written into (or added to) `buffers`, an earlier call's "
-          "result, when it fits; then the very same tuple comes back.");
+          "result, when it fits; then the very same tuple comes back. `wanted`, a tuple of 1 "
+          "bool, skips the output (None).");
     m.def("mse_forward",
           [](py::handle y, py::handle a, py::handle out) {
               return all_float32({{"y", y}, {"a", a}}) ? mse_forward<float>(y, a, out)
@@ -271,13 +319,16 @@ PYBIND11_MODULE(_core, m) {
           py::arg("y"), py::arg("a"), py::arg("out") = py::none(),
           "Returns (mean((y - a)**2), y - a); the difference is (m, 1) for column-like inputs.");
     m.def("mse_backward",
-          [](py::handle diff, py::handle buffers, bool accumulate) {
-              return all_float32({{"diff", diff}}) ? mse_backward<float>(diff, buffers, accumulate)
-                                                   : mse_backward<double>(diff, buffers, accumulate);
+          [](py::handle diff, py::handle buffers, bool accumulate, py::handle wanted) {
+              return all_float32({{"diff", diff}})
+                         ? mse_backward<float>(diff, buffers, accumulate, wanted)
+                         : mse_backward<double>(diff, buffers, accumulate, wanted);
           },
           py::arg("diff"), py::arg("buffers") = py::none(), py::arg("accumulate") = false,
+          py::arg("wanted") = py::none(),
           "Returns (2/n * diff, -2/n * diff), written into (or added to) `buffers`, an earlier "
-          "call's result, when they fit; then the very same tuple comes back.");
+          "call's result, when they fit; then the very same tuple comes back. `wanted`, a tuple "
+          "of 2 bools, skips outputs (None).");
     m.def("sgd_update",
           [](py::handle value, py::handle grad, double learning_rate) {
               return all_float32({{"value", value}, {"gradient", grad}})

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "miniflow/matrix.hpp"
+#include "numpy_shim.hpp"
 
 namespace miniflow_bindings {
 
@@ -53,15 +54,29 @@ inline bool is_python_number(py::handle obj) {
     return PyFloat_Check(obj.ptr()) || PyLong_Check(obj.ptr()) || PyBool_Check(obj.ptr());
 }
 
-// numpy.asarray(obj); a failure (a ragged list, say) keeps numpy's reason and names the operand.
+// A failed conversion of `name` (its Python error fetched into `error`), restated with the
+// name: a MemoryError stays a MemoryError (out of memory is not bad input), anything else (a
+// ragged list, say) becomes a ValueError that keeps numpy's reason. Raised from the original.
+[[noreturn]] inline void conversion_failed(py::error_already_set& error, const char* name,
+                                           const std::string& what) {
+    const std::string reason = py::str(error.value()).cast<std::string>();
+    if (error.matches(PyExc_MemoryError)) {
+        py::raise_from(error, PyExc_MemoryError,
+                       (std::string(name) + ": out of memory while " + what + ": " + reason).c_str());
+    } else {
+        py::raise_from(error, PyExc_ValueError,
+                       (std::string(name) + " cannot be read as an array of numbers: " + reason).c_str());
+    }
+    throw py::error_already_set();
+}
+
+// numpy.asarray(obj).
 inline py::array as_array(const char* name, py::handle obj) {
     if (py::isinstance<py::array>(obj)) return py::reinterpret_borrow<py::array>(obj);
-    PyObject* raw = py::detail::npy_api::get().PyArray_FromAny_(
-        obj.ptr(), nullptr, 0, 0, py::detail::npy_api::NPY_ARRAY_ENSUREARRAY_, nullptr);
+    PyObject* raw = numpy_shim::from_any(obj);
     if (raw == nullptr) {
         py::error_already_set error;
-        throw py::value_error(std::string(name) + " cannot be read as an array of numbers: " +
-                              py::str(error.value()).cast<std::string>());
+        conversion_failed(error, name, "reading it as an array");
     }
     return py::reinterpret_steal<py::array>(raw);
 }
@@ -76,12 +91,6 @@ inline void check_kind(const char* name, const py::dtype& dtype) {
 
 using Named = std::pair<const char*, py::handle>;
 
-// The dtype of an ndarray, read from the object without creating Python objects: this runs
-// several times per kernel call, on the lesson's shapes where each call is a few microseconds.
-inline const py::detail::PyArrayDescr_Proxy* descr_of(py::handle array) {
-    return py::detail::array_descriptor_proxy(py::detail::array_proxy(array.ptr())->descr);
-}
-
 inline bool native_byte_order(char byteorder) {
     constexpr char foreign = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? '<' : '>';
     return byteorder != foreign;
@@ -95,13 +104,13 @@ inline bool all_float32(std::initializer_list<Named> operands) {
     for (const auto& [name, obj] : operands) {
         if (obj.is_none() || is_python_number(obj)) continue;
         any_array = true;
-        if (py::detail::npy_api::get().PyArray_Check_(obj.ptr())) {
-            const auto* descr = descr_of(obj);
-            if (descr->type_num == py::detail::npy_api::NPY_DOUBLE_) {
+        if (numpy_shim::is_ndarray(obj)) {
+            const int type_num = numpy_shim::facts(obj).type_num;
+            if (type_num == numpy_shim::type_num<double>()) {
                 all_single = false;
                 continue;
             }
-            if (descr->type_num == py::detail::npy_api::NPY_FLOAT_) continue;
+            if (type_num == numpy_shim::type_num<float>()) continue;
         } else if (!py::isinstance<py::sequence>(obj) && !py::hasattr(obj, "__array__") &&
                    !py::hasattr(obj, "__array_interface__")) {
             // numpy would wrap an arbitrary object in an object array; name it instead
@@ -171,18 +180,14 @@ struct Operand {
 // (and C-contiguous when `layout` asks for it).
 template <typename T, int layout = 0>
 bool readable_in_place(py::handle obj) {
-    const auto& api = py::detail::npy_api::get();
-    if (!api.PyArray_Check_(obj.ptr())) return false;
-    const auto* descr = descr_of(obj);
-    constexpr int wanted = std::is_same_v<T, float> ? py::detail::npy_api::NPY_FLOAT_
-                                                    : py::detail::npy_api::NPY_DOUBLE_;
-    if (descr->type_num != wanted || !native_byte_order(descr->byteorder)) return false;
-    const auto* proxy = py::detail::array_proxy(obj.ptr());
-    int needed = py::detail::npy_api::NPY_ARRAY_ALIGNED_;
-    if (layout & py::array::c_style) needed |= py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_;
-    if ((proxy->flags & needed) != needed) return false;
-    for (int d = 0; d < proxy->nd; ++d) {
-        if (proxy->strides[d] % static_cast<py::ssize_t>(sizeof(T)) != 0) return false;
+    if (!numpy_shim::is_ndarray(obj)) return false;
+    const numpy_shim::ArrayFacts array = numpy_shim::facts(obj);
+    if (array.type_num != numpy_shim::type_num<T>() || !native_byte_order(array.byteorder)) return false;
+    int needed = numpy_shim::aligned;
+    if (layout & py::array::c_style) needed |= numpy_shim::c_contiguous;
+    if ((array.flags & needed) != needed) return false;
+    for (int d = 0; d < array.ndim; ++d) {
+        if (array.strides[d] % static_cast<py::ssize_t>(sizeof(T)) != 0) return false;
     }
     return true;
 }
@@ -195,9 +200,16 @@ template <typename T>
 py::array_t<T> converted(const char* name, py::handle obj) {
     const py::array raw = as_array(name, obj);
     check_kind(name, raw.dtype());
-    auto array = py::array_t<T, py::array::forcecast | py::array::c_style>::ensure(raw);
-    if (!array) throw py::error_already_set();
-    return std::move(array);
+    const py::dtype dtype = py::dtype::of<T>();
+    PyObject* array = numpy_shim::from_any(raw, &dtype);
+    if (array == nullptr) {
+        py::error_already_set error;  // fetched first: no Python call may run while it is set
+        const std::string what = "converting its " + shape_text(raw) + " " +
+                                 py::str(raw.dtype()).cast<std::string>() + " array to " +
+                                 py::str(dtype).cast<std::string>();
+        conversion_failed(error, name, what);
+    }
+    return py::reinterpret_steal<py::array_t<T>>(array);
 }
 
 template <typename T, int layout = 0>

@@ -2,7 +2,7 @@
 
 #include "check.hpp"
 #include "miniflow/cpu.hpp"
-#include "miniflow/detail/elementwise.hpp"
+#include "elementwise/elementwise.hpp"
 
 namespace miniflow {
 

@@ -12,30 +12,35 @@ def linear_forward(x: ArrayLike, w: ArrayLike, b: ArrayLike, out: Any = None) ->
     """X . W + b with numpy.dot's shape rules; writes into `out` when it fits."""
 
 def linear_backward(
-    x: ArrayLike, w: ArrayLike, grad: ArrayLike, buffers: Optional[Tuple[Array, Array, Array]] = None,
-    accumulate: bool = False,
-) -> Tuple[Array, Array, Array]:
+    x: ArrayLike, w: ArrayLike, grad: ArrayLike,
+    buffers: Optional[Tuple[Optional[Array], Optional[Array], Optional[Array]]] = None,
+    accumulate: bool = False, wanted: Optional[Tuple[bool, bool, bool]] = None,
+) -> Tuple[Optional[Array], Optional[Array], Optional[Array]]:
     """Returns (grad . W^T, X^T . grad, column sums of grad), written into (or, with accumulate,
     added to) `buffers`, an earlier call's result, when they fit; then the very same tuple comes
-    back."""
+    back. `wanted`, a tuple of 3 bools, skips outputs (None)."""
 
 def sigmoid_forward(x: ArrayLike, out: Any = None) -> Array:
     """1 / (1 + exp(-x)), overflow-free."""
 
 def sigmoid_backward(
-    s: ArrayLike, grad: ArrayLike, buffers: Optional[Tuple[Array]] = None, accumulate: bool = False
-) -> Tuple[Array]:
+    s: ArrayLike, grad: ArrayLike, buffers: Optional[Tuple[Optional[Array]]] = None,
+    accumulate: bool = False, wanted: Optional[Tuple[bool]] = None,
+) -> Tuple[Optional[Array]]:
     """Returns (s * (1 - s) * grad,), written into (or added to) `buffers`, an earlier call's
-    result, when it fits; then the very same tuple comes back."""
+    result, when it fits; then the very same tuple comes back. `wanted`, a tuple of 1 bool,
+    skips the output (None)."""
 
 def mse_forward(y: ArrayLike, a: ArrayLike, out: Any = None) -> Tuple[float, Array]:
     """Returns (mean((y - a)**2), y - a); the difference is (m, 1) for column-like inputs."""
 
 def mse_backward(
-    diff: ArrayLike, buffers: Optional[Tuple[Array, Array]] = None, accumulate: bool = False
-) -> Tuple[Array, Array]:
+    diff: ArrayLike, buffers: Optional[Tuple[Optional[Array], Optional[Array]]] = None,
+    accumulate: bool = False, wanted: Optional[Tuple[bool, bool]] = None,
+) -> Tuple[Optional[Array], Optional[Array]]:
     """Returns (2/n * diff, -2/n * diff), written into (or added to) `buffers`, an earlier
-    call's result, when they fit; then the very same tuple comes back."""
+    call's result, when they fit; then the very same tuple comes back. `wanted`, a tuple of 2
+    bools, skips outputs (None)."""
 
 def sgd_update(value: ArrayLike, grad: ArrayLike, learning_rate: float) -> Array:
     """value -= learning_rate * grad, in place when value is a writable float array."""

@@ -1,19 +1,48 @@
-"""Shared by the teaching tools: short lesson-style names for nodes, roles, and value summaries."""
+"""Shared by the teaching tools: short lesson-style names for nodes, roles, what each node
+received in the backward pass, and value summaries."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
 from .layers import MSE, Linear, Sigmoid
-from .node import Input, Node
+from .node import Input, Node, consumers, received
 from .quiz import Add, Mul
 
 # the lesson's short names: l1 for the first Linear, s1 for the first Sigmoid, ...
 _PREFIXES = {"Linear": "l", "Sigmoid": "s", "MSE": "cost", "Add": "add", "Mul": "mul"}
-# the symbol an unnamed Input gets from the slot its first consumer reads it in
-_SLOT_SYMBOLS = {"Linear": ("X", "W", "b"), "MSE": ("y", "a")}
+# the lesson's names for the slots of its layers: an unnamed Input is named after the slot its
+# first consumer reads it in, and the pictures label edges with them
+SLOT_NAMES = {"Linear": ("X", "W", "b"), "MSE": ("y", "a")}
+
+
+def slot_name(node: Node, slot: int) -> str:
+    """The lesson's name for slot `slot` of `node` (``W`` for a Linear's second), or ``""``."""
+    names = SLOT_NAMES.get(type(node).__name__, ())
+    return names[slot] if slot < len(names) else ""
+
+
+def title(node: Node, names: Dict[Node, str]) -> str:
+    """``Linear l1``: the node's type and short name, as the tools' messages start."""
+    return f"{type(node).__name__} {names.get(node, node.label)}"
+
+
+def sent_back_by(node: Node) -> List[Tuple[Node, Any]]:
+    """(consumer, gradient) for each consumer that sent a gradient back to `node`."""
+    return [(c, c.gradients[node]) for c in consumers(node) if node in c.gradients]
+
+
+def upstream(node: Node) -> Any:
+    """G = ∂cost/∂node as a float array: what its consumers sent back, summed. 1 for the cost
+    (a node nobody reads that seeds backpropagation), 0 for a built-in node nobody reads, None
+    when a consumer sent nothing back (it was skipped, or its backward() forgot it)."""
+    if not node.outbound_nodes:
+        return 1.0 if seeds_gradient(node) else 0.0
+    if len(sent_back_by(node)) < len(consumers(node)):
+        return None
+    return np.array(received(node), dtype=float)
 
 
 def short_names(graph: Sequence[Node]) -> Dict[Node, str]:
@@ -62,11 +91,9 @@ def _stem(node: Node) -> str:
 
 def _input_symbol(node: Node) -> str:
     for consumer in node.outbound_nodes:
-        symbols = _SLOT_SYMBOLS.get(type(consumer).__name__)
-        if symbols:
-            slot = consumer.inbound_nodes.index(node)
-            if slot < len(symbols):
-                return symbols[slot]
+        symbol = slot_name(consumer, consumer.inbound_nodes.index(node))
+        if symbol:
+            return symbol
     return "x"
 
 

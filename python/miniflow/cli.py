@@ -9,16 +9,34 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, NoReturn, Optional, Sequence, Tuple
 
 import numpy as np
 from tqdm import tqdm
 
-from . import MSE, Input, Linear, Sigmoid, forward_and_backward, topological_sort
-from .datasets import Dataset, DataError, load_csv, load_diabetes
+from . import (
+    MSE,
+    Input,
+    Linear,
+    Sigmoid,
+    __version__,
+    _core,
+    forward_and_backward,
+    topological_sort,
+)
+from ._files import (
+    Terminated,
+    UnwritablePathError,
+    check_writable,
+    replace_file,
+    terminate_as_exception,
+)
+from .datasets import DataError, Dataset, load_csv, load_diabetes
 from .training import (
     SAMPLING,
     History,
@@ -38,6 +56,16 @@ __all__ = ["main", "build_parser", "add_command", "CommandError"]
 
 Split = Tuple[np.ndarray, np.ndarray]
 TRAIN_HELP = "train the lesson's network (Linear, Sigmoid, Linear, MSE) with mini-batch SGD"
+# the largest activation array a run may make, rows (or features) x hidden units: 128 MiB of
+# float64, so a mistyped --hidden is refused instead of exhausting memory
+MAX_CELLS = 2**24
+# a loss this many times the mean baseline's is divergence, even while it is still finite
+DIVERGED = 1e6
+# exit codes: 2 a problem the user can fix in the command line or a file; 1 out of memory;
+# 130 Ctrl-C, 143 SIGTERM and 141 a closed output pipe (`miniflow train | head`), the codes a
+# shell shows for a process those signals end
+EXIT_OUT_OF_MEMORY, EXIT_USAGE, EXIT_PIPE, EXIT_INTERRUPT, EXIT_TERMINATED = 1, 2, 141, 130, 143
+GRAPH_FORMATS = (".svg", ".dot", ".mmd", ".mermaid")
 
 
 class CommandError(Exception):
@@ -46,25 +74,73 @@ class CommandError(Exception):
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
-    args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
-    except (CommandError, DataError, ModelFileError) as error:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a usage error already printed
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    try:
+        with terminate_as_exception():
+            code = args.run(args)
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
+    except (CommandError, DataError, ModelFileError, UnwritablePathError) as error:
         print(f"miniflow {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # the reader left (`miniflow train | head -3`): stop quietly, with the code of a
+        # command that SIGPIPE ended, and let nothing more be written to the closed pipe
+        _stdout_to_devnull()
+        return EXIT_PIPE
+    except MemoryError as error:
+        print(f"miniflow {args.command}: out of memory: {_first_line(error)}", file=sys.stderr)
+        return EXIT_OUT_OF_MEMORY
     except KeyboardInterrupt:
         print(f"miniflow {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPT
+    except Terminated:
+        print(f"miniflow {args.command}: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0]
+
+
+def _stdout_to_devnull() -> None:
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a replaced sys.stdout without a file
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (argparse prints the whole usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="miniflow", description="MiniFlow, the backpropagation lesson's library."
+    parser = _Parser(prog="miniflow", description="MiniFlow, the backpropagation lesson's library.")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"miniflow {__version__} (kernels: {_core.isa()})",
+        help="print the version and the instruction set the kernels use on this CPU",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_command(commands, "demo", demo, "the lesson's backpropagation example and its gradients")
     add_command(commands, "train", train_command, TRAIN_HELP, train_flags)
-    add_command(commands, "graph", graph_command, "draw the training network as SVG, DOT or Mermaid", graph_flags)
+    add_command(
+        commands,
+        "graph",
+        graph_command,
+        "draw the training network as SVG, DOT or Mermaid",
+        graph_flags,
+    )
     return parser
 
 
@@ -104,23 +180,53 @@ def graph_command(args: argparse.Namespace) -> int:
     """Draw the training command's network: SVG, or DOT or Mermaid text for a .dot or .mmd file."""
     from .draw import draw, to_dot, to_mermaid
 
-    net = build_network(len(load_diabetes().feature_names), args.hidden, rng=np.random.default_rng(0))
-    forward_and_backward(net.graph)  # on its one-row placeholder batch, so every shape is known
     suffix = args.out.suffix.lower()
+    if suffix not in GRAPH_FORMATS:
+        what = f"'{suffix}' files" if suffix else "a name without a suffix"
+        raise CommandError(
+            f"--out {args.out}: cannot write {what}; use .svg, .dot or .mmd "
+            "(a browser shows the SVG and can save it as an image)"
+        )
+    with _blaming("--out"):
+        check_writable(args.out)
+    data = load_diabetes()
+    _check_size(args.hidden, len(data.target), len(data.feature_names))
+    net = build_network(len(data.feature_names), args.hidden, rng=np.random.default_rng(0))
+    forward_and_backward(net.graph)  # on its one-row placeholder batch, so every shape is known
     if suffix == ".dot":
-        args.out.write_text(to_dot(net.graph, trainables=net.trainables), encoding="utf-8")
+        text = to_dot(net.graph, trainables=net.trainables)
     elif suffix in (".mmd", ".mermaid"):
-        args.out.write_text(to_mermaid(net.graph, trainables=net.trainables), encoding="utf-8")
+        text = to_mermaid(net.graph, trainables=net.trainables)
     else:
-        draw(net.graph, trainables=net.trainables).save(args.out)
+        text = draw(net.graph, trainables=net.trainables).svg
+    with _blaming("--out"), replace_file(args.out) as file:
+        file.write(text.encode("utf-8"))
     print(f"wrote {args.out}")
     return 0
 
 
 def graph_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, metavar="FILE", default=Path("net.svg"),
-                        help="where to write: .svg (default net.svg), .dot or .mmd")
-    parser.add_argument("--hidden", type=_count(1), metavar="N", default=10, help="sigmoid units (10)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        default=Path("net.svg"),
+        help="where to write: .svg (default net.svg), .dot or .mmd",
+    )
+    parser.add_argument(
+        "--hidden", type=_count(1), metavar="N", default=10, help="sigmoid units (10)"
+    )
+
+
+def _check_size(hidden: int, rows: int, features: int) -> None:
+    """Refuse a network whose activations (rows x hidden) or weights (features x hidden) would
+    be larger than ``MAX_CELLS`` numbers, before anything is allocated."""
+    size, what = max((rows, "rows"), (features, "features"))
+    if size * hidden > MAX_CELLS:
+        raise CommandError(
+            f"--hidden {hidden} with {size:,} {what} needs arrays of {size * hidden:,} numbers; "
+            f"the command allows at most {MAX_CELLS:,} (--hidden {MAX_CELLS // size:,} here)"
+        )
 
 
 def _count(minimum: int) -> Callable[[str], int]:
@@ -155,28 +261,63 @@ def _fraction(text: str) -> float:
 
 def train_flags(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add("--epochs", type=_count(0), default=100, metavar="N",
-        help="passes over the training data (100)")
+    add(
+        "--epochs",
+        type=_count(0),
+        default=100,
+        metavar="N",
+        help="passes over the training data (100)",
+    )
     add("--batch-size", type=_count(1), default=11, metavar="N", help="rows per SGD step (11)")
-    add("--learning-rate", type=_positive, default=0.01, metavar="RATE",
-        help="SGD step size (0.01)")
+    add(
+        "--learning-rate", type=_positive, default=0.01, metavar="RATE", help="SGD step size (0.01)"
+    )
     add("--hidden", type=_count(1), metavar="N", help="sigmoid units (10, or the loaded model's)")
-    add("--seed", type=_count(0), default=0, metavar="N",
-        help="seeds the split, the weights and the batches (0)")
-    add("--sampling", choices=SAMPLING, default="bootstrap",
+    add(
+        "--seed",
+        type=_count(0),
+        default=0,
+        metavar="N",
+        help="seeds the split, the weights and the batches (0)",
+    )
+    add(
+        "--sampling",
+        choices=SAMPLING,
+        default="bootstrap",
         help="bootstrap: the lesson's resampling, n // batch draws with replacement; "
-        "shuffle: every row once per epoch (bootstrap)")
-    add("--dtype", choices=("float64", "float32"),
-        help="float type of weights and data (float64, or the loaded model's)")
-    add("--test-fraction", type=_fraction, default=0.2, metavar="F",
-        help="rows held out for testing (0.2)")
-    add("--data", type=Path, metavar="CSV",
-        help="train on this CSV file (one header row) instead of the diabetes data")
+        "shuffle: every row once per epoch (bootstrap)",
+    )
+    add(
+        "--dtype",
+        choices=("float64", "float32"),
+        help="float type of weights and data (float64, or the loaded model's)",
+    )
+    add(
+        "--test-fraction",
+        type=_fraction,
+        default=0.2,
+        metavar="F",
+        help="rows held out for testing (0.2)",
+    )
+    add(
+        "--data",
+        type=Path,
+        metavar="CSV",
+        help="train on this CSV file (one header row) instead of the diabetes data",
+    )
     add("--target", metavar="COLUMN", help="the column of --data to predict")
-    add("--load", type=Path, metavar="NPZ",
-        help="start from a saved model; with --epochs 0, only evaluate it")
-    add("--save", type=Path, metavar="NPZ",
-        help="save the model: weights, standardisation, column names")
+    add(
+        "--load",
+        type=Path,
+        metavar="NPZ",
+        help="start from a saved model; with --epochs 0, only evaluate it",
+    )
+    add(
+        "--save",
+        type=Path,
+        metavar="NPZ",
+        help="save the model: weights, standardisation, column names",
+    )
     add("--plot", type=Path, metavar="PNG", help="draw the train and test loss curves (matplotlib)")
     add("--json", action="store_true", help="print one JSON object with the results, nothing else")
     add("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
@@ -192,8 +333,13 @@ def train_command(args: argparse.Namespace) -> int:
         train_rows, test_rows = split_indices(len(data.target), args.test_fraction, split_rng)
     except ValueError as error:
         raise CommandError(error) from None
+    # a batch of every training row is the most a step can use (and a huge one would only
+    # exhaust memory drawing its row numbers)
+    args.batch_size = min(args.batch_size, len(train_rows))
     model = _model(args, data, train_rows, init_rng)
-    train_set, test_set = (_standardised(model, data, rows) for rows in (train_rows, test_rows))
+    train_set, test_set = (
+        _standardised(args, model, data, rows) for rows in (train_rows, test_rows)
+    )
 
     chatty = not (args.json or args.quiet)
     if chatty:
@@ -203,17 +349,17 @@ def train_command(args: argparse.Namespace) -> int:
             f"{model.net.W1.value.shape[1]} sigmoid units -> {data.target_name}"
         )
     started = time.perf_counter()
-    history = _fit(args, model, train_set, test_set, batch_rng, chatty)
-    seconds = time.perf_counter() - started
-
-    results = _results(args, model, history, train_set, test_set)
+    # the loss is checked after every epoch: overflow on the way there is no news to print
+    with np.errstate(all="ignore"):
+        history = _fit(args, model, train_set, test_set, batch_rng, chatty)
+        seconds = time.perf_counter() - started
+        results = _results(args, model, history, train_set, test_set)
     if args.save is not None:
-        try:
+        with _blaming("--save"):
             model.save(args.save)
-        except OSError as error:
-            raise CommandError(f"--save {args.save}: {error.strerror or error}") from None
     if args.plot is not None:
-        _plot(history, results, args.plot)
+        with _blaming("--plot"):
+            _plot(history, results, args.plot)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
@@ -222,11 +368,14 @@ def train_command(args: argparse.Namespace) -> int:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    """Fail before training, not after, on an output that cannot be written."""
+    """Fail before training, not after, on an output that cannot or must not be written."""
     for flag, path in (("--save", args.save), ("--plot", args.plot)):
-        if path is not None and (path.is_dir() or not path.parent.is_dir()):
-            problem = "is a folder" if path.is_dir() else f"its folder {path.parent} does not exist"
-            raise CommandError(f"{flag} {path}: {problem}")
+        if path is not None:
+            with _blaming(flag):
+                check_writable(path)
+    if args.save is not None and args.plot is not None:
+        if os.path.realpath(args.save) == os.path.realpath(args.plot):
+            raise CommandError(f"--save and --plot both name {args.save}; give two files")
     if args.plot is not None:
         if args.epochs == 0:
             raise CommandError("--plot draws the loss per epoch: it needs --epochs 1 or more")
@@ -245,6 +394,15 @@ def _check_outputs(args: argparse.Namespace) -> None:
             )
 
 
+@contextmanager
+def _blaming(flag: str) -> Iterator[None]:
+    """An output path's error, prefixed with the flag that named the path."""
+    try:
+        yield
+    except UnwritablePathError as error:
+        raise CommandError(f"{flag} {error}") from None
+
+
 def _load_data(args: argparse.Namespace) -> Dataset:
     if args.data is None:
         if args.target is not None:
@@ -261,10 +419,16 @@ def _model(
     """A new model standardised with the training rows' statistics, or a loaded one that fits the
     data."""
     if args.load is None:
+        _check_size(args.hidden or 10, len(data.target), len(data.feature_names))
         net = build_network(
             len(data.feature_names), args.hidden or 10, dtype=args.dtype or "float64", rng=rng
         )
-        x_scaler, y_scaler = (Standardiser.fit(a[train_rows]) for a in (data.data, data.target))
+        with np.errstate(all="ignore"):  # an overflow is reported below, by column
+            x_scaler, y_scaler = (Standardiser.fit(a[train_rows]) for a in (data.data, data.target))
+        statistics = np.vstack(
+            [np.append(x_scaler.mean, y_scaler.mean), np.append(x_scaler.scale, y_scaler.scale)]
+        )
+        _check_columns(args, data, statistics, "its mean or spread overflows float64")
         return Model(net, x_scaler, y_scaler, data.feature_names, data.target_name)
 
     model = Model.load(args.load, dtype=args.dtype)
@@ -279,11 +443,33 @@ def _model(
             f"{', '.join(model.feature_names)}; this data has {data.target_name} and "
             f"{', '.join(data.feature_names)}"
         )
+    _check_size(hidden, len(data.target), len(data.feature_names))
     return model
 
 
-def _standardised(model: Model, data: Dataset, rows: np.ndarray) -> Split:
-    return model.x_scaler.transform(data.data[rows]), model.y_scaler.transform(data.target[rows])
+def _standardised(args: argparse.Namespace, model: Model, data: Dataset, rows: np.ndarray) -> Split:
+    with np.errstate(all="ignore"):  # an overflow is reported below, by column
+        X, y = (
+            model.x_scaler.transform(data.data[rows]),
+            model.y_scaler.transform(data.target[rows]),
+        )
+    # within the network's float type, with room for the products a step makes
+    limit = np.sqrt(np.finfo(model.net.dtype).max)
+    _check_columns(
+        args, data, np.column_stack([X, y]), f"standardised, a value exceeds {limit:.1e}", limit
+    )
+    return X, y
+
+
+def _check_columns(
+    args: argparse.Namespace, data: Dataset, values: np.ndarray, why: str, limit: float = np.inf
+) -> None:
+    """Refuse data with a column of ``values`` (the features', then the target's) that is not
+    finite and below ``limit`` in size: training on it would diverge, or ignore the column."""
+    bad = ~np.all(np.abs(values) < limit, axis=0)
+    if bad.any():
+        name = (*data.feature_names, data.target_name)[int(np.argmax(bad))]
+        raise CommandError(f"{args.data or 'the data'}: column '{name}' is too large to use: {why}")
 
 
 def _fit(
@@ -307,15 +493,22 @@ def _fit(
         bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
         bar.update()
 
+    # the mean baseline's loss: the loss of a network that learnt nothing
+    baseline = float(np.var(train_set[1])) or 1.0
+
     def on_epoch(epoch: int, loss: float, test_loss: Optional[float]) -> None:
-        if not math.isfinite(loss):
-            raise CommandError(
-                f"training diverged (loss {loss} in epoch {epoch}): try a smaller --learning-rate"
-            )
+        for what, value in (("loss", loss), ("test loss", test_loss)):
+            if value is not None and not (math.isfinite(value) and value < DIVERGED * baseline):
+                raise CommandError(
+                    f"training diverged: the {what} reached {_number(value)} in epoch {epoch} "
+                    f"(the mean baseline's is {_number(baseline)}): try a smaller "
+                    f"--learning-rate than {args.learning_rate:g}"
+                )
         if chatty:
             # through the bar, so it is redrawn below the line instead of torn
             bar.write(
-                f"Epoch: {epoch}, Loss: {loss:.3f}, Test loss: {test_loss:.3f}", file=sys.stdout
+                f"Epoch: {epoch}, Loss: {_number(loss)}, Test loss: {_number(test_loss)}",
+                file=sys.stdout,
             )
 
     with bar:
@@ -384,11 +577,18 @@ def _print_report(results: Dict[str, Any], seconds: float) -> None:
         cells = [
             results[key][split][metric] for split in ("train", "test") for metric in ("mse", "r2")
         ]
-        print(f"{label:<15}" + "".join(f"{'n/a' if c is None else f'{c:.3f}':>10}" for c in cells))
+        print(f"{label:<15}" + "".join(f"{_number(c):>10}" for c in cells))
     print("(MSE of the standardised target; R2 is 0 for the mean baseline and 1 for a perfect fit)")
     for key, what in (("saved", "Saved the model to"), ("plot", "Drew the loss curves in")):
         if results[key]:
             print(f"{what} {results[key]}")
+
+
+def _number(value: Optional[float]) -> str:
+    """At most 10 characters: 3 decimals, or 3 significant digits for large magnitudes."""
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}" if abs(value) < 1e5 else f"{value:.2e}"
 
 
 def _plot(history: History, results: Dict[str, Any], path: Path) -> None:
@@ -415,7 +615,6 @@ def _plot(history: History, results: Dict[str, Any], path: Path) -> None:
     )
     axes.grid(alpha=0.3)
     axes.legend()
-    try:
-        figure.savefig(path)
-    except OSError as error:
-        raise CommandError(f"--plot {path}: {error.strerror or error}") from None
+    suffix = path.suffix[1:].lower()
+    with replace_file(path) as file:
+        figure.savefig(file, format=suffix or "png")

@@ -8,15 +8,18 @@
 
 from __future__ import annotations
 
+import array
 import csv
 import math
+import os
+import stat
 from importlib import resources
 from pathlib import Path
-from typing import List, NamedTuple, Tuple, Union
+from typing import Iterable, Iterator, List, NamedTuple, TextIO, Tuple, Union
 
 import numpy as np
 
-__all__ = ["Dataset", "DataError", "load_diabetes", "load_csv"]
+__all__ = ["Dataset", "DataError", "load_diabetes", "load_csv", "MAX_CSV_BYTES"]
 
 
 class Dataset(NamedTuple):
@@ -49,38 +52,46 @@ def load_diabetes() -> Dataset:
         return load_csv(path, target="progression")
 
 
+MAX_CSV_BYTES = 100_000_000
+
+
 def load_csv(path: Union[str, Path], target: str) -> Dataset:
     """Read a comma-separated file with one header row; every other column becomes a feature.
+
+    The file is read a line at a time into floats, so memory stays near 8 bytes a cell; a file
+    over ``MAX_CSV_BYTES`` (100 MB) or one that is not a regular file (a FIFO, a device such as
+    ``/dev/zero``) is refused before it is read.
 
     Args:
         path: the CSV file.
         target: the name of the column to predict.
 
     Raises:
-        DataError: the file is missing, unreadable or empty; the target column is missing; a
-            cell is empty, not a number, NaN or infinite; a row has the wrong number of cells;
-            there are fewer than two rows; or a column has the same value in every row.
+        DataError: the file is missing, not a regular file, too large, unreadable or empty; the
+            target column is missing; a cell is empty, not a number, NaN or infinite; a row has
+            the wrong number of cells; there are fewer than two rows; or a column has the same
+            value in every row.
     """
     path = Path(path)
-    header, rows, lines = _read_rows(path)
-    if target not in header:
-        raise DataError(f"{path}: no column '{target}'; its columns are: {', '.join(header)}")
-    if len(header) < 2:
-        raise DataError(f"{path}: the target '{target}' is the only column; there are no features")
-    if not rows:
-        raise DataError(f"{path}: has a header but no data rows")
-    if len(rows) < 2:
-        raise DataError(f"{path}: has a single data row; training needs at least two")
-
-    values = np.empty((len(rows), len(header)))
-    for i, (row, line) in enumerate(zip(rows, lines)):
-        if len(row) != len(header):
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise DataError(f"{path}: is a directory, not a CSV file")
+        if not stat.S_ISREG(info.st_mode):
+            raise DataError(f"{path}: is not a regular file (a device or a pipe?); give a CSV file")
+        if info.st_size > MAX_CSV_BYTES:
             raise DataError(
-                f"{path}: row {i + 1} (line {line}) has {len(row)} cells but the header has "
-                f"{len(header)} columns"
+                f"{path}: is {info.st_size:,} bytes; MiniFlow reads CSV files of at most "
+                f"{MAX_CSV_BYTES:,} bytes"
             )
-        for j, cell in enumerate(row):
-            values[i, j] = _number(cell, f"{path}: row {i + 1} (line {line}), column '{header[j]}'")
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            header, values = _read_table(path, _capped_lines(path, file), target)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: is not a UTF-8 text file") from None
+    except (OSError, csv.Error) as error:
+        raise DataError(f"{path}: cannot be read: {error}") from None
 
     constant = [name for name, column in zip(header, values.T) if np.all(column == column[0])]
     if constant:
@@ -95,36 +106,53 @@ def load_csv(path: Union[str, Path], target: str) -> Dataset:
     return Dataset(np.delete(values, t, axis=1), values[:, t].copy(), features, target)
 
 
-def _read_rows(path: Path) -> Tuple[List[str], List[List[str]], List[int]]:
-    """The header, the non-blank data rows and each row's line number in the file."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as file:
-            reader = csv.reader(file)
-            # blank lines are skipped; the first other line is the header
-            rows, lines = [], []
-            for row in reader:
-                if any(cell.strip() for cell in row):
-                    rows.append(row)
-                    lines.append(reader.line_num)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a directory, not a CSV file") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: is not a UTF-8 text file") from None
-    except (OSError, csv.Error) as error:
-        raise DataError(f"{path}: cannot be read: {error}") from None
+def _capped_lines(path: Path, file: TextIO) -> Iterator[str]:
+    """The file's lines, stopping with a DataError past ``MAX_CSV_BYTES`` characters (a file
+    that grows while it is read, or a regular file the system sizes as 0, like /proc's)."""
+    left = MAX_CSV_BYTES
+    while True:
+        line = file.readline(left + 1)
+        if not line:
+            return
+        left -= len(line)
+        if left < 0:
+            raise DataError(f"{path}: holds more than {MAX_CSV_BYTES:,} characters")
+        yield line
 
-    if not rows:
+
+def _read_table(path: Path, lines: Iterable[str], target: str) -> Tuple[List[str], np.ndarray]:
+    """The header and the non-blank data rows as a float array ``(rows, columns)``."""
+    reader = csv.reader(lines)
+    # blank lines are skipped; the first other line is the header
+    rows = (row for row in reader if any(cell.strip() for cell in row))
+    header = [name.strip() for name in next(rows, [])]
+    if not header:
         raise DataError(f"{path}: is empty; expected a header row and data rows")
-    header = [name.strip() for name in rows.pop(0)]
-    lines.pop(0)
     for j, name in enumerate(header):
         if not name:
             raise DataError(f"{path}: column {j + 1} of the header has no name")
         if name in header[:j]:
             raise DataError(f"{path}: two columns are named '{name}'")
-    return header, rows, lines
+    if target not in header:
+        raise DataError(f"{path}: no column '{target}'; its columns are: {', '.join(header)}")
+    if len(header) < 2:
+        raise DataError(f"{path}: the target '{target}' is the only column; there are no features")
+
+    cells = array.array("d")
+    n = 0
+    for n, row in enumerate(rows, start=1):
+        if len(row) != len(header):
+            raise DataError(
+                f"{path}: row {n} (line {reader.line_num}) has {len(row)} cells but the header "
+                f"has {len(header)} columns"
+            )
+        where = f"{path}: row {n} (line {reader.line_num}), column"
+        cells.extend(_number(cell, f"{where} '{name}'") for cell, name in zip(row, header))
+    if n == 0:
+        raise DataError(f"{path}: has a header but no data rows")
+    if n == 1:
+        raise DataError(f"{path}: has a single data row; training needs at least two")
+    return header, np.frombuffer(cells, dtype=np.float64).reshape(n, len(header))
 
 
 def _number(cell: str, where: str) -> float:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, List, Sequence, Tuple, Union
 
-import numpy as np
 
-from ._describe import role, shape_text, short_names, short_summary
-from .node import Node, _consumers
+from ._describe import role, shape_text, short_names, short_summary, slot_name, upstream
+from .node import Node
 
 # fill, stroke, dash pattern, corner radius for each role
 _STYLES = {
@@ -27,7 +26,6 @@ _STYLES = {
 }
 _LEGEND = [("data", "data input (fed)"), ("trainable", "trainable (W, b)"),
            ("op", "operation"), ("cost", "cost")]
-_SLOT_NAMES = {"Linear": ("X", "W", "b"), "MSE": ("y", "a")}
 _FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 _CHAR = 0.61  # width of a monospace character, in font sizes
 _NAME_SIZE, _TEXT_SIZE = 14, 11
@@ -103,18 +101,10 @@ def _box(node: Node, index: int, names: Dict[Node, str], values: bool, gradients
 
 
 def _gradient(node: Node) -> Any:
-    """∂cost/∂node: an Input's own entry, else the sum of what its consumers sent back."""
-    if node in node.gradients:
-        return node.gradients[node]
-    received = [c.gradients[node] for c in _consumers(node) if node in c.gradients]
-    if not node.outbound_nodes and node.value is not None and np.ndim(node.value) == 0:
-        return 1.0  # the cost: where backpropagation starts
-    if not received:
+    """∂cost/∂node (None before the backward pass, or when it was skipped)."""
+    if node.value is None:
         return None
-    total = np.array(received[0], dtype=float)
-    for grad in received[1:]:
-        total = total + np.asarray(grad, dtype=float).reshape(total.shape)
-    return total
+    return upstream(node)
 
 
 def _columns(graph: Sequence[Node]) -> Dict[Node, int]:
@@ -200,7 +190,6 @@ def _svg(boxes: List[_Box], by_node: Dict[Node, _Box], names: Dict[Node, str], t
 
 def _edges(box: _Box, by_node: Dict[Node, _Box]) -> List[str]:
     parts = []
-    slots = _SLOT_NAMES.get(type(box.node).__name__, ())
     k = len(box.node.inbound_nodes)
     for slot, source in enumerate(box.node.inbound_nodes):
         start = by_node.get(source)
@@ -215,10 +204,10 @@ def _edges(box: _Box, by_node: Dict[Node, _Box]) -> List[str]:
             f'{x2 - 1:.1f},{y2:.1f}" fill="none" stroke="#5f6368" stroke-width="1.4" '
             'marker-end="url(#arrow)"/>'
         )
-        if slot < len(slots):
+        if slot_name(box.node, slot):
             parts.append(
                 f'<text x="{x2 - 12:.1f}" y="{y2 - 3:.1f}" font-size="9" fill="#5f6368" '
-                f'text-anchor="end">{slots[slot]}</text>'
+                f'text-anchor="end">{slot_name(box.node, slot)}</text>'
             )
     return parts
 
@@ -262,6 +251,14 @@ def _label_lines(node: Node, index: int, names: Dict[Node, str]) -> List[str]:
     return [names[node], f"{type(node).__name__} #{index}", shape_text(node.value)]
 
 
+def _edges_between(graph: Sequence[Node], ids: Dict[Node, str]) -> Iterator[Tuple[str, str, str]]:
+    """(source id, target id, slot name or "") for every edge inside the graph, in slot order."""
+    for node in graph:
+        for slot, source in enumerate(node.inbound_nodes):
+            if source in ids:
+                yield ids[source], ids[node], slot_name(node, slot)
+
+
 def to_dot(graph: Sequence[Node], trainables: Any = None) -> str:
     """The graph in Graphviz's DOT language (``dot -Tsvg``), styled like ``draw``."""
     names = short_names(graph)
@@ -274,12 +271,9 @@ def to_dot(graph: Sequence[Node], trainables: Any = None) -> str:
         label = "\\n".join(_dot_escape(t) for t in _label_lines(node, i, names))
         style = ', style="rounded,filled,dashed"' if dash else ""
         lines.append(f'  {ids[node]} [label="{label}", fillcolor="{fill}", color="{stroke}"{style}];')
-    for node in graph:
-        slots = _SLOT_NAMES.get(type(node).__name__, ())
-        for slot, source in enumerate(node.inbound_nodes):
-            if source in ids:
-                label = f' [label="{slots[slot]}"]' if slot < len(slots) else ""
-                lines.append(f"  {ids[source]} -> {ids[node]}{label};")
+    for source, target, slot in _edges_between(graph, ids):
+        label = f' [label="{slot}"]' if slot else ""
+        lines.append(f"  {source} -> {target}{label};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -298,12 +292,9 @@ def to_mermaid(graph: Sequence[Node], trainables: Any = None) -> str:
         kind = role(node, trainables)
         opening, closing = ("([", "])") if kind == "data" else ("[", "]")
         lines.append(f'  {ids[node]}{opening}"{label}"{closing}:::{kind}')
-    for node in graph:
-        slots = _SLOT_NAMES.get(type(node).__name__, ())
-        for slot, source in enumerate(node.inbound_nodes):
-            if source in ids:
-                arrow = f" -->|{slots[slot]}| " if slot < len(slots) else " --> "
-                lines.append(f"  {ids[source]}{arrow}{ids[node]}")
+    for source, target, slot in _edges_between(graph, ids):
+        arrow = f" -->|{slot}| " if slot else " --> "
+        lines.append(f"  {source}{arrow}{target}")
     for kind, (fill, stroke, dash, _) in _STYLES.items():
         extra = f",stroke-dasharray:{dash.replace(',', ' ')}" if dash else ""
         lines.append(f"  classDef {kind} fill:{fill},stroke:{stroke}{extra}")

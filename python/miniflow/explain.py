@@ -9,15 +9,24 @@ the gradient entries it produced. It replaces the lesson's debugging prints.
 from __future__ import annotations
 
 import html
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
 from . import finite
-from ._describe import inbound_list, is_trainable, number, seeds_gradient, short_names, summary
-from .graph import _run
+from ._describe import (
+    inbound_list,
+    is_trainable,
+    number,
+    seeds_gradient,
+    sent_back_by,
+    short_names,
+    summary,
+    upstream,
+)
+from .graph import _run, backward_steps
 from .layers import MSE, Linear, Sigmoid
-from .node import Input, Node, _consumers
+from .node import Input, Node, SkippedGradients, consumers
 from .quiz import Add, Mul
 
 
@@ -31,15 +40,24 @@ class Explanation(str):
         return f"<pre style='line-height:1.3'>{html.escape(str(self))}</pre>"
 
 
-def explain(graph: Sequence[Node]) -> Explanation:
-    """Run ``forward_and_backward(graph)`` and return the explanation of its backward pass.
+def explain(graph: Sequence[Node], *, trainables: Optional[Sequence[Node]] = None) -> Explanation:
+    """Run ``forward_and_backward(graph, trainables=trainables)`` and return the explanation of
+    its backward pass (with ``trainables``, the skipped gradients are named as such).
 
     Nothing is printed: ``print(explain(graph))``, or let the REPL or notebook show it.
     """
-    return run(graph, explain=True)  # type: ignore[return-value]
+    text = run(graph, trainables=trainables, explain=True)
+    assert text is not None  # explain=True always makes one
+    return text
 
 
-def run(graph: Sequence[Node], *, explain: bool = False, check_finite: bool = False) -> Optional[Explanation]:
+def run(
+    graph: Sequence[Node],
+    *,
+    trainables: Optional[Sequence[Node]] = None,
+    explain: bool = False,
+    check_finite: bool = False,
+) -> Optional[Explanation]:
     """``forward_and_backward`` with its teaching options; see ``graph.forward_and_backward``."""
     names = short_names(graph)
     for node in graph:
@@ -48,8 +66,7 @@ def run(graph: Sequence[Node], *, explain: bool = False, check_finite: bool = Fa
             finite.check_forward(node, names)
     cost = names[graph[-1]] if graph else "cost"
     steps: List[str] = []
-    for node in reversed(graph):
-        _run(node, "backward")
+    for node in backward_steps(graph, trainables):
         if check_finite:
             finite.check_backward(node, names)
         if explain:
@@ -71,7 +88,11 @@ def _step(node: Node, index: int, total: int, names: Dict[Node, str], cost: str)
         kind = "trainable" if is_trainable(node) else "data"
         title = f"[{index}/{total}] {me} = {type(node).__name__} ({kind})"
     lines = [title]
-    lines += _upstream(node, names, cost)
+    skipped = node.gradients.skipped if isinstance(node.gradients, SkippedGradients) else ()
+    if skipped and not node.gradients:
+        lines.append("  skipped   no trainable depends on it: its backward() did not run")
+        return "\n".join(lines)
+    lines += _upstream_lines(node, names, cost)
     local = _local(node, names, cost)
     for i, formula in enumerate(local):
         lines.append(f"  {'local' if i == 0 else '':<9} {formula}")
@@ -81,13 +102,16 @@ def _step(node: Node, index: int, total: int, names: Dict[Node, str], cost: str)
         lines.append(f"  {label:<9} gradients[{key}] = {summary(grad)}")
     if not node.gradients:
         lines.append("  result    (no gradients)")
+    for inbound in skipped:
+        key = names.get(inbound, getattr(inbound, "label", str(inbound)))
+        lines.append(f"  skipped   gradients[{key}]: no trainable depends on it")
     return "\n".join(lines)
 
 
-def _upstream(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
+def _upstream_lines(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
     """What the consumers sent back, summed when there are several."""
     me = names[node]
-    received = [(c, c.gradients[node]) for c in _consumers(node) if node in c.gradients]
+    received = sent_back_by(node)
     if not node.outbound_nodes:
         if not seeds_gradient(node):
             return ["  upstream  none: no node reads it, so nothing comes back (G = 0)"]
@@ -98,24 +122,8 @@ def _upstream(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
     lines = [f"  upstream  G = ∂{cost}/∂{me} = sum over its {len(received)} consumers:"]
     for consumer, grad in received:
         lines.append(f"              from {names.get(consumer, consumer.label)}: {summary(grad)}")
-    total = _sum([grad for _, grad in received])
-    if total is not None:
-        lines.append(f"              sum: {summary(total)}")
+    lines.append(f"              sum: {summary(upstream(node))}")
     return lines
-
-
-def _sum(grads: List[Any]) -> Any:
-    """The consumers' gradients added up (None if their shapes do not line up)."""
-    total = np.array(grads[0], dtype=float)
-    for grad in grads[1:]:
-        grad = np.asarray(grad, dtype=float)
-        if grad.size == total.size:
-            grad = grad.reshape(total.shape)
-        try:
-            total = total + grad
-        except ValueError:
-            return None
-    return total
 
 
 def _local(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
@@ -124,7 +132,7 @@ def _local(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
     args = inbound_list(node, names)
     kind = type(node)
     if kind is Input:
-        if len(_consumers(node)) > 1:
+        if len(consumers(node)) > 1:
             return [f"∂{cost}/∂{me} = sum of what its consumers sent"]
         return [f"∂{me}/∂{me} = 1, so ∂{cost}/∂{me} = G"]
     if kind is Linear:

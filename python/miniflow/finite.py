@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Dict, List
 
-from ._describe import finite_mask_text, is_finite, summary
-from .node import Node, _consumers
+from ._describe import finite_mask_text, is_finite, sent_back_by, summary, title
+from .node import Node
 
 
 class NonFiniteError(FloatingPointError):
@@ -35,7 +35,7 @@ def check_forward(node: Node, names: Dict[Node, str]) -> None:
         return
     what = "its fed value" if not node.inbound_nodes else "its value"
     lines = [
-        f"{_title(node, names)} forward: {what} has {finite_mask_text(node.value)}; "
+        f"{title(node, names)} forward: {what} has {finite_mask_text(node.value)}; "
         "this is the first non-finite value in execution order"
     ]
     lines += _inputs(node, names)
@@ -49,7 +49,7 @@ def check_backward(node: Node, names: Dict[Node, str]) -> None:
             continue
         key = names.get(inbound, getattr(inbound, "label", str(inbound)))
         lines = [
-            f"{_title(node, names)} backward: gradients[{key}] has {finite_mask_text(grad)}; "
+            f"{title(node, names)} backward: gradients[{key}] has {finite_mask_text(grad)}; "
             "every value and every earlier gradient was finite"
         ]
         lines += upstream_lines(node, names, "  upstream gradients it received:")
@@ -57,16 +57,12 @@ def check_backward(node: Node, names: Dict[Node, str]) -> None:
         raise NonFiniteError("\n".join(lines), node, "backward", inbound)
 
 
-def _title(node: Node, names: Dict[Node, str]) -> str:
-    return f"{type(node).__name__} {names.get(node, node.label)}"
-
-
 def _inputs(node: Node, names: Dict[Node, str]) -> List[str]:
     if not node.inbound_nodes:
         return []
     lines = ["  its inputs:"]
     for inbound in node.inbound_nodes:
-        lines.append(f"    {_title(inbound, names)}: {summary(inbound.value)}")
+        lines.append(f"    {title(inbound, names)}: {summary(inbound.value)}")
     if node.value is not None:
         lines.append(f"  its value: {summary(node.value)}")
     return lines
@@ -75,8 +71,6 @@ def _inputs(node: Node, names: Dict[Node, str]) -> List[str]:
 def upstream_lines(node: Node, names: Dict[Node, str], heading: str) -> List[str]:
     """One line per consumer with the gradient it sent back to ``node``."""
     lines = [heading]
-    for consumer in _consumers(node):
-        if node in consumer.gradients:
-            grad = summary(consumer.gradients[node])
-            lines.append(f"    from {_title(consumer, names)}: {grad}")
+    for consumer, grad in sent_back_by(node):
+        lines.append(f"    from {title(consumer, names)}: {summary(grad)}")
     return lines if len(lines) > 1 else []

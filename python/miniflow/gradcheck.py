@@ -15,9 +15,9 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ._describe import seeds_gradient, short_names
+from ._describe import sent_back_by, short_names, title, upstream
 from .graph import forward_and_backward
-from .node import Input, Node, _consumers
+from .node import Input, Node, SkippedGradients
 
 
 @dataclass
@@ -90,12 +90,19 @@ class GradientCheck:
 
 
 def check_gradients(
-    graph: Sequence[Node], *, h: float = 1e-6, tolerance: float = 1e-6, verbose: bool = True
+    graph: Sequence[Node],
+    *,
+    trainables: Optional[Sequence[Node]] = None,
+    h: float = 1e-6,
+    tolerance: float = 1e-6,
+    verbose: bool = True,
 ) -> GradientCheck:
     """Run the graph forward and backward, then check each node's ``backward()`` numerically.
 
     Args:
         graph: the list returned by ``topological_sort`` (use float64 values).
+        trainables: run ``forward_and_backward(graph, trainables=...)`` and check only the
+            gradients it computes (the skipped ones have no row).
         h: the step of the central differences.
         tolerance: the largest relative error, ``|analytic − numeric| / max(|analytic|,
             |numeric|)`` (norms over the entries), that counts as agreement.
@@ -109,19 +116,19 @@ def check_gradients(
     ``forward_and_backward``. Each entry of each input costs two ``forward()`` calls of one
     node, so keep the graph small (a batch of a few rows).
     """
-    forward_and_backward(graph)
+    forward_and_backward(graph, trainables=trainables)
     names = short_names(graph)
     # native nodes reuse their buffers: copy everything we compare before perturbing anything
     analytic = {node: {k: _copy(v) for k, v in node.gradients.items()} for node in graph}
-    upstream = {node: _received(node) for node in graph}
+    received = {node: upstream(node) for node in graph}
     rows: List[GradientCheckRow] = []
     first: Optional[Node] = None
     for node in reversed(graph):
-        for row in _check_node(node, analytic[node], upstream[node], names, h, tolerance):
+        for row in _check_node(node, analytic[node], received[node], names, h, tolerance):
             rows.append(row)
             if not row.ok and first is None:
                 first = node
-    result = GradientCheck(rows, tolerance, h, first, _title(first, names) if first else "")
+    result = GradientCheck(rows, tolerance, h, first, title(first, names) if first else "")
     if verbose:
         print(result)
     return result
@@ -131,36 +138,20 @@ def _copy(value: Any) -> Any:
     return np.array(value, dtype=float) if value is not None else None
 
 
-def _received(node: Node) -> Any:
-    """G: what the consumers sent back, summed. A node nobody reads is the cost (G = 1) if it
-    is an MSE or a learner's own node; a built-in Linear, Sigmoid, Add or Mul there sends nothing
-    back (G = 0), as its ``backward()`` does."""
-    if not node.outbound_nodes:
-        return 1.0 if seeds_gradient(node) else 0.0
-    total: Any = 0.0
-    for consumer in _consumers(node):
-        if node not in consumer.gradients:
-            return None
-        grad = np.array(consumer.gradients[node], dtype=float)
-        if np.ndim(total) and grad.size == np.size(total):
-            grad = grad.reshape(np.shape(total))
-        total = total + grad
-    return total
-
-
 def _check_node(
     node: Node, analytic: Dict[Node, Any], upstream: Any, names: Dict[Node, str], h: float, tolerance: float
 ) -> List[GradientCheckRow]:
-    name = _title(node, names)
+    name = title(node, names)
     if upstream is None:
-        return []  # a consumer set no gradient for it: backward() already raised about that
+        return []  # skipped (no trainable depends on it), or backward() already raised about it
+    skipped = node.gradients.skipped if isinstance(node.gradients, SkippedGradients) else ()
     if isinstance(node, Input) or not node.inbound_nodes:
         if not node.outbound_nodes:
             return []
         # an Input's gradient is by definition the sum of what its consumers sent
         return [_row(node, name, node, names, analytic.get(node), upstream, np.shape(node.value), tolerance)]
     rows = []
-    for inbound in dict.fromkeys(node.inbound_nodes):
+    for inbound in dict.fromkeys(n for n in node.inbound_nodes if n not in skipped):
         numeric = _numeric(node, inbound, upstream, h)
         row = _row(node, name, inbound, names, analytic.get(inbound), numeric, np.shape(inbound.value), tolerance)
         if not row.ok and not row.note:
@@ -179,7 +170,7 @@ def _diagnose(node: Node, inbound: Node, analytic: Any, upstream: Any, h: float)
         scale = max(np.linalg.norm(a), np.linalg.norm(c), 1e-12)
         return bool(np.linalg.norm(a.reshape(-1) - c.reshape(-1)) / scale < 1e-4)
 
-    consumers = [c for c in _consumers(node) if node in c.gradients]
+    consumers = [consumer for consumer, _ in sent_back_by(node)]
     if len(consumers) > 1:
         last = np.array(consumers[-1].gradients[node], dtype=float)
         if matches(_numeric(node, inbound, last, h)):
@@ -243,10 +234,6 @@ def _row(
     error = float(np.linalg.norm(a - n) / scale) if scale > 1e-12 else 0.0
     ok = bool(error <= tolerance)
     return GradientCheckRow(node, name, inbound, inbound_name, shape_text, error, ok)
-
-
-def _title(node: Node, names: Dict[Node, str]) -> str:
-    return f"{type(node).__name__} {names.get(node, node.label)}"
 
 
 def _error_text(error: float) -> str:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from collections import deque
-from typing import Any, Dict, List, Optional, Sequence, overload
+from typing import Any, Collection, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, overload
+
+import numpy as np
 
 from . import _core
-from .layers import MSE
-from .node import Input, Node, _blamed
+from .layers import MSE, _NativeNode
+from .node import Input, Node, SkippedGradients, _restated, skipped_gradients
+from .quiz import _ElementwiseQuizNode
 
 __all__ = ["topological_sort", "forward_and_backward", "forward_pass", "sgd_update"]
 
+# the library's own nodes already name themselves in the errors they raise
+_NAMES_ITSELF = (Input, _NativeNode, _ElementwiseQuizNode)
 
-def _discover(feed_dict: Dict[Node, Any]) -> List[Node]:
+
+def _discover(feed_dict: Mapping[Node, Any]) -> List[Node]:
     """Every node downstream of the fed Inputs, plus unfed source nodes that already hold a
     value (set with ``node.value = ...``); anything else a node reads is an error."""
     nodes: List[Node] = []
@@ -30,8 +37,10 @@ def _discover(feed_dict: Dict[Node, Any]) -> List[Node]:
             if inbound in seen:
                 continue
             if inbound.inbound_nodes or inbound.value is None:
-                fix = "add it to feed_dict" if isinstance(inbound, Input) else (
-                    "feed the Inputs it depends on"
+                fix = (
+                    "add it to feed_dict"
+                    if isinstance(inbound, Input)
+                    else "feed the Inputs it depends on"
                 )
                 raise ValueError(
                     f"{inbound.label} feeds {node.label} but is not in feed_dict "
@@ -42,7 +51,7 @@ def _discover(feed_dict: Dict[Node, Any]) -> List[Node]:
     return nodes
 
 
-def topological_sort(feed_dict: Dict[Node, Any]) -> List[Node]:
+def topological_sort(feed_dict: Mapping[Node, Any]) -> List[Node]:
     """Sort the nodes reachable from the fed Inputs with Kahn's algorithm.
 
     Sets each fed Input's value from ``feed_dict`` as it is emitted (the very object given, so
@@ -51,9 +60,16 @@ def topological_sort(feed_dict: Dict[Node, Any]) -> List[Node]:
     the cost (an ``MSE``) last, so ``graph[-1].value`` is the cost.
 
     Raises:
+        TypeError: a key of ``feed_dict`` is not a node.
         ValueError: a node reads an Input that is not fed and has no value, or the graph has a
             cycle.
     """
+    for key in feed_dict:
+        if not isinstance(key, Node):
+            raise TypeError(
+                f"feed_dict's keys must be Input nodes (X = Input(); {{X: X_}}), "
+                f"not the {type(key).__name__} {key!r}"
+            )
     nodes = _discover(feed_dict)
     members = set(nodes)
     in_degree = {node: 0 for node in nodes}
@@ -84,8 +100,10 @@ def topological_sort(feed_dict: Dict[Node, Any]) -> List[Node]:
 
 
 def _note_failing_node(error: Exception, node: Node, step: str) -> None:
-    """A learner's own node's error gets a note saying which node failed (ours name themselves)."""
-    if not getattr(node, "_names_its_errors", False) and hasattr(error, "add_note"):
+    """A learner's own node's error gets a note saying which node failed (ours name themselves,
+    except when out of memory: the kernels' MemoryError names only the operand)."""
+    named = isinstance(node, _NAMES_ITSELF) and not isinstance(error, MemoryError)
+    if not named and hasattr(error, "add_note"):  # add_note is Python 3.11+
         error.add_note(f"(raised by {node.label}.{step}())")
 
 
@@ -98,13 +116,82 @@ def _run(node: Node, step: str) -> None:
         raise
 
 
+# ---- skipping the gradients nobody reads ------------------------------------------------------
+
+# How one node's backward runs when only some gradients are wanted:
+#   (node, None, ())           run backward() as it is (every inbound wanted, or a learner's node)
+#   (node, None, skipped)      do not run it: its gradients say these nodes were skipped
+#   (node, wanted, skipped)    a built-in node computes only the slots marked True in wanted
+BackwardStep = Tuple[Node, Optional[Tuple[bool, ...]], Sequence[Node]]
+
+
+@functools.lru_cache(maxsize=8)  # keeps the last few (graph, trainables) pairs alive
+def backward_plan(graph: Tuple[Node, ...], trainables: Tuple[Node, ...]) -> List[BackwardStep]:
+    """The backward pass, last node first, that computes only the gradients on a path from the
+    cost to a trainable: ∂cost/∂n is needed exactly when n is a trainable or depends on one."""
+    members = set(graph)
+    for t in trainables:
+        if t not in members:
+            raise ValueError(f"trainable {getattr(t, 'label', t)} is not in the graph")
+    needed = set(trainables)
+    for node in graph:  # topological order: a node's inbound nodes come first
+        if any(n in needed for n in node.inbound_nodes):
+            needed.add(node)
+    plan: List[BackwardStep] = []
+    for node in reversed(graph):
+        wanted = tuple(n in needed for n in node.inbound_nodes)
+        skipped = list(dict.fromkeys(n for n in node.inbound_nodes if n not in needed))
+        if not node.inbound_nodes:
+            plan.append((node, None, [] if node in needed else [node]))
+        elif not any(wanted):
+            plan.append((node, None, skipped))
+        elif all(wanted) or not isinstance(node, _NativeNode):
+            plan.append((node, None, []))
+        else:
+            plan.append((node, wanted, skipped))
+    return plan
+
+
+def backward_steps(graph: Sequence[Node], trainables: Optional[Sequence[Node]]) -> Iterator[Node]:
+    """Run the backward pass one node at a time, last node first, yielding each node after its
+    step; with ``trainables``, only the gradients they need (see ``backward_plan``)."""
+    if trainables is None:
+        steps: Iterable[BackwardStep] = ((node, None, ()) for node in reversed(graph))
+    else:
+        steps = backward_plan(tuple(graph), tuple(trainables))
+    for node, wanted, skipped in steps:
+        try:
+            if wanted is not None:
+                node.wanted, node.skipped = wanted, skipped  # type: ignore[attr-defined]
+                try:
+                    node.backward()
+                finally:
+                    node.wanted, node.skipped = None, ()  # type: ignore[attr-defined]
+            elif skipped:
+                node.gradients = skipped_gradients(skipped)
+            else:
+                node.backward()
+        except Exception as error:
+            _note_failing_node(error, node, "backward")
+            raise
+        yield node
+
+
 def forward_and_backward(
-    graph: Sequence[Node], *, explain: bool = False, check_finite: bool = False
+    graph: Sequence[Node],
+    *,
+    trainables: Optional[Sequence[Node]] = None,
+    explain: bool = False,
+    check_finite: bool = False,
 ) -> None:
     """Run ``forward()`` on each node in order, then ``backward()`` in reverse.
 
     Args:
         graph: the list returned by ``topological_sort``.
+        trainables: compute only the gradients the update of these nodes needs (those on a
+            path from the cost to one of them): the data's ``G·Wᵀ`` and the target's gradient
+            are skipped. Reading a skipped gradient raises a KeyError that says so. By default
+            every gradient is computed, as in the lesson.
         explain: print each backward step in the lesson's notation (see ``miniflow.explain``).
         check_finite: raise ``miniflow.NonFiniteError`` (a ``FloatingPointError``) naming the
             first node, forward then backward, whose value or gradient has a NaN or infinity.
@@ -112,19 +199,25 @@ def forward_and_backward(
     if explain or check_finite:
         from .explain import run  # the teaching path; the plain loop below stays as it is
 
-        text = run(graph, explain=explain, check_finite=check_finite)
+        text = run(graph, trainables=trainables, explain=explain, check_finite=check_finite)
         if text is not None:
             print(text)
         return
-    step = "forward"
     try:
         for node in graph:
             node.forward()
-        step = "backward"
+    except Exception as error:
+        _note_failing_node(error, node, "forward")
+        raise
+    if trainables is not None:
+        for _ in backward_steps(graph, trainables):
+            pass
+        return
+    try:
         for node in reversed(graph):
             node.backward()
     except Exception as error:
-        _note_failing_node(error, node, step)
+        _note_failing_node(error, node, "backward")
         raise
 
 
@@ -148,19 +241,73 @@ def forward_pass(output_node: Any, sorted_nodes: Optional[Sequence[Node]] = None
 
 def sgd_update(trainables: Sequence[Node], learning_rate: float = 1e-2) -> None:
     """Stochastic gradient descent: ``t.value -= learning_rate * t.gradients[t]`` for each
-    trainable, in place when its value is a writable float array (so the arrays the learner fed
-    change too), else by assigning a new float array.
+    trainable.
+
+    A float array is updated in place, whatever its layout and float type (so the arrays the
+    learner fed change too); a read-only one is an error. Anything else (a list, an integer
+    array) is replaced by a new float array. The gradient must have the value's shape or
+    broadcast to it, as for the lesson's ``-=``.
     """
     for t in trainables:
+        value = t.value
         try:
-            t.value = _core.sgd_update(t.value, t.gradients[t], learning_rate)
-        except KeyError:
-            raise ValueError(
-                f"{t.label} has no gradient: run forward_and_backward(graph) on a graph that "
-                "contains it before sgd_update"
-            ) from None
-        except (ValueError, TypeError) as error:
             grad = t.gradients[t]
-            if isinstance(grad, int) and grad == 0:
-                continue  # the lesson's gradient of an Input nobody reads: nothing to update
-            raise _blamed(t, "sgd_update", error) from None
+        except KeyError:
+            raise _no_gradient(t) from None
+        if type(grad) is not _ndarray or type(value) is not _ndarray or grad.shape != value.shape:
+            grad = _broadcast_to_value(t, grad)
+        try:
+            updated = _core.sgd_update(value, grad, learning_rate)
+        except (ValueError, TypeError) as error:
+            raise _restated(t, "sgd_update", error) from None
+        if updated is not value:
+            _store(t, updated)
+
+
+_ndarray = np.ndarray
+
+
+def _no_gradient(t: Node) -> ValueError:
+    gradients = t.gradients
+    if isinstance(gradients, SkippedGradients) and t in gradients.skipped:
+        return ValueError(
+            f"{t.label} has no gradient: forward_and_backward(graph, trainables=...) skipped "
+            "it; list it in trainables"
+        )
+    return ValueError(
+        f"{t.label} has no gradient: run forward_and_backward(graph) on a graph that "
+        "contains it before sgd_update"
+    )
+
+
+def _broadcast_to_value(t: Node, grad: Any) -> np.ndarray:
+    """The gradient stretched to the value's shape, as numpy's ``value -= grad`` would; a
+    gradient that does not broadcast to it (a transposed one, say) is an error."""
+    shape, grad_shape = np.shape(t.value), np.shape(grad)
+    if grad_shape == shape:
+        return grad
+    # numpy's rule, read from the right: each gradient axis is 1 or the value's
+    fits = len(grad_shape) <= len(shape) and all(
+        g in (1, v) for g, v in zip(reversed(grad_shape), reversed(shape))
+    )
+    if fits:
+        return np.broadcast_to(grad, shape)
+    raise ValueError(
+        f"{t.label} sgd_update: its value has shape {shape} but its gradient has shape "
+        f"{np.shape(grad)}, which does not broadcast to it"
+    )
+
+
+def _store(t: Node, updated: np.ndarray) -> None:
+    """Put the kernel's result back: into the fed float array itself when it is one (the
+    kernel updates only C-ordered arrays of its computing dtype in place), else as a new value."""
+    value = t.value
+    if not (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+        t.value = updated
+    elif not value.flags.writeable:
+        raise ValueError(
+            f"{t.label} sgd_update: its value is a read-only array, so it cannot be updated in "
+            "place; feed a writable copy (np.array(...))"
+        )
+    else:
+        np.copyto(value, updated, casting="same_kind")

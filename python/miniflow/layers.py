@@ -1,45 +1,86 @@
-"""The lesson's layers: Linear, Sigmoid and MSE, whose arithmetic runs in the C++ core."""
+"""The lesson's layers: Linear, Sigmoid and MSE, whose arithmetic runs in the C++ core.
+
+How the nodes and the kernels share memory (the one place this is done):
+
+- A forward kernel takes the node's last ``value`` as ``out`` and writes into it when it still
+  fits (same shape and dtype, writable, not overlapping an input); otherwise it returns a new
+  array. So ``self.value = kernel(..., self.value)``.
+- A backward kernel takes the tuple of gradient arrays it returned last step and writes into
+  them when they fit (with ``accumulate`` it adds instead: the second and later consumers); it
+  returns that same tuple, or a new one when any array had to be made. ``wanted``, one bool per
+  inbound slot, leaves an output out (None) for ``forward_and_backward(graph, trainables=...)``.
+- ``_NativeNode._chain_rule`` keeps that tuple and, every step, makes a new ``gradients`` dict
+  of its arrays: the consumers read what the dict holds, as in the lesson, so a learner may
+  replace or clear entries between steps.
+
+Once shapes settle a training step makes no new arrays: copy a value or gradient you want to
+keep, since the next step overwrites it.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _core
-from .node import Node, _blame, _blamed, _consumers, _missing_gradient
+from .node import Node, skipped_gradients, _errors_restated, _restated, consumers, not_sent_back
 
 
 class _NativeNode(Node):
-    """A node whose kernels live in the C++ core.
-
-    Its value and gradient arrays are buffers the kernels write into step after step, so a
-    training step allocates nothing once shapes settle: copy a value you want to keep.
-    """
-
-    _names_its_errors = True
+    """A node whose kernels live in the C++ core (see the module's docstring for its buffers)."""
 
     def __init__(self, inbound_nodes: Sequence[Node], name: Optional[str]) -> None:
         Node.__init__(self, inbound_nodes, name=name)
-        self._buffers: Optional[tuple] = None  # what the backward kernel wrote, one per slot
-        self._shared = len(set(self.inbound_nodes)) < len(self.inbound_nodes)
+        self._buffers: Optional[Tuple[Any, ...]] = None  # what the backward kernel wrote last
+        self._distinct_slots = len(set(self.inbound_nodes)) == len(self.inbound_nodes)
+        # while forward_and_backward(graph, trainables=...) runs: one bool per inbound slot,
+        # and the inbound nodes whose gradient is not wanted
+        self.wanted: Optional[Tuple[bool, ...]] = None
+        self.skipped: Sequence[Node] = ()
 
-    def _publish(self, buffers: tuple) -> None:
-        """Make the kernel's buffers this node's gradients; a node in two slots gets the sum.
+    def _chain_rule(self, kernel: Callable[..., Tuple[Any, ...]], *operands: Any) -> None:
+        """The lesson's loop: for each consumer, its gradient G times the local derivatives
+        (the kernel's work) is added to this node's gradients."""
+        buffers, accumulate = self._buffers, False
+        try:
+            for consumer in consumers(self):
+                G = consumer.gradients[self]
+                buffers = kernel(*operands, G, buffers, accumulate, self.wanted)
+                accumulate = True
+        except KeyError:
+            raise not_sent_back(self, consumer) from None
+        except (ValueError, TypeError) as error:
+            raise _restated(self, "backward", error) from None
+        if not accumulate:
+            # nobody reads this node: every gradient is zero, as in the lesson
+            wanted = self.wanted or (True,) * len(self.inbound_nodes)
+            buffers = tuple(np.zeros(np.shape(n.value)) if w else None
+                            for n, w in zip(self.inbound_nodes, wanted))
+        self._publish(buffers)
 
-        Not needed when the kernel returned last step's tuple (its buffers all reused) and no
-        node is in two slots: self.gradients already holds those buffers.
-        """
+    def _publish(self, buffers: Tuple[Any, ...]) -> None:
+        """Keep the kernel's arrays for the next step and make them this node's gradients."""
         self._buffers = buffers
-        gradients: Dict[Node, Any] = {}
-        for node, grad in zip(self.inbound_nodes, buffers):
-            gradients[node] = gradients[node] + grad if node in gradients else grad
-        self.gradients = gradients
+        if self.wanted is None and self._distinct_slots:
+            self.gradients = dict(zip(self.inbound_nodes, buffers))
+        else:
+            self.gradients = self._gradients_of(buffers)
 
-    def _no_consumers(self) -> None:
-        # nothing downstream depends on this node: every gradient is zero, as in the lesson
-        self._buffers = None
-        self.gradients = {n: np.zeros(np.shape(n.value)) for n in self.inbound_nodes}
+    def _gradients_of(self, buffers: Tuple[Any, ...]) -> Dict[Node, Any]:
+        """The kernel's arrays keyed by inbound node: a gradient not wanted is left out and
+        said to be skipped; a node in two slots gets the sum."""
+        inbound, skipped = self.inbound_nodes, self.skipped
+        if not self._distinct_slots:
+            sums: Dict[Node, Any] = {}
+            for node, grad in zip(inbound, buffers):
+                if grad is not None:
+                    sums[node] = sums[node] + grad if node in sums else grad
+            return skipped_gradients(skipped, sums.items()) if skipped else sums
+        gradients = skipped_gradients(skipped, zip(inbound, buffers))
+        for node in skipped:
+            del gradients[node]
+        return gradients
 
 
 class Linear(_NativeNode):
@@ -56,26 +97,12 @@ class Linear(_NativeNode):
         try:
             self.value = _core.linear_forward(X.value, W.value, b.value, self.value)
         except (ValueError, TypeError) as error:
-            raise _blamed(self, "forward", error) from None
+            raise _restated(self, "forward", error) from None
 
     def backward(self) -> None:
         X, W, b = self.inbound_nodes
-        consumers = _consumers(self)
-        if not consumers:
-            return self._no_consumers()
-        buffers = previous = self._buffers
-        accumulate = False
-        try:
-            # the lesson's loop: each consumer's gradient adds to ours
-            for consumer in consumers:
-                buffers = _core.linear_backward(X.value, W.value, consumer.gradients[self], buffers, accumulate)
-                accumulate = True
-        except (ValueError, TypeError) as error:
-            raise _blamed(self, "backward", error) from None
-        except KeyError:
-            raise _missing_gradient(consumer, self) from None
-        if buffers is not previous or self._shared:
-            self._publish(buffers)
+        # each consumer's G adds G·Wᵀ to X's gradient, Xᵀ·G to W's and G's column sums to b's
+        self._chain_rule(_core.linear_backward, X.value, W.value)
 
 
 class Sigmoid(_NativeNode):
@@ -86,33 +113,18 @@ class Sigmoid(_NativeNode):
 
     def _sigmoid(self, x: Any) -> np.ndarray:
         """The sigmoid of an array-like (kept from the lesson for learners' code)."""
-        with _blame(self, "_sigmoid"):
+        with _errors_restated(self, "_sigmoid"):
             return _core.sigmoid_forward(x)
 
     def forward(self) -> None:
         try:
             self.value = _core.sigmoid_forward(self.inbound_nodes[0].value, self.value)
         except (ValueError, TypeError) as error:
-            raise _blamed(self, "forward", error) from None
+            raise _restated(self, "forward", error) from None
 
     def backward(self) -> None:
-        # Linear.backward's loop, written out: a shared helper taking the kernel and *operands
-        # measured ~1 µs (10%) slower per lesson-size step
-        consumers = _consumers(self)
-        if not consumers:
-            return self._no_consumers()
-        buffers = previous = self._buffers
-        accumulate = False
-        try:
-            for consumer in consumers:
-                buffers = _core.sigmoid_backward(self.value, consumer.gradients[self], buffers, accumulate)
-                accumulate = True
-        except (ValueError, TypeError) as error:
-            raise _blamed(self, "backward", error) from None
-        except KeyError:
-            raise _missing_gradient(consumer, self) from None
-        if buffers is not previous or self._shared:
-            self._publish(buffers)
+        # each consumer's G adds s·(1 − s)·G to the input's gradient (s is our value)
+        self._chain_rule(_core.sigmoid_backward, self.value)
 
 
 class MSE(_NativeNode):
@@ -133,19 +145,18 @@ class MSE(_NativeNode):
         try:
             self.value, self.diff = _core.mse_forward(y.value, a.value, self.diff)
         except (ValueError, TypeError) as error:
-            raise _blamed(self, "forward", error) from None
+            raise _restated(self, "forward", error) from None
         self.m = self.diff.shape[0]
 
     def backward(self) -> None:
         if self.outbound_nodes:
-            consumers = ", ".join(c.label for c in self.outbound_nodes)
+            readers = ", ".join(c.label for c in self.outbound_nodes)
             raise ValueError(
-                f"{self.label} is read by {consumers}; MSE is the cost and must be the last node"
+                f"{self.label} is read by {readers}; MSE is the cost and must be the last node"
             )
-        previous = self._buffers
+        # the cost: backpropagation starts here, 2/m·(y − a) for y and −2/m·(y − a) for a
         try:
-            buffers = _core.mse_backward(self.diff, previous, False)
+            buffers = _core.mse_backward(self.diff, self._buffers, False, self.wanted)
         except (ValueError, TypeError) as error:
-            raise _blamed(self, "backward", error) from None
-        if buffers is not previous or self._shared:
-            self._publish(buffers)
+            raise _restated(self, "backward", error) from None
+        self._publish(buffers)

@@ -1,11 +1,11 @@
 """The graph's building blocks: the lesson's ``Node`` base class and ``Input``, plus the helpers
-every node shares (naming a node in errors, finding its consumers and what they sent back)."""
+every node and teaching tool shares (naming a node in errors, its consumers, what they sent back)."""
 
 from __future__ import annotations
 
 import itertools
 from contextlib import contextmanager
-from typing import Any, Dict, Iterable, Iterator, List, Optional
+from typing import Any, Collection, Dict, Iterable, Iterator, List, Optional, Sequence
 
 import numpy as np
 
@@ -27,7 +27,7 @@ class Node:
             node, keyed by node (an Input keys its own gradient by itself).
     """
 
-    def __init__(self, inbound_nodes: Iterable["Node"] = (), name: Optional[str] = None) -> None:
+    def __init__(self, inbound_nodes: Iterable[Node] = (), name: Optional[str] = None) -> None:
         self.inbound_nodes: List[Node] = list(inbound_nodes)
         self.outbound_nodes: List[Node] = []
         self.value: Any = None
@@ -36,10 +36,6 @@ class Node:
         self._index = next(_creation_order)
         for node in self.inbound_nodes:
             node.outbound_nodes.append(self)
-
-    # (len(outbound_nodes), consumers) for `_consumers`; a class default, so a learner's node
-    # that skips Node.__init__ has one too
-    _consumer_cache: tuple = (-1, [])
 
     def forward(self) -> None:
         """Compute ``self.value`` from the inbound nodes' values."""
@@ -74,7 +70,33 @@ def _shape_text(value: Any) -> str:
     return "scalar" if shape == () else str(shape)
 
 
-def _blamed(node: Node, step: str, error: Exception) -> Exception:
+class SkippedGradients(dict[Node, Any]):
+    """A node's ``gradients`` after ``forward_and_backward(graph, trainables=...)`` skipped some:
+    it holds those on a path to a trainable, and reading a skipped one raises a KeyError that
+    says so (never a stale array from an earlier step)."""
+
+    __slots__ = ("skipped",)
+    skipped: Collection[Node]  # the inbound nodes (an Input: itself) whose gradient was skipped
+
+    def __missing__(self, node: Node) -> Any:
+        raise KeyError(why_skipped(node) if node in self.skipped else node)
+
+
+def skipped_gradients(skipped: Collection[Node], computed: Iterable[Any] = ()) -> SkippedGradients:
+    gradients = SkippedGradients(computed)
+    gradients.skipped = skipped
+    return gradients
+
+
+def why_skipped(node: Node) -> str:
+    return (
+        f"the gradient for {getattr(node, 'label', node)} was skipped: no trainable given to "
+        "forward_and_backward(graph, trainables=...) depends on it; add it to trainables, or "
+        "run forward_and_backward(graph) for every gradient"
+    )
+
+
+def _restated(node: Node, step: str, error: Exception) -> Exception:
     """A kernel's ValueError or TypeError, restated with the node and step that failed; an
     inbound node that never got a value is named instead, since that is the real cause."""
     for inbound in node.inbound_nodes:
@@ -88,46 +110,87 @@ def _blamed(node: Node, step: str, error: Exception) -> Exception:
 
 
 @contextmanager
-def _blame(node: Node, step: str) -> Iterator[None]:
-    """Restate a ValueError or TypeError raised inside the block as `_blamed` does."""
+def _errors_restated(node: Node, step: str) -> Iterator[None]:
+    """Restate a ValueError or TypeError raised inside the block with `_restated`."""
     try:
         yield
     except (ValueError, TypeError) as error:
-        raise _blamed(node, step, error) from None
+        raise _restated(node, step, error) from None
 
 
 def _inbound_values(node: Node) -> List[Any]:
     """The inbound values, or an error naming the Input that was never given one."""
     values = [inbound.value for inbound in node.inbound_nodes]
     if any(value is None for value in values):
-        raise _blamed(node, "forward", ValueError())
+        raise _restated(node, "forward", ValueError())
     return values
 
 
-def _consumers(node: Node) -> List[Node]:
-    """Each consumer once: one that reads `node` in two slots already summed both in its
-    gradients[node], and its entry in outbound_nodes appears twice. Cached, since this runs
-    every step and outbound_nodes only changes while the graph is being built."""
+def consumers(node: Node) -> Sequence[Node]:
+    """The nodes that read `node`, each once: a consumer that reads it in two slots already
+    summed both into its gradients[node]."""
     outbound = node.outbound_nodes
-    cached = node._consumer_cache
-    if cached[0] != len(outbound):
-        cached = node._consumer_cache = (len(outbound), list(dict.fromkeys(outbound)))
-    return cached[1]
+    return outbound if len(outbound) < 2 else list(dict.fromkeys(outbound))
 
 
-def _missing_gradient(consumer: Node, node: Node) -> KeyError:
+def sent_back(node: Node, consumer: Node) -> Any:
+    """What `consumer` sent back to `node` (its gradients[node]), or a KeyError saying why not."""
+    try:
+        return consumer.gradients[node]
+    except KeyError:
+        raise not_sent_back(node, consumer) from None
+
+
+def not_sent_back(node: Node, consumer: Node) -> KeyError:
+    """The error for a consumer whose gradients lack `node`: skipped on purpose, or forgotten."""
+    gradients = consumer.gradients
+    if isinstance(gradients, SkippedGradients) and node in gradients.skipped:
+        return KeyError(why_skipped(node))
     return KeyError(
         f"{consumer.label}.backward() did not set gradients[{node.label}]; "
         "every node must set a gradient for each of its inbound nodes"
     )
 
 
-def _upstream(node: Node, consumer: Node) -> Any:
-    """What a consumer sent back to `node`, or an error saying the consumer forgot it."""
-    try:
-        return consumer.gradients[node]
-    except KeyError:
-        raise _missing_gradient(consumer, node) from None
+def received(node: Node, out: Optional[np.ndarray] = None) -> Any:
+    """∂cost/∂node: the sum of what `node`'s consumers sent back (None when nobody reads it).
+
+    One consumer's gradient is returned as it is, not copied; several are added up in `out`
+    when it has their shape and dtype, else in a new array.
+    """
+    outbound = node.outbound_nodes
+    if len(outbound) == 1:  # the usual case, so the lookup is written out
+        gradients = outbound[0].gradients
+        if node in gradients:
+            return gradients[node]
+        raise not_sent_back(node, outbound[0])
+    grads = [sent_back(node, consumer) for consumer in consumers(node)]
+    if len(grads) < 2:
+        return grads[0] if grads else None
+    return add_up(node, grads, out)
+
+
+def add_up(node: Node, grads: Sequence[Any], out: Optional[np.ndarray] = None) -> np.ndarray:
+    """grads[0] + grads[1] + ..., the gradients `node`'s consumers sent back, in `out` when it
+    fits (else a new array); vectors of the same length add whatever their orientation, as the
+    kernels accept them."""
+    first = np.asarray(grads[0])
+    dtype = np.result_type(*grads, np.float32)
+    fits = out is not None and out.shape == first.shape and out.dtype == dtype
+    if not fits or any(out is grad for grad in grads):
+        out = np.empty(first.shape, dtype)
+    np.copyto(out, first)
+    for grad in grads[1:]:
+        grad = np.asarray(grad)
+        if grad.shape != out.shape and grad.size == out.size:
+            grad = grad.reshape(out.shape)
+        elif grad.shape != out.shape and grad.size != 1:
+            raise ValueError(
+                f"{node.label} backward: its consumers sent gradients of shapes "
+                f"{out.shape} and {grad.shape}, which cannot be summed"
+            )
+        np.add(out, grad, out=out, casting="unsafe")
+    return out
 
 
 class Input(Node):
@@ -139,48 +202,17 @@ class Input(Node):
 
     def __init__(self, name: Optional[str] = None) -> None:
         Node.__init__(self, name=name)
-        self._sum_buffer: Optional[np.ndarray] = None
+        self._sum: Optional[np.ndarray] = None  # kept between steps when several consumers add up
 
     def forward(self) -> None:
         # nothing to compute: the value was fed
         pass
 
     def backward(self) -> None:
-        consumers = _consumers(self)
-        if len(consumers) == 1:
-            # one consumer (the usual case, and it runs every step, so written out): its
-            # gradient buffer is ours, no copy
-            consumer = consumers[0]
-            try:
-                grad = consumer.gradients[self]
-            except KeyError:
-                raise _missing_gradient(consumer, self) from None
-        elif consumers:
-            grad = self._summed(_upstream(self, consumers[0]), [_upstream(self, c) for c in consumers[1:]])
-        else:
-            self.gradients = {self: 0}
-            return
-        gradients = self.gradients
-        if gradients.get(self) is not grad or len(gradients) != 1:
-            self.gradients = {self: grad}  # a new buffer (the kernels keep theirs between steps)
-
-    def _summed(self, first: Any, rest: List[Any]) -> np.ndarray:
-        """first + sum(rest) in a buffer kept between steps; shapes must agree element for element."""
-        first = np.asarray(first)
-        buffer = self._sum_buffer
-        dtype = np.result_type(first, np.float32)
-        if buffer is None or buffer.shape != first.shape or buffer.dtype != dtype:
-            buffer = self._sum_buffer = np.empty(first.shape, dtype)
-        np.copyto(buffer, first)
-        for grad in rest:
-            grad = np.asarray(grad)
-            if grad.shape != buffer.shape:
-                if grad.size != buffer.size and grad.size != 1:
-                    raise ValueError(
-                        f"{self.label} backward: its consumers sent gradients of shapes "
-                        f"{buffer.shape} and {grad.shape}, which cannot be summed"
-                    )
-                if grad.size == buffer.size:
-                    grad = grad.reshape(buffer.shape)
-            np.add(buffer, grad, out=buffer, casting="unsafe")
-        return buffer
+        # the sum of what every consumer sent back; nobody reads it: 0, as in the lesson
+        grad = received(self, self._sum)
+        if grad is None:
+            grad = 0
+        elif len(self.outbound_nodes) > 1:
+            self._sum = grad
+        self.gradients = {self: grad}

@@ -7,7 +7,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .node import Node, _blame, _consumers, _inbound_values, _upstream
+from .node import Node, _errors_restated, _inbound_values, consumers, sent_back
+
 
 def _unbroadcast(grad: Any, shape: Tuple[int, ...]) -> Any:
     """Sum a broadcast gradient back down to an input's shape."""
@@ -31,8 +32,8 @@ class _ElementwiseQuizNode(Node):
         gradients: Dict[Node, Any] = {}
         for node, value in zip(self.inbound_nodes, values):
             gradients[node] = np.zeros(np.shape(value))
-        for consumer in _consumers(self):
-            local = self._local_gradients(values, _upstream(self, consumer))
+        for consumer in consumers(self):
+            local = self._local_gradients(values, sent_back(self, consumer))
             for node, value, grad in zip(self.inbound_nodes, values, local):
                 # a node in two slots (Mul(x, x)) gets both contributions
                 gradients[node] = gradients[node] + _unbroadcast(grad, np.shape(value))
@@ -46,7 +47,7 @@ class Add(_ElementwiseQuizNode):
         Node.__init__(self, inputs, name=name)
 
     def forward(self) -> None:
-        with _blame(self, "forward"):
+        with _errors_restated(self, "forward"):
             self.value = functools.reduce(np.add, _inbound_values(self))
 
     def _local_gradients(self, values: List[Any], upstream: Any) -> List[Any]:
@@ -60,7 +61,7 @@ class Mul(_ElementwiseQuizNode):
         Node.__init__(self, inputs, name=name)
 
     def forward(self) -> None:
-        with _blame(self, "forward"):
+        with _errors_restated(self, "forward"):
             self.value = functools.reduce(np.multiply, _inbound_values(self))
 
     def _local_gradients(self, values: List[Any], upstream: Any) -> List[Any]:

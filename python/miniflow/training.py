@@ -14,8 +14,9 @@
 
 from __future__ import annotations
 
+import math
 import os
-import tempfile
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from . import (
     sgd_update,
     topological_sort,
 )
+from ._files import replace_file
 
 __all__ = [
     "Network",
@@ -293,8 +295,12 @@ class Model:
     target_name: str
 
     def save(self, path: Union[str, Path]) -> None:
-        """Write an ``.npz`` file atomically: a temporary file beside it, then a rename."""
-        path = Path(path)
+        """Write an ``.npz`` file atomically: a temporary file beside it, then a rename.
+
+        Raises:
+            UnwritablePathError: ``path`` is not a regular file (a device, a FIFO, a folder),
+                its folder is missing, or the file system refuses the write.
+        """
         arrays = dict(
             format=np.array(_FORMAT),
             hidden=np.array(self.net.W1.value.shape[1]),
@@ -306,73 +312,53 @@ class Model:
             target_name=np.array(self.target_name),
             **self.net.weights,
         )
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                np.savez(file, **arrays)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            os.unlink(temp)
-            raise
+        with replace_file(path) as file:
+            np.savez(file, **arrays)
 
     @classmethod
     def load(cls, path: Union[str, Path], dtype: Optional[DTypeLike] = None) -> "Model":
         """Read a file written by ``save``; ``dtype`` defaults to the saved weights' dtype.
 
+        Every array's shape and dtype are checked against the model's before any array is
+        read, so a small file that declares huge arrays is refused without allocating them.
+
         Raises:
-            ModelFileError: the file is missing, not an ``.npz`` file, or not a saved model.
+            ModelFileError: the file is missing, not a regular file, not an ``.npz`` file, or
+                not a saved model (a missing, misshapen, non-finite or non-positive-scale
+                array, or more than 1 GiB of arrays).
         """
         try:
-            file = np.load(path, allow_pickle=False)
-            if not isinstance(file, np.lib.npyio.NpzFile):  # a lone .npy array
-                raise ModelFileError(f"{path}: is not a saved MiniFlow model (.npz)")
-            with file:
-                arrays = {key: file[key] for key in file.files}
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                kind = "a directory" if os.path.isdir(path) else "not a regular file"
+                raise ModelFileError(f"{path}: is {kind}, not a saved model")
+            with zipfile.ZipFile(path) as archive:
+                arrays = _read_arrays(path, archive)
         except FileNotFoundError:
             raise ModelFileError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise ModelFileError(f"{path}: is a directory, not a saved model") from None
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
             if isinstance(error, ModelFileError):
                 raise
+            if isinstance(error, OSError) and error.strerror:  # the system's, not the format's
+                raise ModelFileError(f"{path}: cannot be read: {error.strerror}") from None
             raise ModelFileError(f"{path}: is not a saved MiniFlow model (.npz)") from None
         return cls._from_arrays(path, arrays, dtype)
 
     @classmethod
     def _from_arrays(cls, path: Any, arrays: Dict[str, np.ndarray], dtype: Any) -> "Model":
-        if str(arrays.get("format", "")) != _FORMAT:
+        if str(arrays["format"]) != _FORMAT:
             raise ModelFileError(f"{path}: is not a saved MiniFlow model (no '{_FORMAT}' mark)")
-        missing = [key for key in _KEYS if key not in arrays]
-        if missing:
-            raise ModelFileError(f"{path}: the saved model lacks {', '.join(missing)}")
-        names = tuple(str(name) for name in arrays["feature_names"].reshape(-1))
-        W1, hidden = arrays["W1"], arrays["hidden"]
-        d, h = len(names), (W1.shape[1] if W1.ndim == 2 else 0)
-        if hidden.shape != () or hidden.dtype.kind not in "iu" or int(hidden) != h or h < 1:
-            raise ModelFileError(f"{path}: 'hidden' and the shape {W1.shape} of W1 disagree")
-        expected = {
-            "W1": (d, h),
-            "b1": (h,),
-            "W2": (h, 1),
-            "b2": (1,),
-            "x_mean": (d,),
-            "x_scale": (d,),
-            "y_mean": (),
-            "y_scale": (),
-        }
-        for key, shape in expected.items():
-            value = arrays[key]
-            if value.shape != shape or value.dtype not in (np.float32, np.float64):
-                raise ModelFileError(
-                    f"{path}: '{key}' should be a float32 or float64 array of shape {shape}, "
-                    f"not {value.dtype} {value.shape}"
-                )
-            if not np.all(np.isfinite(value)):
+        for key in _FLOAT_KEYS:
+            if not np.all(np.isfinite(arrays[key])):
                 raise ModelFileError(f"{path}: '{key}' holds NaN or infinite values")
+        for key in ("x_scale", "y_scale"):
+            # standardising divides by the scale; save() only writes positive ones
+            if not np.all(arrays[key] > 0):
+                raise ModelFileError(f"{path}: '{key}' holds zero or negative values")
+        names = tuple(str(name) for name in arrays["feature_names"])
         weights = {key: arrays[key] for key in ("W1", "b1", "W2", "b2")}
-        net = build_network(d, h, dtype=dtype or arrays["W1"].dtype, weights=weights)
+        net = build_network(
+            len(names), int(arrays["hidden"]), dtype=dtype or arrays["W1"].dtype, weights=weights
+        )
         return cls(
             net,
             Standardiser(arrays["x_mean"], arrays["x_scale"]),
@@ -382,6 +368,86 @@ class Model:
         )
 
 
+_MAX_MODEL_BYTES = 1 << 30
+_READ_HEADER = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+
+
+def _read_arrays(path: Any, archive: zipfile.ZipFile) -> Dict[str, np.ndarray]:
+    """The model's arrays, read only after every ``.npy`` header has been checked against the
+    model's shapes and the file's size: ``np.load`` allocates whatever a header declares
+    before it reads (a 3 KB file can declare terabytes)."""
+    members = {name[: -len(".npy")]: name for name in archive.namelist() if name.endswith(".npy")}
+    if "format" not in members:
+        raise ModelFileError(f"{path}: is not a saved MiniFlow model (no '{_FORMAT}' mark)")
+    missing = [key for key in _KEYS if key not in members]
+    if missing:
+        raise ModelFileError(f"{path}: the saved model lacks {', '.join(missing)}")
+
+    def read(key: str) -> np.ndarray:
+        with archive.open(members[key]) as member:
+            return np.lib.format.read_array(member, allow_pickle=False)
+
+    headers = {key: _header(path, archive, members[key]) for key in ("format", *_KEYS)}
+    declared = sum(math.prod(shape) * dtype.itemsize for shape, dtype in headers.values())
+    if declared > _MAX_MODEL_BYTES:
+        raise ModelFileError(
+            f"{path}: declares {declared:,} bytes of arrays; a saved model may hold at most "
+            f"{_MAX_MODEL_BYTES:,}"
+        )
+    for key in ("format", "target_name", "feature_names"):
+        shape, dtype = headers[key]
+        if dtype.kind != "U" or len(shape) != (1 if key == "feature_names" else 0):
+            raise ModelFileError(f"{path}: is not a saved MiniFlow model ('{key}' is not text)")
+    shape, dtype = headers["hidden"]
+    if shape != () or dtype.kind not in "iu":
+        raise ModelFileError(f"{path}: 'hidden' should be a whole number, not {dtype} {shape}")
+    h, W1 = int(read("hidden")), headers["W1"][0]
+    if len(W1) != 2 or W1[1] != h or h < 1:
+        raise ModelFileError(f"{path}: 'hidden' and the shape {W1} of W1 disagree")
+    d = headers["feature_names"][0][0]
+    expected = {
+        "W1": (d, h),
+        "b1": (h,),
+        "W2": (h, 1),
+        "b2": (1,),
+        "x_mean": (d,),
+        "x_scale": (d,),
+        "y_mean": (),
+        "y_scale": (),
+    }
+    for key, shape in expected.items():
+        found, dtype = headers[key]
+        if found != shape or dtype not in (np.float32, np.float64):
+            raise ModelFileError(
+                f"{path}: '{key}' should be a float32 or float64 array of shape {shape}, "
+                f"not {dtype} {found}"
+            )
+    return {key: read(key) for key in headers}
+
+
+def _header(path: Any, archive: zipfile.ZipFile, name: str) -> Tuple[Tuple[int, ...], np.dtype]:
+    """An ``.npy`` member's declared shape and dtype, refused if its data could not fit in the
+    member (as the zip directory sizes it) or a stored member in the file."""
+    info = archive.getinfo(name)
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version not in _READ_HEADER:
+            raise ModelFileError(f"{path}: is not a saved MiniFlow model (.npz)")
+        shape, _, dtype = _READ_HEADER[version](member)
+    stored = info.compress_type == zipfile.ZIP_STORED
+    if math.prod(shape) * dtype.itemsize > info.file_size or (
+        stored and info.file_size > os.stat(path).st_size
+    ):
+        raise ModelFileError(
+            f"{path}: '{name}' declares a {dtype} array of shape {shape}, more than the file holds"
+        )
+    return shape, dtype
+
+
+_FLOAT_KEYS = ("W1", "b1", "W2", "b2", "x_mean", "x_scale", "y_mean", "y_scale")
 _KEYS = (
     "hidden",
     "W1",

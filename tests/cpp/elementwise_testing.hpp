@@ -17,14 +17,14 @@
 #include <vector>
 
 #include "miniflow/cpu.hpp"
-#include "miniflow/detail/elementwise.hpp"
+#include "elementwise/elementwise.hpp"
 
 namespace elementwise_testing {
 
 // Every instruction set this CPU can run, generic included: each has its own kernels.
 inline std::vector<miniflow::Isa> supported_isas() {
     std::vector<miniflow::Isa> isas;
-    for (auto isa : {miniflow::Isa::generic, miniflow::Isa::avx2_fma, miniflow::Isa::avx512}) {
+    for (auto isa : miniflow::built_isas()) {
         if (miniflow::isa_supported(isa)) isas.push_back(isa);
     }
     return isas;

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "miniflow/cpu.hpp"
-#include "miniflow/detail/gemm_kernels.hpp"
+#include "gemm/gemm_kernels.hpp"
 #include "miniflow/gemm.hpp"
 
 namespace {
@@ -159,7 +159,7 @@ void expect_product(const Stored<T>& a, const Stored<T>& b, const std::vector<T>
 
 std::vector<Isa> runnable_isas() {
     std::vector<Isa> isas;
-    for (Isa isa : {Isa::generic, Isa::avx2_fma, Isa::avx512}) {
+    for (Isa isa : miniflow::built_isas()) {
         if (miniflow::isa_supported(isa)) isas.push_back(isa);
     }
     return isas;

@@ -1,7 +1,8 @@
-// The elementwise kernel table of each instruction set, one source file each.
+// The elementwise kernel table of each instruction set, one source file each; a table exists
+// only on the architecture of its instruction set (see isa_supported).
 #pragma once
 
-#include "miniflow/detail/elementwise.hpp"
+#include "elementwise/elementwise.hpp"
 
 namespace miniflow::detail {
 
@@ -11,5 +12,7 @@ template <typename T>
 const ElementwiseKernels<T>& avx2_kernels();
 template <typename T>
 const ElementwiseKernels<T>& avx512_kernels();
+template <typename T>
+const ElementwiseKernels<T>& neon_kernels();
 
 }  // namespace miniflow::detail

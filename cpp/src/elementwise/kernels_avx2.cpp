@@ -1,11 +1,15 @@
 // The elementwise kernels for AVX2 + FMA. Only the functions carry the AVX2 + FMA target (no
 // file-wide flag), so nothing inline from the standard library is compiled for it by accident.
+#include "simd/target.hpp"
+
+#if MINIFLOW_X86_64
+
 #include <cstddef>
 #include <cstdint>
 
 #include "exp_constants.hpp"
 #include "kernel_tables.hpp"
-#include "simd_avx2.hpp"
+#include "simd/avx2.hpp"
 
 namespace miniflow::detail {
 
@@ -14,7 +18,7 @@ namespace {
 template <typename T>
 using Simd = Avx2<T>;
 
-#define ELEMENTWISE_TARGET MINIFLOW_AVX2_TARGET
+#define ELEMENTWISE_TARGET MINIFLOW_TARGET_AVX2
 #define ELEMENTWISE_INLINE MINIFLOW_AVX2_OP
 #include "vector_exp.inc"
 #include "kernel_bodies.inc"
@@ -32,3 +36,5 @@ template const ElementwiseKernels<float>& avx2_kernels<float>();
 template const ElementwiseKernels<double>& avx2_kernels<double>();
 
 }  // namespace miniflow::detail
+
+#endif  // MINIFLOW_X86_64

@@ -1,11 +1,15 @@
 // The elementwise kernels for AVX-512. Only the functions carry the AVX-512 target (no file-wide
 // flag), so nothing inline from the standard library is compiled for it by accident.
+#include "simd/target.hpp"
+
+#if MINIFLOW_X86_64
+
 #include <cstddef>
 #include <cstdint>
 
 #include "exp_constants.hpp"
 #include "kernel_tables.hpp"
-#include "simd_avx512.hpp"
+#include "simd/avx512.hpp"
 
 // GCC 12 warns inside its own AVX-512 intrinsics wherever they are inlined (their
 // self-initialised _mm512_undefined_*(), GCC bug 105593); the warning says nothing about this code.
@@ -21,7 +25,7 @@ namespace {
 template <typename T>
 using Simd = Avx512<T>;
 
-#define ELEMENTWISE_TARGET MINIFLOW_AVX512_TARGET
+#define ELEMENTWISE_TARGET MINIFLOW_TARGET_AVX512
 #define ELEMENTWISE_INLINE MINIFLOW_AVX512_OP
 #include "vector_exp.inc"
 #include "kernel_bodies.inc"
@@ -39,3 +43,5 @@ template const ElementwiseKernels<float>& avx512_kernels<float>();
 template const ElementwiseKernels<double>& avx512_kernels<double>();
 
 }  // namespace miniflow::detail
+
+#endif  // MINIFLOW_X86_64

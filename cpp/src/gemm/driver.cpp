@@ -38,19 +38,6 @@ constexpr std::size_t tile_b_bytes = std::size_t{1} << 20;
 // Column tiles are no narrower than this (each repacks its rows of A).
 constexpr std::size_t min_tile_cols = 128;
 
-template <typename T>
-Kernel<T> kernel_for(Isa isa) {
-    switch (isa) {
-        case Isa::avx512:
-            return avx512_kernel<T>();
-        case Isa::avx2_fma:
-            return avx2_kernel<T>();
-        case Isa::generic:
-            break;
-    }
-    return generic_kernel<T>();
-}
-
 // A growable 64-byte-aligned scratch area; one per thread and operand, kept between calls.
 class PackingBuffer {
 public:

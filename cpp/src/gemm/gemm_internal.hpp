@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <functional>
 
-#include "miniflow/detail/gemm_kernels.hpp"
+#include "gemm/gemm_kernels.hpp"
 #include "miniflow/matrix.hpp"
 
 namespace miniflow::detail {
@@ -29,14 +29,17 @@ struct Kernel {
     DirectProduct<T> direct_product;
 };
 
-// One register-blocked micro-kernel per instruction set, each in its own file. The AVX ones are
-// compiled for their ISA by function attributes only, so a caller must check the CPU first.
+// One register-blocked micro-kernel per instruction set, each in its own file, which compiles
+// to nothing on other architectures. The AVX ones are compiled for their ISA by function
+// attributes only, so a caller must check the CPU first.
 template <typename T>
 Kernel<T> generic_kernel();
 template <typename T>
 Kernel<T> avx2_kernel();
 template <typename T>
 Kernel<T> avx512_kernel();
+template <typename T>
+Kernel<T> neon_kernel();
 template <>
 Kernel<float> avx2_kernel<float>();
 template <>
@@ -45,6 +48,15 @@ template <>
 Kernel<float> avx512_kernel<float>();
 template <>
 Kernel<double> avx512_kernel<double>();
+template <>
+Kernel<float> neon_kernel<float>();
+template <>
+Kernel<double> neon_kernel<double>();
+
+// The micro-kernel of `isa`, which the CPU must support (see isa_supported); generic for an
+// instruction set of another architecture.
+template <typename T>
+Kernel<T> kernel_for(Isa isa);
 
 // Writes a finished rows x cols tile held in `tile` (leading dimension tile_ld) to c the way
 // every micro-kernel does, (tile + bias) + old c, so edge tiles round like full ones.

@@ -1,15 +1,15 @@
 // The AVX2 + FMA micro-kernel: a 6 x (2 vectors) tile of c held in 12 ymm registers, fed by one
 // broadcast of A and two loads of B per step. Only the functions marked with the target
-// attribute use AVX2, so this file is safe to link into a binary for any x86-64 CPU.
-#include <immintrin.h>
+// (MINIFLOW_TARGET_AVX2) use AVX2, so this file is safe to link into a binary for any x86-64 CPU.
+#include "simd/target.hpp"
+
+#if MINIFLOW_X86_64
 
 #include <cstddef>
 
 #include "direct.hpp"
 #include "gemm_internal.hpp"
-
-#define MINIFLOW_AVX2 __attribute__((target("avx2,fma")))
-#define MINIFLOW_AVX2_INLINE __attribute__((target("avx2,fma"), always_inline)) inline
+#include "simd/avx2.hpp"
 
 namespace miniflow::detail {
 
@@ -17,55 +17,31 @@ namespace {
 
 constexpr std::size_t avx2_mr = 6;
 
-struct Avx2Double {
-    using Scalar = double;
-    using Vec = __m256d;
-    static constexpr std::size_t lanes = 4;
-    static MINIFLOW_AVX2_INLINE Vec zero() { return _mm256_setzero_pd(); }
-    static MINIFLOW_AVX2_INLINE Vec load(const double* p) { return _mm256_loadu_pd(p); }
-    static MINIFLOW_AVX2_INLINE Vec broadcast(const double* p) { return _mm256_broadcast_sd(p); }
-    static MINIFLOW_AVX2_INLINE Vec add(Vec x, Vec y) { return _mm256_add_pd(x, y); }
-    static MINIFLOW_AVX2_INLINE Vec fma(Vec x, Vec y, Vec z) { return _mm256_fmadd_pd(x, y, z); }
-    static MINIFLOW_AVX2_INLINE void store(double* p, Vec x) { _mm256_storeu_pd(p, x); }
-};
-
-struct Avx2Float {
-    using Scalar = float;
-    using Vec = __m256;
-    static constexpr std::size_t lanes = 8;
-    static MINIFLOW_AVX2_INLINE Vec zero() { return _mm256_setzero_ps(); }
-    static MINIFLOW_AVX2_INLINE Vec load(const float* p) { return _mm256_loadu_ps(p); }
-    static MINIFLOW_AVX2_INLINE Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
-    static MINIFLOW_AVX2_INLINE Vec add(Vec x, Vec y) { return _mm256_add_ps(x, y); }
-    static MINIFLOW_AVX2_INLINE Vec fma(Vec x, Vec y, Vec z) { return _mm256_fmadd_ps(x, y, z); }
-    static MINIFLOW_AVX2_INLINE void store(float* p, Vec x) { _mm256_storeu_ps(p, x); }
-};
-
 template <typename V>
-MINIFLOW_AVX2 void compute_tile_avx2(std::size_t k, const typename V::Scalar* packed_a,
+MINIFLOW_TARGET_AVX2 void compute_tile_avx2(std::size_t k, const typename V::Scalar* packed_a,
                                      const typename V::Scalar* packed_b, typename V::Scalar* c,
                                      std::size_t ldc, std::size_t rows, std::size_t cols,
                                      bool load_c, const typename V::Scalar* bias) {
     using T = typename V::Scalar;
-    constexpr std::size_t lanes = V::lanes;
+    constexpr std::size_t lanes = V::width;
     constexpr std::size_t nr = 2 * lanes;
     typename V::Vec left[avx2_mr];
     typename V::Vec right[avx2_mr];
     // The tile of c is needed only at the end: start fetching it now, behind the arithmetic.
     for (std::size_t r = 0; r < rows; ++r) {
-        _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + nr - 1), _MM_HINT_T0);
+        V::prefetch(c + r * ldc);
+        V::prefetch(c + r * ldc + nr - 1);
     }
-#pragma GCC unroll 6
+    MINIFLOW_UNROLL(6)
     for (std::size_t r = 0; r < avx2_mr; ++r) left[r] = right[r] = V::zero();
     for (std::size_t step = 0; step < k; ++step) {
         const typename V::Vec b_left = V::load(packed_b);
         const typename V::Vec b_right = V::load(packed_b + lanes);
-#pragma GCC unroll 6
+        MINIFLOW_UNROLL(6)
         for (std::size_t r = 0; r < avx2_mr; ++r) {
             const typename V::Vec a_value = V::broadcast(packed_a + r);
-            left[r] = V::fma(a_value, b_left, left[r]);
-            right[r] = V::fma(a_value, b_right, right[r]);
+            left[r] = V::fmadd(a_value, b_left, left[r]);
+            right[r] = V::fmadd(a_value, b_right, right[r]);
         }
         packed_a += avx2_mr;
         packed_b += nr;
@@ -73,7 +49,7 @@ MINIFLOW_AVX2 void compute_tile_avx2(std::size_t k, const typename V::Scalar* pa
     if (rows == avx2_mr && cols == nr) {
         const typename V::Vec bias_left = bias != nullptr ? V::load(bias) : V::zero();
         const typename V::Vec bias_right = bias != nullptr ? V::load(bias + lanes) : V::zero();
-#pragma GCC unroll 6
+        MINIFLOW_UNROLL(6)
         for (std::size_t r = 0; r < avx2_mr; ++r) {
             T* row = c + r * ldc;
             typename V::Vec out_left = left[r];
@@ -93,7 +69,7 @@ MINIFLOW_AVX2 void compute_tile_avx2(std::size_t k, const typename V::Scalar* pa
     }
     // An edge tile goes through a small buffer so nothing outside c is touched.
     alignas(32) T tile[avx2_mr * nr];
-#pragma GCC unroll 6
+    MINIFLOW_UNROLL(6)
     for (std::size_t r = 0; r < avx2_mr; ++r) {
         V::store(tile + r * nr, left[r]);
         V::store(tile + r * nr + lanes, right[r]);
@@ -103,7 +79,7 @@ MINIFLOW_AVX2 void compute_tile_avx2(std::size_t k, const typename V::Scalar* pa
 
 // The direct path, vectorised for this ISA: flatten inlines the whole template here.
 template <typename T>
-MINIFLOW_AVX2 __attribute__((flatten)) void direct_product_avx2(const MatrixView<T>& a,
+MINIFLOW_TARGET_AVX2 MINIFLOW_FLATTEN void direct_product_avx2(const MatrixView<T>& a,
                                                                 const MatrixView<T>& b, T* c,
                                                                 std::size_t ldc, bool accumulate,
                                                                 const T* bias) {
@@ -115,16 +91,18 @@ MINIFLOW_AVX2 __attribute__((flatten)) void direct_product_avx2(const MatrixView
 template <>
 Kernel<double> avx2_kernel<double>() {
     // B micro-panel kc x 8 doubles = 16 KiB in L1; A block 96 x 256 doubles = 192 KiB in L2.
-    return {{avx2_mr, 2 * Avx2Double::lanes, 96, 256, 2048},
-            &compute_tile_avx2<Avx2Double>,
+    return {{avx2_mr, 2 * Avx2<double>::width, 96, 256, 2048},
+            &compute_tile_avx2<Avx2<double>>,
             &direct_product_avx2<double>};
 }
 
 template <>
 Kernel<float> avx2_kernel<float>() {
-    return {{avx2_mr, 2 * Avx2Float::lanes, 96, 256, 2048},
-            &compute_tile_avx2<Avx2Float>,
+    return {{avx2_mr, 2 * Avx2<float>::width, 96, 256, 2048},
+            &compute_tile_avx2<Avx2<float>>,
             &direct_product_avx2<float>};
 }
 
 }  // namespace miniflow::detail
+
+#endif  // MINIFLOW_X86_64

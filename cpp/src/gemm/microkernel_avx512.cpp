@@ -1,17 +1,17 @@
 // The AVX-512 micro-kernel: a 14 x (2 vectors) tile of c held in 28 zmm registers, fed by two
 // loads of B and 14 broadcasts of A per step; edge tiles are written with masked loads and
-// stores. Only the functions marked with the target attribute use AVX-512, so this file is
-// safe to link into a binary for any x86-64 CPU.
-#include <immintrin.h>
+// stores. Only the functions marked with the target (MINIFLOW_TARGET_AVX512) use AVX-512, so
+// this file is safe to link into a binary for any x86-64 CPU.
+#include "simd/target.hpp"
 
+#if MINIFLOW_X86_64
+
+#include <algorithm>
 #include <cstddef>
 
 #include "direct.hpp"
 #include "gemm_internal.hpp"
-
-#define MINIFLOW_AVX512 __attribute__((target("avx512f,avx512dq,avx2,fma")))
-#define MINIFLOW_AVX512_INLINE \
-    __attribute__((target("avx512f,avx512dq,avx2,fma"), always_inline)) inline
+#include "simd/avx512.hpp"
 
 namespace miniflow::detail {
 
@@ -19,91 +19,46 @@ namespace {
 
 constexpr std::size_t avx512_mr = 14;
 
-struct Avx512Double {
-    using Scalar = double;
-    using Vec = __m512d;
-    using Mask = __mmask8;
-    static constexpr std::size_t lanes = 8;
-    static MINIFLOW_AVX512_INLINE Vec zero() { return _mm512_setzero_pd(); }
-    static MINIFLOW_AVX512_INLINE Vec load(const double* p) { return _mm512_loadu_pd(p); }
-    static MINIFLOW_AVX512_INLINE Vec load(Mask m, const double* p) {
-        return _mm512_maskz_loadu_pd(m, p);
-    }
-    static MINIFLOW_AVX512_INLINE Vec broadcast(const double* p) { return _mm512_set1_pd(*p); }
-    static MINIFLOW_AVX512_INLINE Vec add(Vec x, Vec y) { return _mm512_add_pd(x, y); }
-    static MINIFLOW_AVX512_INLINE Vec fma(Vec x, Vec y, Vec z) { return _mm512_fmadd_pd(x, y, z); }
-    static MINIFLOW_AVX512_INLINE void store(Mask m, double* p, Vec x) {
-        _mm512_mask_storeu_pd(p, m, x);
-    }
-};
-
-struct Avx512Float {
-    using Scalar = float;
-    using Vec = __m512;
-    using Mask = __mmask16;
-    static constexpr std::size_t lanes = 16;
-    static MINIFLOW_AVX512_INLINE Vec zero() { return _mm512_setzero_ps(); }
-    static MINIFLOW_AVX512_INLINE Vec load(const float* p) { return _mm512_loadu_ps(p); }
-    static MINIFLOW_AVX512_INLINE Vec load(Mask m, const float* p) {
-        return _mm512_maskz_loadu_ps(m, p);
-    }
-    static MINIFLOW_AVX512_INLINE Vec broadcast(const float* p) { return _mm512_set1_ps(*p); }
-    static MINIFLOW_AVX512_INLINE Vec add(Vec x, Vec y) { return _mm512_add_ps(x, y); }
-    static MINIFLOW_AVX512_INLINE Vec fma(Vec x, Vec y, Vec z) { return _mm512_fmadd_ps(x, y, z); }
-    static MINIFLOW_AVX512_INLINE void store(Mask m, float* p, Vec x) {
-        _mm512_mask_storeu_ps(p, m, x);
-    }
-};
-
-// The lanes of a vector that hold one of the first `count` columns.
 template <typename V>
-MINIFLOW_AVX512_INLINE typename V::Mask first_lanes(std::size_t count) {
-    if (count >= V::lanes) return static_cast<typename V::Mask>(~0U);
-    return static_cast<typename V::Mask>((1U << count) - 1U);
-}
-
-template <typename V>
-MINIFLOW_AVX512 void compute_tile_avx512(std::size_t k, const typename V::Scalar* packed_a,
+MINIFLOW_TARGET_AVX512 void compute_tile_avx512(std::size_t k, const typename V::Scalar* packed_a,
                                          const typename V::Scalar* packed_b, typename V::Scalar* c,
                                          std::size_t ldc, std::size_t rows, std::size_t cols,
                                          bool load_c, const typename V::Scalar* bias) {
-    constexpr std::size_t lanes = V::lanes;
+    constexpr std::size_t lanes = V::width;
     constexpr std::size_t nr = 2 * lanes;
     typename V::Vec left[avx512_mr];
     typename V::Vec right[avx512_mr];
     // The tile of c is needed only at the end: start fetching it now, behind the arithmetic.
     for (std::size_t r = 0; r < rows; ++r) {
-        _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + nr - 1), _MM_HINT_T0);
+        V::prefetch(c + r * ldc);
+        V::prefetch(c + r * ldc + nr - 1);
     }
-#pragma GCC unroll 14
+    MINIFLOW_UNROLL(14)
     for (std::size_t r = 0; r < avx512_mr; ++r) left[r] = right[r] = V::zero();
     // A streams from L2 (B stays in L1): fetch it a few steps ahead, both lines of a step.
     constexpr std::size_t a_prefetch_distance = 16 * avx512_mr;
     constexpr std::size_t values_per_line = 64 / sizeof(typename V::Scalar);
     for (std::size_t step = 0; step < k; ++step) {
-        _mm_prefetch(reinterpret_cast<const char*>(packed_a + a_prefetch_distance), _MM_HINT_T0);
-        _mm_prefetch(
-            reinterpret_cast<const char*>(packed_a + a_prefetch_distance + values_per_line),
-            _MM_HINT_T0);
+        V::prefetch(packed_a + a_prefetch_distance);
+        V::prefetch(packed_a + a_prefetch_distance + values_per_line);
         const typename V::Vec b_left = V::load(packed_b);
         const typename V::Vec b_right = V::load(packed_b + lanes);
-#pragma GCC unroll 14
+        MINIFLOW_UNROLL(14)
         for (std::size_t r = 0; r < avx512_mr; ++r) {
             const typename V::Vec a_value = V::broadcast(packed_a + r);
-            left[r] = V::fma(a_value, b_left, left[r]);
-            right[r] = V::fma(a_value, b_right, right[r]);
+            left[r] = V::fmadd(a_value, b_left, left[r]);
+            right[r] = V::fmadd(a_value, b_right, right[r]);
         }
         packed_a += avx512_mr;
         packed_b += nr;
     }
     // Masked loads and stores touch only the columns that exist, so edge tiles need no buffer.
-    const typename V::Mask mask_left = first_lanes<V>(cols);
-    const typename V::Mask mask_right = first_lanes<V>(cols > lanes ? cols - lanes : 0);
-    const typename V::Vec bias_left = bias != nullptr ? V::load(mask_left, bias) : V::zero();
+    const auto mask_left = V::first_lanes(std::min(cols, lanes));
+    const auto mask_right = V::first_lanes(cols > lanes ? cols - lanes : 0);
+    const typename V::Vec bias_left = bias != nullptr ? V::load(bias, mask_left) : V::zero();
     const typename V::Vec bias_right =
-        bias != nullptr ? V::load(mask_right, bias + lanes) : V::zero();
-#pragma GCC unroll 14
+        bias != nullptr ? V::load(bias + lanes, mask_right) : V::zero();
+    MINIFLOW_UNROLL(14)
     for (std::size_t r = 0; r < avx512_mr; ++r) {
         if (r < rows) {
             typename V::Scalar* row = c + r * ldc;
@@ -114,18 +69,18 @@ MINIFLOW_AVX512 void compute_tile_avx512(std::size_t k, const typename V::Scalar
                 out_right = V::add(out_right, bias_right);
             }
             if (load_c) {
-                out_left = V::add(out_left, V::load(mask_left, row));
-                out_right = V::add(out_right, V::load(mask_right, row + lanes));
+                out_left = V::add(out_left, V::load(row, mask_left));
+                out_right = V::add(out_right, V::load(row + lanes, mask_right));
             }
-            V::store(mask_left, row, out_left);
-            V::store(mask_right, row + lanes, out_right);
+            V::store(row, out_left, mask_left);
+            V::store(row + lanes, out_right, mask_right);
         }
     }
 }
 
 // The direct path, vectorised for this ISA: flatten inlines the whole template here.
 template <typename T>
-MINIFLOW_AVX512 __attribute__((flatten)) void direct_product_avx512(const MatrixView<T>& a,
+MINIFLOW_TARGET_AVX512 MINIFLOW_FLATTEN void direct_product_avx512(const MatrixView<T>& a,
                                                                     const MatrixView<T>& b, T* c,
                                                                     std::size_t ldc,
                                                                     bool accumulate,
@@ -141,16 +96,18 @@ MINIFLOW_AVX512 __attribute__((flatten)) void direct_product_avx512(const Matrix
 // float); the B block kc x nc lives in L2/L3.
 template <>
 Kernel<double> avx512_kernel<double>() {
-    return {{avx512_mr, 2 * Avx512Double::lanes, 112, 512, 2048},
-            &compute_tile_avx512<Avx512Double>,
+    return {{avx512_mr, 2 * Avx512<double>::width, 112, 512, 2048},
+            &compute_tile_avx512<Avx512<double>>,
             &direct_product_avx512<double>};
 }
 
 template <>
 Kernel<float> avx512_kernel<float>() {
-    return {{avx512_mr, 2 * Avx512Float::lanes, 168, 384, 2048},
-            &compute_tile_avx512<Avx512Float>,
+    return {{avx512_mr, 2 * Avx512<float>::width, 168, 384, 2048},
+            &compute_tile_avx512<Avx512<float>>,
             &direct_product_avx512<float>};
 }
 
 }  // namespace miniflow::detail
+
+#endif  // MINIFLOW_X86_64

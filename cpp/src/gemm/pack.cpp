@@ -66,6 +66,9 @@ void pack_any_width(const T* origin, std::ptrdiff_t across_stride, std::ptrdiff_
         case 8:
             return pack_panels<T, 8>(origin, across_stride, step_stride, across_count, depth,
                                      packed);
+        case 12:
+            return pack_panels<T, 12>(origin, across_stride, step_stride, across_count, depth,
+                                      packed);
         case 14:
             return pack_panels<T, 14>(origin, across_stride, step_stride, across_count, depth,
                                       packed);

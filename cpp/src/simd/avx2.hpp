@@ -1,16 +1,20 @@
-// AVX2 + FMA vector operations for the elementwise kernel bodies (kernel_bodies.inc).
-// Every function carries the target attribute, so this header may be included by any file:
-// nothing here is compiled for AVX2 unless a function with the same target calls it.
+// AVX2 + FMA vector operations, Avx2<float> and Avx2<double>: the one layer over the intrinsics
+// that the GEMM micro-kernel and the elementwise kernels are written in. Every function carries
+// the target, so this header may be included by any x86-64 file: nothing here is compiled for
+// AVX2 unless a function with the same target (MINIFLOW_TARGET_AVX2) calls it.
 #pragma once
+
+#include "simd/target.hpp"
+
+#if MINIFLOW_X86_64
 
 #include <immintrin.h>
 
 #include <cstddef>
 
-#include "simd_common.hpp"
+#include "simd/common.hpp"
 
-#define MINIFLOW_AVX2_TARGET __attribute__((target("avx2,fma")))
-#define MINIFLOW_AVX2_OP __attribute__((target("avx2,fma"), always_inline)) inline
+#define MINIFLOW_AVX2_OP MINIFLOW_TARGET_AVX2 MINIFLOW_ALWAYS_INLINE
 
 namespace miniflow::detail {
 
@@ -18,7 +22,7 @@ template <typename T>
 struct Avx2;
 
 template <>
-struct Avx2<float> {
+struct Avx2<float> : X86Memory {
     using Scalar = float;
     using Vec = __m256;
     using Mask = __m256;      // a comparison result: all bits set in the lanes where it holds
@@ -33,7 +37,7 @@ struct Avx2<float> {
     static MINIFLOW_AVX2_OP void store(float* p, Vec v, AllLanesStreamed) {
         _mm256_stream_ps(p, v);
     }
-    // The first `count` (< width) lanes; the others load as 0 and are never stored.
+    // The first `count` (<= width) lanes; the others load as 0 and are never stored.
     static MINIFLOW_AVX2_OP Lanes first_lanes(std::size_t count) {
         return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)),
                                   _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -45,7 +49,9 @@ struct Avx2<float> {
         _mm256_maskstore_ps(p, lanes, v);
     }
 
+    static MINIFLOW_AVX2_OP Vec zero() { return _mm256_setzero_ps(); }
     static MINIFLOW_AVX2_OP Vec set1(float value) { return _mm256_set1_ps(value); }
+    static MINIFLOW_AVX2_OP Vec broadcast(const float* p) { return _mm256_broadcast_ss(p); }
     static MINIFLOW_AVX2_OP Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
     static MINIFLOW_AVX2_OP Vec sub(Vec a, Vec b) { return _mm256_sub_ps(a, b); }
     static MINIFLOW_AVX2_OP Vec mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
@@ -54,7 +60,7 @@ struct Avx2<float> {
     // and the kernels that promise the scalar code's bits must not be fused.
     static MINIFLOW_AVX2_OP Vec mul_rounded(Vec a, Vec b) {
         Vec product = mul(a, b);
-        asm("" : "+v"(product));
+        MINIFLOW_KEEP_ROUNDED(product);
         return product;
     }
     // a * b + c and c - a * b, each rounded once.
@@ -89,8 +95,8 @@ struct Avx2<float> {
     // exp looks 2^(j/8) up in an 8-entry table by the low 3 bits of `shifted` (= k + 1.5 * 2^23,
     // k = 8 m + j), then adds m to the exponent of that value.
     static constexpr int exp_table_bits = 3;
-    static MINIFLOW_AVX2_OP Vec lookup(Vec table, Vec shifted) {
-        return _mm256_permutevar8x32_ps(table, _mm256_castps_si256(shifted));
+    static MINIFLOW_AVX2_OP Vec lookup(const float* table, Vec shifted) {
+        return _mm256_permutevar8x32_ps(load(table), _mm256_castps_si256(shifted));
     }
     static MINIFLOW_AVX2_OP Vec add_to_exponent(Vec fraction, Vec shifted) {
         const __m256i m = _mm256_andnot_si256(_mm256_set1_epi32(7), _mm256_castps_si256(shifted));
@@ -122,7 +128,7 @@ struct Avx2<float> {
 };
 
 template <>
-struct Avx2<double> {
+struct Avx2<double> : X86Memory {
     using Scalar = double;
     using Vec = __m256d;
     using Mask = __m256d;
@@ -148,14 +154,16 @@ struct Avx2<double> {
         _mm256_maskstore_pd(p, lanes, v);
     }
 
+    static MINIFLOW_AVX2_OP Vec zero() { return _mm256_setzero_pd(); }
     static MINIFLOW_AVX2_OP Vec set1(double value) { return _mm256_set1_pd(value); }
+    static MINIFLOW_AVX2_OP Vec broadcast(const double* p) { return _mm256_broadcast_sd(p); }
     static MINIFLOW_AVX2_OP Vec add(Vec a, Vec b) { return _mm256_add_pd(a, b); }
     static MINIFLOW_AVX2_OP Vec sub(Vec a, Vec b) { return _mm256_sub_pd(a, b); }
     static MINIFLOW_AVX2_OP Vec mul(Vec a, Vec b) { return _mm256_mul_pd(a, b); }
     static MINIFLOW_AVX2_OP Vec div(Vec a, Vec b) { return _mm256_div_pd(a, b); }
     static MINIFLOW_AVX2_OP Vec mul_rounded(Vec a, Vec b) {
         Vec product = mul(a, b);
-        asm("" : "+v"(product));
+        MINIFLOW_KEEP_ROUNDED(product);
         return product;
     }
     static MINIFLOW_AVX2_OP Vec fmadd(Vec a, Vec b, Vec c) { return _mm256_fmadd_pd(a, b, c); }
@@ -205,3 +213,5 @@ struct Avx2<double> {
 };
 
 }  // namespace miniflow::detail
+
+#endif  // MINIFLOW_X86_64

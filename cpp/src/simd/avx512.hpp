@@ -1,16 +1,20 @@
-// AVX-512 vector operations for the elementwise kernel bodies (kernel_bodies.inc).
-// Every function carries the target attribute, so this header may be included by any file:
-// nothing here is compiled for AVX-512 unless a function with the same target calls it.
+// AVX-512 vector operations, Avx512<float> and Avx512<double>, for the GEMM micro-kernel and the
+// elementwise kernels alike. Every function carries the target, so this header may be included
+// by any x86-64 file: nothing here is compiled for AVX-512 unless a function with the same target
+// (MINIFLOW_TARGET_AVX512) calls it.
 #pragma once
+
+#include "simd/target.hpp"
+
+#if MINIFLOW_X86_64
 
 #include <immintrin.h>
 
 #include <cstddef>
 
-#include "simd_common.hpp"
+#include "simd/common.hpp"
 
-#define MINIFLOW_AVX512_TARGET __attribute__((target("avx512f,avx512dq")))
-#define MINIFLOW_AVX512_OP __attribute__((target("avx512f,avx512dq"), always_inline)) inline
+#define MINIFLOW_AVX512_OP MINIFLOW_TARGET_AVX512 MINIFLOW_ALWAYS_INLINE
 
 namespace miniflow::detail {
 
@@ -18,7 +22,7 @@ template <typename T>
 struct Avx512;
 
 template <>
-struct Avx512<float> {
+struct Avx512<float> : X86Memory {
     using Scalar = float;
     using Vec = __m512;
     using Mask = __mmask16;  // a comparison result, and the lanes a tail touches
@@ -32,7 +36,7 @@ struct Avx512<float> {
     static MINIFLOW_AVX512_OP void store(float* p, Vec v, AllLanesStreamed) {
         _mm512_stream_ps(p, v);
     }
-    // The first `count` (< width) lanes; the others load as 0 and are never stored.
+    // The first `count` (<= width) lanes; the others load as 0 and are never stored.
     static MINIFLOW_AVX512_OP Mask first_lanes(std::size_t count) {
         return static_cast<Mask>((1u << count) - 1u);
     }
@@ -43,7 +47,9 @@ struct Avx512<float> {
         _mm512_mask_storeu_ps(p, lanes, v);
     }
 
+    static MINIFLOW_AVX512_OP Vec zero() { return _mm512_setzero_ps(); }
     static MINIFLOW_AVX512_OP Vec set1(float value) { return _mm512_set1_ps(value); }
+    static MINIFLOW_AVX512_OP Vec broadcast(const float* p) { return _mm512_set1_ps(*p); }
     static MINIFLOW_AVX512_OP Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
     static MINIFLOW_AVX512_OP Vec sub(Vec a, Vec b) { return _mm512_sub_ps(a, b); }
     static MINIFLOW_AVX512_OP Vec mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
@@ -52,7 +58,7 @@ struct Avx512<float> {
     // and the kernels that promise the scalar code's bits must not be fused.
     static MINIFLOW_AVX512_OP Vec mul_rounded(Vec a, Vec b) {
         Vec product = mul(a, b);
-        asm("" : "+v"(product));
+        MINIFLOW_KEEP_ROUNDED(product);
         return product;
     }
     // a * b + c and c - a * b, each rounded once.
@@ -91,8 +97,8 @@ struct Avx512<float> {
     // exp looks 2^(j/16) up in a 16-entry table by the low 4 bits of `shifted` (= k + 1.5 * 2^23,
     // k = 16 m + j), then adds m to the exponent of that value.
     static constexpr int exp_table_bits = 4;
-    static MINIFLOW_AVX512_OP Vec lookup(Vec table, Vec shifted) {
-        return _mm512_permutexvar_ps(_mm512_castps_si512(shifted), table);
+    static MINIFLOW_AVX512_OP Vec lookup(const float* table, Vec shifted) {
+        return _mm512_permutexvar_ps(_mm512_castps_si512(shifted), load(table));
     }
     static MINIFLOW_AVX512_OP Vec add_to_exponent(Vec fraction, Vec shifted) {
         const __m512i m = _mm512_andnot_si512(_mm512_set1_epi32(15), _mm512_castps_si512(shifted));
@@ -120,7 +126,7 @@ struct Avx512<float> {
 };
 
 template <>
-struct Avx512<double> {
+struct Avx512<double> : X86Memory {
     using Scalar = double;
     using Vec = __m512d;
     using Mask = __mmask8;
@@ -144,14 +150,16 @@ struct Avx512<double> {
         _mm512_mask_storeu_pd(p, lanes, v);
     }
 
+    static MINIFLOW_AVX512_OP Vec zero() { return _mm512_setzero_pd(); }
     static MINIFLOW_AVX512_OP Vec set1(double value) { return _mm512_set1_pd(value); }
+    static MINIFLOW_AVX512_OP Vec broadcast(const double* p) { return _mm512_set1_pd(*p); }
     static MINIFLOW_AVX512_OP Vec add(Vec a, Vec b) { return _mm512_add_pd(a, b); }
     static MINIFLOW_AVX512_OP Vec sub(Vec a, Vec b) { return _mm512_sub_pd(a, b); }
     static MINIFLOW_AVX512_OP Vec mul(Vec a, Vec b) { return _mm512_mul_pd(a, b); }
     static MINIFLOW_AVX512_OP Vec div(Vec a, Vec b) { return _mm512_div_pd(a, b); }
     static MINIFLOW_AVX512_OP Vec mul_rounded(Vec a, Vec b) {
         Vec product = mul(a, b);
-        asm("" : "+v"(product));
+        MINIFLOW_KEEP_ROUNDED(product);
         return product;
     }
     static MINIFLOW_AVX512_OP Vec fmadd(Vec a, Vec b, Vec c) { return _mm512_fmadd_pd(a, b, c); }
@@ -187,8 +195,8 @@ struct Avx512<double> {
 
     // As for float, with an 8-entry table.
     static constexpr int exp_table_bits = 3;
-    static MINIFLOW_AVX512_OP Vec lookup(Vec table, Vec shifted) {
-        return _mm512_permutexvar_pd(_mm512_castpd_si512(shifted), table);
+    static MINIFLOW_AVX512_OP Vec lookup(const double* table, Vec shifted) {
+        return _mm512_permutexvar_pd(_mm512_castpd_si512(shifted), load(table));
     }
     static MINIFLOW_AVX512_OP Vec add_to_exponent(Vec fraction, Vec shifted) {
         const __m512i m = _mm512_andnot_si512(_mm512_set1_epi64(7), _mm512_castpd_si512(shifted));
@@ -209,3 +217,5 @@ struct Avx512<double> {
 };
 
 }  // namespace miniflow::detail
+
+#endif  // MINIFLOW_X86_64

@@ -1,0 +1,39 @@
+// The elementwise kernels for arm64 NEON: the same bodies as the x86 ones, over Neon<T>.
+#include "simd/target.hpp"
+
+#if MINIFLOW_ARM64
+
+#include <cstddef>
+#include <cstdint>
+
+#include "exp_constants.hpp"
+#include "kernel_tables.hpp"
+#include "simd/neon.hpp"
+
+namespace miniflow::detail {
+
+namespace {
+
+template <typename T>
+using Simd = Neon<T>;
+
+#define ELEMENTWISE_TARGET
+#define ELEMENTWISE_INLINE MINIFLOW_NEON_OP
+#include "vector_exp.inc"
+#include "kernel_bodies.inc"
+#undef ELEMENTWISE_TARGET
+#undef ELEMENTWISE_INLINE
+
+}  // namespace
+
+template <typename T>
+const ElementwiseKernels<T>& neon_kernels() {
+    return kernel_table<T>();
+}
+
+template const ElementwiseKernels<float>& neon_kernels<float>();
+template const ElementwiseKernels<double>& neon_kernels<double>();
+
+}  // namespace miniflow::detail
+
+#endif  // MINIFLOW_ARM64
