@@ -37,7 +37,7 @@ echo "== dist: what the sdist and the wheel ship"
 # Every tracked file a build or the tests read must be in the sdist (when this is a git clone).
 tracked=""
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  tracked=$(git ls-files CMakeLists.txt pyproject.toml LICENSE README.md cmake cpp python tests benchmarks)
+  tracked=$(git ls-files CMakeLists.txt pyproject.toml LICENSE README.md cmake cpp python tests docs examples)
 fi
 python - "$sdist" "$wheel" "$tracked" <<'EOF'
 import re, sys, tarfile, zipfile
