@@ -2,11 +2,19 @@
 a gradient of the wrong shape, a feed_dict keyed by names, gradients dicts edited between steps,
 and weight arrays of any layout or float type updated in place."""
 
+import miniflow
 import numpy as np
 import pytest
-
-import miniflow
-from miniflow import MSE, Input, Linear, Node, Sigmoid, forward_and_backward, sgd_update, topological_sort
+from miniflow import (
+    MSE,
+    Input,
+    Linear,
+    Node,
+    Sigmoid,
+    forward_and_backward,
+    sgd_update,
+    topological_sort,
+)
 
 
 class TransposingDot(Node):
@@ -31,8 +39,11 @@ def test_a_gradient_of_the_wrong_shape_is_not_applied_flattened():
     graph = topological_sort({X: np.ones((4, 3)), W: np.ones((3, 1)), y: np.zeros(4)})
     forward_and_backward(graph)
     before = W.value.copy()
-    with pytest.raises(ValueError, match=r"Input 'W' sgd_update: its value has shape \(3, 1\) "
-                                         r"but its gradient has shape \(1, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Input 'W' sgd_update: its value has shape \(3, 1\) "
+        r"but its gradient has shape \(1, 3\)",
+    ):
         sgd_update([W])
     np.testing.assert_array_equal(W.value, before)
 
@@ -62,9 +73,14 @@ def build(lib, seed=4):
     l1 = lib.Linear(X, W1, b1)
     l2 = lib.Linear(lib.Sigmoid(l1), W2, b2)
     lib.MSE(y, l2)
-    feed = {X: rng.standard_normal((6, 3)), y: rng.standard_normal(6),
-            W1: rng.standard_normal((3, 4)), b1: rng.standard_normal(4),
-            W2: rng.standard_normal((4, 1)), b2: rng.standard_normal(1)}
+    feed = {
+        X: rng.standard_normal((6, 3)),
+        y: rng.standard_normal(6),
+        W1: rng.standard_normal((3, 4)),
+        b1: rng.standard_normal(4),
+        W2: rng.standard_normal((4, 1)),
+        b2: rng.standard_normal(1),
+    }
     return lib.topological_sort(feed), [W1, b1, W2, b2], l1
 
 
@@ -130,8 +146,9 @@ def test_sgd_updates_every_writable_float_array_in_place(layout):
     X, W, b, y = Input(), Input(), Input(), Input()
     MSE(y, Linear(X, W, b))
     rng = np.random.default_rng(9)
-    graph = topological_sort({X: rng.standard_normal((5, 3)), W: W_, b: np.zeros(2),
-                              y: rng.standard_normal((5, 2))})
+    graph = topological_sort(
+        {X: rng.standard_normal((5, 3)), W: W_, b: np.zeros(2), y: rng.standard_normal((5, 2))}
+    )
     forward_and_backward(graph)
     expected = W_.astype(np.float64) - 0.1 * W.gradients[W].astype(np.float64)
     sgd_update([W], 0.1)
@@ -155,8 +172,9 @@ def test_a_read_only_weight_array_is_an_error_naming_the_node():
 def test_a_list_or_integer_weight_is_replaced_by_a_float_array():
     X, W, b, y = Input(), Input(), Input(), Input()
     MSE(y, Linear(X, W, b))
-    graph = topological_sort({X: np.ones((2, 2)), W: [[1, 2], [3, 4]], b: np.zeros(2, int),
-                              y: np.zeros((2, 2))})
+    graph = topological_sort(
+        {X: np.ones((2, 2)), W: [[1, 2], [3, 4]], b: np.zeros(2, int), y: np.zeros((2, 2))}
+    )
     forward_and_backward(graph)
     sgd_update([W, b], 0.1)
     assert W.value.dtype == np.float64 and b.value.dtype == np.float64
@@ -180,3 +198,13 @@ def test_float16_values_compute_in_float32_as_the_readme_says():
     X.value = values[0]
     forward_and_backward(graph)
     assert hidden.value.dtype == np.float64
+
+
+def test_feed_dict_may_be_any_mapping():
+    from types import MappingProxyType
+
+    X, W, b = Input(), Input(), Input()
+    layer = Linear(X, W, b)
+    graph = topological_sort(MappingProxyType({X: np.ones((2, 2)), W: np.eye(2), b: np.ones(2)}))
+    forward_and_backward(graph)
+    np.testing.assert_array_equal(layer.value, np.full((2, 2), 2.0))

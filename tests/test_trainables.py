@@ -1,15 +1,22 @@
 """forward_and_backward(graph, trainables=[...]): only the gradients the trainables need are
 computed; the rest are absent and say why when read, never left over from an earlier step."""
 
+import miniflow
 import numpy as np
 import pytest
-
-import miniflow
 from miniflow import (
-    MSE, Input, Linear, Node, Sigmoid, check_gradients, explain, forward_and_backward, sgd_update,
+    MSE,
+    Input,
+    Linear,
+    Node,
+    Sigmoid,
+    _core,
+    check_gradients,
+    explain,
+    forward_and_backward,
+    sgd_update,
     topological_sort,
 )
-from miniflow import _core
 
 
 def two_layer(lib, seed=0, batch=7, n_in=5, hidden=4, dtype=np.float64):
@@ -19,9 +26,14 @@ def two_layer(lib, seed=0, batch=7, n_in=5, hidden=4, dtype=np.float64):
     s1 = lib.Sigmoid(l1)
     l2 = lib.Linear(s1, W2, b2)
     cost = lib.MSE(y, l2)
-    feed = {X: rng.standard_normal((batch, n_in)), y: rng.standard_normal(batch),
-            W1: rng.standard_normal((n_in, hidden)), b1: rng.standard_normal(hidden),
-            W2: rng.standard_normal((hidden, 1)), b2: rng.standard_normal(1)}
+    feed = {
+        X: rng.standard_normal((batch, n_in)),
+        y: rng.standard_normal(batch),
+        W1: rng.standard_normal((n_in, hidden)),
+        b1: rng.standard_normal(hidden),
+        W2: rng.standard_normal((hidden, 1)),
+        b2: rng.standard_normal(1),
+    }
     feed = {node: value.astype(dtype) for node, value in feed.items()}
     graph = lib.topological_sort(feed)
     return graph, dict(X=X, y=y, W1=W1, b1=b1, W2=W2, b2=b2, l1=l1, s1=s1, l2=l2, cost=cost)
@@ -33,13 +45,17 @@ def test_the_wanted_gradients_match_the_lesson_step_after_step(lesson, dtype):
     theirs, m = two_layer(lesson, dtype=dtype)
     trainables = [n["W1"], n["b1"], n["W2"], n["b2"]]
     rtol = 1e-12 if dtype == np.float64 else 1e-4
-    for step in range(3):
+    for _ in range(3):
         forward_and_backward(ours, trainables=trainables)
         lesson.forward_and_backward(theirs)
         assert n["cost"].value == pytest.approx(m["cost"].value, rel=rtol)
         for key in ("W1", "b1", "W2", "b2"):
-            np.testing.assert_allclose(n[key].gradients[n[key]], m[key].gradients[m[key]],
-                                       rtol=rtol, atol=1e-6 if dtype == np.float32 else 1e-14)
+            np.testing.assert_allclose(
+                n[key].gradients[n[key]],
+                m[key].gradients[m[key]],
+                rtol=rtol,
+                atol=1e-6 if dtype == np.float32 else 1e-14,
+            )
         sgd_update(trainables, 0.1)
         lesson.sgd_update([m[k] for k in ("W1", "b1", "W2", "b2")], 0.1)
 
@@ -59,8 +75,12 @@ def test_skipped_gradients_are_absent_and_say_why():
     forward_and_backward(graph, trainables=[n["W1"], n["b1"], n["W2"], n["b2"]])
     assert X not in l1.gradients and y not in cost.gradients and X not in X.gradients
     assert set(l1.gradients) == {n["W1"], n["b1"]}
-    for gradients, node in ((X.gradients, X), (l1.gradients, X), (cost.gradients, y),
-                            (y.gradients, y)):
+    for gradients, node in (
+        (X.gradients, X),
+        (l1.gradients, X),
+        (cost.gradients, y),
+        (y.gradients, y),
+    ):
         with pytest.raises(KeyError, match=r"Input #\d+ was skipped.*trainables="):
             gradients[node]
     with pytest.raises(ValueError, match="skipped it; list it in trainables"):
@@ -131,9 +151,14 @@ def graph_with_learners_nodes(seed=3):
     data_side = Scale(X)
     middle = Scale(Sigmoid(Linear(data_side, W1, b1)))
     MSE(y, Linear(middle, W2, b2))
-    feed = {X: rng.standard_normal((5, 3)), y: rng.standard_normal(5),
-            W1: rng.standard_normal((3, 4)), b1: rng.standard_normal(4),
-            W2: rng.standard_normal((4, 1)), b2: rng.standard_normal(1)}
+    feed = {
+        X: rng.standard_normal((5, 3)),
+        y: rng.standard_normal(5),
+        W1: rng.standard_normal((3, 4)),
+        b1: rng.standard_normal(4),
+        W2: rng.standard_normal((4, 1)),
+        b2: rng.standard_normal(1),
+    }
     return topological_sort(feed), [W1, b1, W2, b2], data_side, middle
 
 
@@ -181,3 +206,27 @@ def test_an_empty_list_skips_every_gradient():
     forward_and_backward(graph, trainables=[])
     assert np.isfinite(n["cost"].value)
     assert all(not node.gradients for node in graph)
+
+
+def test_steps_after_the_first_reuse_every_array():
+    graph, n = two_layer(miniflow)
+    trainables = [n["W1"], n["b1"], n["W2"], n["b2"]]
+
+    def arrays():
+        found = [node.value for node in graph if not isinstance(node, Input)]
+        found += [g for node in graph for g in node.gradients.values()]
+        return [a for a in found if isinstance(a, np.ndarray)]
+
+    forward_and_backward(graph, trainables=trainables)
+    sgd_update(trainables)
+    first = arrays()
+    # 3 values (the cost is a float); gradients: the cost's 1, l2's 3, s1's 1, l1's 2 (not X's)
+    # and the trainables' own 4
+    assert len(first) == 3 + 11
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        n["X"].value, n["y"].value = rng.standard_normal((7, 5)), rng.standard_normal(7)
+        forward_and_backward(graph, trainables=trainables)
+        sgd_update(trainables)
+        now = arrays()
+        assert len(now) == len(first) and all(a is b for a, b in zip(now, first))

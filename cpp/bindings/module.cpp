@@ -220,7 +220,7 @@ py::tuple mse_backward(py::handle diff_obj, py::handle buffers, bool accumulate,
 // In place when value is a writable C-contiguous float array of the gradient's dtype (the
 // learner's fed array sees the update, as in the lesson); otherwise a new array is returned.
 template <typename T>
-py::array sgd_update(py::handle value_obj, py::handle grad_obj, double learning_rate) {
+py::object sgd_update(py::handle value_obj, py::handle grad_obj, double learning_rate) {
     Operand<T> grad = to_contiguous<T>("gradient", grad_obj);
     const auto in_place_or_copy = [&]() -> py::array_t<T> {
         if (readable_in_place<T, py::array::c_style>(value_obj) &&
@@ -235,10 +235,8 @@ py::array sgd_update(py::handle value_obj, py::handle grad_obj, double learning_
         return copy;
     };
     py::array_t<T> value = in_place_or_copy();
-    if (static_cast<std::size_t>(value.size()) != grad.size()) {
-        throw py::value_error("value has shape " + shape_text(value) + " but its gradient has shape " +
-                              shape_text(grad.array));
-    }
+    // never applied flattened: the caller broadcasts a gradient of another shape, or refuses it
+    if (!(shape_of(value) == shape_of(grad.array))) return py::none();
     T* value_data = value.mutable_data();
     const T* grad_data = grad.data();
     const std::size_t n = grad.size();
@@ -336,7 +334,9 @@ PYBIND11_MODULE(_core, m) {
                          : sgd_update<double>(value, grad, learning_rate);
           },
           py::arg("value"), py::arg("grad"), py::arg("learning_rate"),
-          "value -= learning_rate * grad, in place when value is a writable float array.");
+          "value -= learning_rate * grad, in place when value is a writable C-ordered array of the "
+          "computing dtype (else into a new array, returned); None, with nothing done, when grad's "
+          "shape is not value's.");
     m.def("matmul",
           [](py::handle a, py::handle b, py::handle out) {
               return all_float32({{"a", a}, {"b", b}}) ? matmul<float>(a, b, out)

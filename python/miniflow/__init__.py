@@ -10,14 +10,14 @@ teaching tools (``explain``, ``check_gradients``, ``draw``, ``to_dot``, ``to_mer
 from importlib import metadata as _metadata
 
 from ._core import get_num_threads, set_num_threads
-from .graph import forward_and_backward, forward_pass, sgd_update, topological_sort
-from .layers import MSE, Linear, Sigmoid
-from .node import Input, Node
-from .quiz import Add, Mul
 from .draw import draw, to_dot, to_mermaid
 from .explain import explain
 from .finite import NonFiniteError
 from .gradcheck import check_gradients
+from .graph import forward_and_backward, forward_pass, sgd_update, topological_sort
+from .layers import MSE, Linear, Sigmoid
+from .node import Input, Node
+from .quiz import Add, Mul
 
 # the version lives in pyproject.toml alone; the installed metadata carries it here
 __version__ = _metadata.version("miniflow-backprop")

@@ -14,7 +14,7 @@ def linear_forward(x: ArrayLike, w: ArrayLike, b: ArrayLike, out: Any = None) ->
 def linear_backward(
     x: ArrayLike, w: ArrayLike, grad: ArrayLike,
     buffers: Optional[Tuple[Optional[Array], Optional[Array], Optional[Array]]] = None,
-    accumulate: bool = False, wanted: Optional[Tuple[bool, bool, bool]] = None,
+    accumulate: bool = False, wanted: Optional[Tuple[bool, ...]] = None,
 ) -> Tuple[Optional[Array], Optional[Array], Optional[Array]]:
     """Returns (grad . W^T, X^T . grad, column sums of grad), written into (or, with accumulate,
     added to) `buffers`, an earlier call's result, when they fit; then the very same tuple comes
@@ -25,7 +25,7 @@ def sigmoid_forward(x: ArrayLike, out: Any = None) -> Array:
 
 def sigmoid_backward(
     s: ArrayLike, grad: ArrayLike, buffers: Optional[Tuple[Optional[Array]]] = None,
-    accumulate: bool = False, wanted: Optional[Tuple[bool]] = None,
+    accumulate: bool = False, wanted: Optional[Tuple[bool, ...]] = None,
 ) -> Tuple[Optional[Array]]:
     """Returns (s * (1 - s) * grad,), written into (or added to) `buffers`, an earlier call's
     result, when it fits; then the very same tuple comes back. `wanted`, a tuple of 1 bool,
@@ -36,14 +36,16 @@ def mse_forward(y: ArrayLike, a: ArrayLike, out: Any = None) -> Tuple[float, Arr
 
 def mse_backward(
     diff: ArrayLike, buffers: Optional[Tuple[Optional[Array], Optional[Array]]] = None,
-    accumulate: bool = False, wanted: Optional[Tuple[bool, bool]] = None,
+    accumulate: bool = False, wanted: Optional[Tuple[bool, ...]] = None,
 ) -> Tuple[Optional[Array], Optional[Array]]:
     """Returns (2/n * diff, -2/n * diff), written into (or added to) `buffers`, an earlier
     call's result, when they fit; then the very same tuple comes back. `wanted`, a tuple of 2
     bools, skips outputs (None)."""
 
-def sgd_update(value: ArrayLike, grad: ArrayLike, learning_rate: float) -> Array:
-    """value -= learning_rate * grad, in place when value is a writable float array."""
+def sgd_update(value: ArrayLike, grad: ArrayLike, learning_rate: float) -> Optional[Array]:
+    """value -= learning_rate * grad, in place when value is a writable C-ordered array of the
+    computing dtype (else into a new array, returned); None, with nothing done, when grad's shape
+    is not value's."""
 
 def matmul(a: ArrayLike, b: ArrayLike, out: Any = None) -> Array:
     """a . b for 2-D arrays."""

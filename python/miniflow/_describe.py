@@ -3,7 +3,8 @@ received in the backward pass, and value summaries."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,12 +25,12 @@ def slot_name(node: Node, slot: int) -> str:
     return names[slot] if slot < len(names) else ""
 
 
-def title(node: Node, names: Dict[Node, str]) -> str:
+def title(node: Node, names: dict[Node, str]) -> str:
     """``Linear l1``: the node's type and short name, as the tools' messages start."""
     return f"{type(node).__name__} {names.get(node, node.label)}"
 
 
-def sent_back_by(node: Node) -> List[Tuple[Node, Any]]:
+def sent_back_by(node: Node) -> list[tuple[Node, Any]]:
     """(consumer, gradient) for each consumer that sent a gradient back to `node`."""
     return [(c, c.gradients[node]) for c in consumers(node) if node in c.gradients]
 
@@ -45,7 +46,7 @@ def upstream(node: Node) -> Any:
     return np.array(received(node), dtype=float)
 
 
-def short_names(graph: Sequence[Node]) -> Dict[Node, str]:
+def short_names(graph: Sequence[Node]) -> dict[Node, str]:
     """A short, unique, deterministic name for every node of a sorted graph.
 
     A node's own ``name`` wins. Otherwise an Input is named after the slot it fills (``X``, ``W``,
@@ -63,12 +64,12 @@ def short_names(graph: Sequence[Node]) -> Dict[Node, str]:
 
     unnamed = [node for node in graph if not getattr(node, "name", None)]
     stems = {node: _stem(node) for node in unnamed}
-    counts: Dict[str, int] = {}
+    counts: dict[str, int] = {}
     for stem in stems.values():
         counts[stem] = counts.get(stem, 0) + 1
     names = {node: str(node.name) for node in graph if node not in stems}
     used = set(names.values())
-    seen: Dict[str, int] = {}
+    seen: dict[str, int] = {}
     for node in sorted(unnamed, key=lambda n: (layer(n), position[n])):
         stem = stems[node]
         seen[stem] = seen.get(stem, 0) + 1
@@ -98,7 +99,7 @@ def _input_symbol(node: Node) -> str:
 
 
 def is_trainable(node: Node) -> bool:
-    """Whether an Input looks like a weight or bias (read as W or b by a Linear) rather than data."""
+    """Whether an Input looks like a weight or bias (a Linear reads it as W or b), not data."""
     return isinstance(node, Input) and any(
         isinstance(c, Linear) and any(s is node for s in c.inbound_nodes[1:])
         for c in node.outbound_nodes
@@ -191,6 +192,6 @@ def is_finite(value: Any) -> bool:
     return bool(np.isfinite(array).all())
 
 
-def inbound_list(node: Node, names: Dict[Node, str]) -> List[str]:
+def inbound_list(node: Node, names: dict[Node, str]) -> list[str]:
     """The short names of a node's inbound nodes, in slot order."""
     return [names.get(n, n.label) for n in node.inbound_nodes]

@@ -9,10 +9,10 @@ border, trainables (W, b) orange, operations blue and the cost red.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Sequence, Tuple, Union
-
+from typing import Any
 
 from ._describe import role, shape_text, short_names, short_summary, slot_name, upstream
 from .node import Node
@@ -24,8 +24,12 @@ _STYLES = {
     "op": ("#e6efff", "#3c6dc4", "", 6),
     "cost": ("#fde4e4", "#c43c3c", "", 6),
 }
-_LEGEND = [("data", "data input (fed)"), ("trainable", "trainable (W, b)"),
-           ("op", "operation"), ("cost", "cost")]
+_LEGEND = [
+    ("data", "data input (fed)"),
+    ("trainable", "trainable (W, b)"),
+    ("op", "operation"),
+    ("cost", "cost"),
+]
 _FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 _CHAR = 0.61  # width of a monospace character, in font sizes
 _NAME_SIZE, _TEXT_SIZE = 14, 11
@@ -44,7 +48,7 @@ class Drawing:
     def _repr_html_(self) -> str:
         return self.svg
 
-    def save(self, path: Union[str, Path]) -> Path:
+    def save(self, path: str | Path) -> Path:
         """Write the SVG to ``path`` and return the path."""
         path = Path(path)
         path.write_text(self.svg, encoding="utf-8")
@@ -55,7 +59,7 @@ class Drawing:
 class _Box:
     node: Node
     index: int
-    lines: List[Tuple[str, int, str]]  # text, font size, weight
+    lines: list[tuple[str, int, str]]  # text, font size, weight
     column: int = 0
     x: float = 0.0
     y: float = 0.0
@@ -85,7 +89,7 @@ def draw(
     return Drawing(_svg(boxes, by_node, names, trainables))
 
 
-def _box(node: Node, index: int, names: Dict[Node, str], values: bool, gradients: bool) -> _Box:
+def _box(node: Node, index: int, names: dict[Node, str], values: bool, gradients: bool) -> _Box:
     lines = [
         (names[node], _NAME_SIZE, "bold"),
         (f"{type(node).__name__} · #{index}", _TEXT_SIZE, "normal"),
@@ -107,10 +111,10 @@ def _gradient(node: Node) -> Any:
     return upstream(node)
 
 
-def _columns(graph: Sequence[Node]) -> Dict[Node, int]:
+def _columns(graph: Sequence[Node]) -> dict[Node, int]:
     """Operations by longest path from the sources; a source sits just left of its first reader
     (so the target y stands next to the cost, not beside X)."""
-    depth: Dict[Node, int] = {}
+    depth: dict[Node, int] = {}
     for node in graph:
         depth[node] = 1 + max((depth.get(n, 0) for n in node.inbound_nodes), default=-1)
     for node in graph:
@@ -120,15 +124,15 @@ def _columns(graph: Sequence[Node]) -> Dict[Node, int]:
     return depth
 
 
-def _place(boxes: List[_Box], by_node: Dict[Node, _Box]) -> None:
+def _place(boxes: list[_Box], by_node: dict[Node, _Box]) -> None:
     """Order each column to keep edges short (barycentre sweeps), then set coordinates."""
     count = max((box.column for box in boxes), default=0) + 1
-    columns: List[List[_Box]] = [[] for _ in range(count)]
+    columns: list[list[_Box]] = [[] for _ in range(count)]
     for box in boxes:
         columns[box.column].append(box)
     rank = {box.node: float(i) for column in columns for i, box in enumerate(column)}
 
-    def centre(column: List[_Box]) -> None:
+    def centre(column: list[_Box]) -> None:
         for i, box in enumerate(column):
             rank[box.node] = i - (len(column) - 1) / 2
 
@@ -136,14 +140,20 @@ def _place(boxes: List[_Box], by_node: Dict[Node, _Box]) -> None:
         centre(column)
     for _ in range(3):
         for column in columns:  # left to right: follow the inputs
-            column.sort(key=lambda b: _mean([rank[n] for n in b.node.inbound_nodes if n in rank], rank[b.node]))
+            column.sort(
+                key=lambda b: _mean(
+                    [rank[n] for n in b.node.inbound_nodes if n in rank], rank[b.node]
+                )
+            )
             centre(column)
         for column in reversed(columns):  # right to left: a source follows its readers' slots
             column.sort(key=lambda b: _reader_rank(b.node, rank))
             centre(column)
 
     x = float(_MARGIN)
-    tallest = max(sum(b.height for b in column) + _ROW_GAP * (len(column) - 1) for column in columns)
+    tallest = max(
+        sum(b.height for b in column) + _ROW_GAP * (len(column) - 1) for column in columns
+    )
     for column in columns:
         width = max((b.width for b in column), default=0)
         used = sum(b.height for b in column) + _ROW_GAP * (len(column) - 1)
@@ -154,7 +164,7 @@ def _place(boxes: List[_Box], by_node: Dict[Node, _Box]) -> None:
         x += width + _COLUMN_GAP
 
 
-def _reader_rank(node: Node, rank: Dict[Node, float]) -> float:
+def _reader_rank(node: Node, rank: dict[Node, float]) -> float:
     readers = [c for c in node.outbound_nodes if c in rank]
     if node.inbound_nodes or not readers:
         return _mean([rank[n] for n in node.inbound_nodes if n in rank], rank[node])
@@ -162,11 +172,13 @@ def _reader_rank(node: Node, rank: Dict[Node, float]) -> float:
     return _mean([rank[c] + 0.1 * c.inbound_nodes.index(node) for c in readers], rank[node])
 
 
-def _mean(items: List[float], default: float) -> float:
+def _mean(items: list[float], default: float) -> float:
     return sum(items) / len(items) if items else default
 
 
-def _svg(boxes: List[_Box], by_node: Dict[Node, _Box], names: Dict[Node, str], trainables: Any) -> str:
+def _svg(
+    boxes: list[_Box], by_node: dict[Node, _Box], names: dict[Node, str], trainables: Any
+) -> str:
     width = max((b.x + b.width for b in boxes), default=0) + _MARGIN
     legend_y = max((b.y + b.height for b in boxes), default=0) + 28
     height = legend_y + 30
@@ -188,7 +200,7 @@ def _svg(boxes: List[_Box], by_node: Dict[Node, _Box], names: Dict[Node, str], t
     return "\n".join(out) + "\n"
 
 
-def _edges(box: _Box, by_node: Dict[Node, _Box]) -> List[str]:
+def _edges(box: _Box, by_node: dict[Node, _Box]) -> list[str]:
     parts = []
     k = len(box.node.inbound_nodes)
     for slot, source in enumerate(box.node.inbound_nodes):
@@ -212,7 +224,7 @@ def _edges(box: _Box, by_node: Dict[Node, _Box]) -> List[str]:
     return parts
 
 
-def _node(box: _Box, kind: str) -> List[str]:
+def _node(box: _Box, kind: str) -> list[str]:
     fill, stroke, dash, radius = _STYLES[kind]
     dashes = f' stroke-dasharray="{dash}"' if dash else ""
     weight = 2.2 if kind == "trainable" else 1.5
@@ -232,7 +244,7 @@ def _node(box: _Box, kind: str) -> List[str]:
     return parts
 
 
-def _legend(y: float) -> List[str]:
+def _legend(y: float) -> list[str]:
     parts = []
     x = float(_MARGIN)
     for kind, text in _LEGEND:
@@ -242,16 +254,18 @@ def _legend(y: float) -> List[str]:
             f'<rect x="{x:.0f}" y="{y - 11:.0f}" width="22" height="14" rx="4" fill="{fill}" '
             f'stroke="{stroke}" stroke-width="1.5"{dashes}/>'
         )
-        parts.append(f'<text x="{x + 28:.0f}" y="{y:.0f}" font-size="11" fill="#3c4043">{text}</text>')
+        parts.append(
+            f'<text x="{x + 28:.0f}" y="{y:.0f}" font-size="11" fill="#3c4043">{text}</text>'
+        )
         x += 28 + len(text) * 11 * _CHAR + 22
     return parts
 
 
-def _label_lines(node: Node, index: int, names: Dict[Node, str]) -> List[str]:
+def _label_lines(node: Node, index: int, names: dict[Node, str]) -> list[str]:
     return [names[node], f"{type(node).__name__} #{index}", shape_text(node.value)]
 
 
-def _edges_between(graph: Sequence[Node], ids: Dict[Node, str]) -> Iterator[Tuple[str, str, str]]:
+def _edges_between(graph: Sequence[Node], ids: dict[Node, str]) -> Iterator[tuple[str, str, str]]:
     """(source id, target id, slot name or "") for every edge inside the graph, in slot order."""
     for node in graph:
         for slot, source in enumerate(node.inbound_nodes):
@@ -263,14 +277,19 @@ def to_dot(graph: Sequence[Node], trainables: Any = None) -> str:
     """The graph in Graphviz's DOT language (``dot -Tsvg``), styled like ``draw``."""
     names = short_names(graph)
     ids = {node: f"n{i}" for i, node in enumerate(graph)}
-    lines = ["digraph miniflow {", "  rankdir=LR;",
-             '  node [shape=box, style="rounded,filled", fontname="DejaVu Sans Mono"];']
+    lines = [
+        "digraph miniflow {",
+        "  rankdir=LR;",
+        '  node [shape=box, style="rounded,filled", fontname="DejaVu Sans Mono"];',
+    ]
     for i, node in enumerate(graph):
         kind = role(node, trainables)
         fill, stroke, dash, _ = _STYLES[kind]
         label = "\\n".join(_dot_escape(t) for t in _label_lines(node, i, names))
         style = ', style="rounded,filled,dashed"' if dash else ""
-        lines.append(f'  {ids[node]} [label="{label}", fillcolor="{fill}", color="{stroke}"{style}];')
+        lines.append(
+            f'  {ids[node]} [label="{label}", fillcolor="{fill}", color="{stroke}"{style}];'
+        )
     for source, target, slot in _edges_between(graph, ids):
         label = f' [label="{slot}"]' if slot else ""
         lines.append(f"  {source} -> {target}{label};")

@@ -9,7 +9,7 @@ the gradient entries it produced. It replaces the lesson's debugging prints.
 from __future__ import annotations
 
 import html
-from typing import Dict, List, Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from ._describe import (
     summary,
     upstream,
 )
-from .graph import _run, backward_steps
+from .graph import _run, backward_pass
 from .layers import MSE, Linear, Sigmoid
 from .node import Input, Node, SkippedGradients, consumers
 from .quiz import Add, Mul
@@ -40,7 +40,7 @@ class Explanation(str):
         return f"<pre style='line-height:1.3'>{html.escape(str(self))}</pre>"
 
 
-def explain(graph: Sequence[Node], *, trainables: Optional[Sequence[Node]] = None) -> Explanation:
+def explain(graph: Sequence[Node], *, trainables: Sequence[Node] | None = None) -> Explanation:
     """Run ``forward_and_backward(graph, trainables=trainables)`` and return the explanation of
     its backward pass (with ``trainables``, the skipped gradients are named as such).
 
@@ -54,10 +54,10 @@ def explain(graph: Sequence[Node], *, trainables: Optional[Sequence[Node]] = Non
 def run(
     graph: Sequence[Node],
     *,
-    trainables: Optional[Sequence[Node]] = None,
+    trainables: Sequence[Node] | None = None,
     explain: bool = False,
     check_finite: bool = False,
-) -> Optional[Explanation]:
+) -> Explanation | None:
     """``forward_and_backward`` with its teaching options; see ``graph.forward_and_backward``."""
     names = short_names(graph)
     for node in graph:
@@ -65,12 +65,15 @@ def run(
         if check_finite:
             finite.check_forward(node, names)
     cost = names[graph[-1]] if graph else "cost"
-    steps: List[str] = []
-    for node in backward_steps(graph, trainables):
+    steps: list[str] = []
+
+    def look_at(node: Node) -> None:
         if check_finite:
             finite.check_backward(node, names)
         if explain:
             steps.append(_step(node, len(steps) + 1, len(graph), names, cost))
+
+    backward_pass(graph, trainables, look_at)
     if not explain:
         return None
     head = f"backward pass: {len(graph)} steps, last node first"
@@ -79,7 +82,7 @@ def run(
     return Explanation("\n\n".join([head] + steps) + "\n")
 
 
-def _step(node: Node, index: int, total: int, names: Dict[Node, str], cost: str) -> str:
+def _step(node: Node, index: int, total: int, names: dict[Node, str], cost: str) -> str:
     me = names[node]
     args = inbound_list(node, names)
     if node.inbound_nodes:
@@ -108,7 +111,7 @@ def _step(node: Node, index: int, total: int, names: Dict[Node, str], cost: str)
     return "\n".join(lines)
 
 
-def _upstream_lines(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
+def _upstream_lines(node: Node, names: dict[Node, str], cost: str) -> list[str]:
     """What the consumers sent back, summed when there are several."""
     me = names[node]
     received = sent_back_by(node)
@@ -118,7 +121,8 @@ def _upstream_lines(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
         return [f"  upstream  ∂{cost}/∂{me} = 1 (the cost: backpropagation starts here)"]
     if len(received) == 1:
         consumer, grad = received[0]
-        return [f"  upstream  G = ∂{cost}/∂{me} from {names.get(consumer, consumer.label)}: {summary(grad)}"]
+        sender = names.get(consumer, consumer.label)
+        return [f"  upstream  G = ∂{cost}/∂{me} from {sender}: {summary(grad)}"]
     lines = [f"  upstream  G = ∂{cost}/∂{me} = sum over its {len(received)} consumers:"]
     for consumer, grad in received:
         lines.append(f"              from {names.get(consumer, consumer.label)}: {summary(grad)}")
@@ -126,7 +130,7 @@ def _upstream_lines(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
     return lines
 
 
-def _local(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
+def _local(node: Node, names: dict[Node, str], cost: str) -> list[str]:
     """The node's local derivatives in the lesson's notation (built-in nodes only)."""
     me = names[node]
     args = inbound_list(node, names)
@@ -137,7 +141,11 @@ def _local(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
         return [f"∂{me}/∂{me} = 1, so ∂{cost}/∂{me} = G"]
     if kind is Linear:
         X, W, _ = args
-        return [f"∂{cost}/∂{X} = G·{W}ᵀ", f"∂{cost}/∂{W} = {X}ᵀ·G", f"∂{cost}/∂{args[2]} = sum of G's rows"]
+        return [
+            f"∂{cost}/∂{X} = G·{W}ᵀ",
+            f"∂{cost}/∂{W} = {X}ᵀ·G",
+            f"∂{cost}/∂{args[2]} = sum of G's rows",
+        ]
     if kind is Sigmoid:
         (x,) = args
         return [f"∂{me}/∂{x} = {me}·(1 − {me})", f"∂{cost}/∂{x} = ∂{me}/∂{x} · G"]
@@ -156,7 +164,9 @@ def _local(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
         lines = []
         for x in _unique(args):
             # one product of the other factors per slot x fills
-            terms = ["·".join(args[:i] + args[i + 1 :]) or "1" for i, a in enumerate(args) if a == x]
+            terms = [
+                "·".join(args[:i] + args[i + 1 :]) or "1" for i, a in enumerate(args) if a == x
+            ]
             local = " + ".join(terms)
             chain = f"{local}·G" if len(terms) == 1 else f"({local})·G"
             lines.append(f"∂{me}/∂{x} = {local}, so ∂{cost}/∂{x} = {chain}")
@@ -164,5 +174,5 @@ def _local(node: Node, names: Dict[Node, str], cost: str) -> List[str]:
     return [f"your own {kind.__name__}.backward(); it produced:"]
 
 
-def _unique(items: List[str]) -> List[str]:
+def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))

@@ -3,8 +3,6 @@ value and gradient as it is made and stops at the first one that is not finite."
 
 from __future__ import annotations
 
-from typing import Dict, List
-
 from ._describe import finite_mask_text, is_finite, sent_back_by, summary, title
 from .node import Node
 
@@ -22,14 +20,14 @@ class NonFiniteError(FloatingPointError):
             an Input, the Input itself); None for a forward step.
     """
 
-    def __init__(self, message: str, node: Node, step: str, inbound: "Node | None" = None):
+    def __init__(self, message: str, node: Node, step: str, inbound: Node | None = None):
         super().__init__(message)
         self.node = node
         self.step = step
         self.inbound = inbound
 
 
-def check_forward(node: Node, names: Dict[Node, str]) -> None:
+def check_forward(node: Node, names: dict[Node, str]) -> None:
     """Raise NonFiniteError if ``node.value`` is not finite."""
     if is_finite(node.value):
         return
@@ -42,7 +40,7 @@ def check_forward(node: Node, names: Dict[Node, str]) -> None:
     raise NonFiniteError("\n".join(lines), node, "forward")
 
 
-def check_backward(node: Node, names: Dict[Node, str]) -> None:
+def check_backward(node: Node, names: dict[Node, str]) -> None:
     """Raise NonFiniteError if an entry of ``node.gradients`` is not finite."""
     for inbound, grad in node.gradients.items():
         if is_finite(grad):
@@ -57,7 +55,7 @@ def check_backward(node: Node, names: Dict[Node, str]) -> None:
         raise NonFiniteError("\n".join(lines), node, "backward", inbound)
 
 
-def _inputs(node: Node, names: Dict[Node, str]) -> List[str]:
+def _inputs(node: Node, names: dict[Node, str]) -> list[str]:
     if not node.inbound_nodes:
         return []
     lines = ["  its inputs:"]
@@ -68,7 +66,7 @@ def _inputs(node: Node, names: Dict[Node, str]) -> List[str]:
     return lines
 
 
-def upstream_lines(node: Node, names: Dict[Node, str], heading: str) -> List[str]:
+def upstream_lines(node: Node, names: dict[Node, str], heading: str) -> list[str]:
     """One line per consumer with the gradient it sent back to ``node``."""
     lines = [heading]
     for consumer, grad in sent_back_by(node):

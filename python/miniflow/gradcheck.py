@@ -10,8 +10,10 @@ after it in the backward pass are right.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from math import inf
+from typing import Any
 
 import numpy as np
 
@@ -38,10 +40,10 @@ class GradientCheckRow:
 class GradientCheck:
     """The result of ``check_gradients``: a row per checked gradient entry, in backward order."""
 
-    rows: List[GradientCheckRow]
+    rows: list[GradientCheckRow]
     tolerance: float
     h: float
-    first_wrong: Optional[Node] = None
+    first_wrong: Node | None = None
     first_wrong_name: str = ""
 
     @property
@@ -55,7 +57,13 @@ class GradientCheck:
     def __str__(self) -> str:
         header = ("node", "gradient", "shape", "rel. error", "")
         table = [header] + [
-            (r.name, f"∂/∂{r.inbound_name}", r.shape, _error_text(r.error), "ok" if r.ok else "WRONG")
+            (
+                r.name,
+                f"∂/∂{r.inbound_name}",
+                r.shape,
+                _error_text(r.error),
+                "ok" if r.ok else "WRONG",
+            )
             for r in self.rows
         ]
         widths = [max(len(row[i]) for row in table) for i in range(4)]
@@ -67,8 +75,13 @@ class GradientCheck:
         for row in table:
             first = row[0] if row[0] != previous else ""
             previous = row[0]
-            cells = [first.ljust(widths[0]), row[1].ljust(widths[1]), row[2].ljust(widths[2]),
-                     row[3].rjust(widths[3]), row[4]]
+            cells = [
+                first.ljust(widths[0]),
+                row[1].ljust(widths[1]),
+                row[2].ljust(widths[2]),
+                row[3].rjust(widths[3]),
+                row[4],
+            ]
             lines.append("  ".join(cells).rstrip())
         if self.ok:
             lines.append("every backward() agrees with its forward()")
@@ -92,7 +105,7 @@ class GradientCheck:
 def check_gradients(
     graph: Sequence[Node],
     *,
-    trainables: Optional[Sequence[Node]] = None,
+    trainables: Sequence[Node] | None = None,
     h: float = 1e-6,
     tolerance: float = 1e-6,
     verbose: bool = True,
@@ -121,8 +134,8 @@ def check_gradients(
     # native nodes reuse their buffers: copy everything we compare before perturbing anything
     analytic = {node: {k: _copy(v) for k, v in node.gradients.items()} for node in graph}
     received = {node: upstream(node) for node in graph}
-    rows: List[GradientCheckRow] = []
-    first: Optional[Node] = None
+    rows: list[GradientCheckRow] = []
+    first: Node | None = None
     for node in reversed(graph):
         for row in _check_node(node, analytic[node], received[node], names, h, tolerance):
             rows.append(row)
@@ -139,8 +152,13 @@ def _copy(value: Any) -> Any:
 
 
 def _check_node(
-    node: Node, analytic: Dict[Node, Any], upstream: Any, names: Dict[Node, str], h: float, tolerance: float
-) -> List[GradientCheckRow]:
+    node: Node,
+    analytic: dict[Node, Any],
+    upstream: Any,
+    names: dict[Node, str],
+    h: float,
+    tolerance: float,
+) -> list[GradientCheckRow]:
     name = title(node, names)
     if upstream is None:
         return []  # skipped (no trainable depends on it), or backward() already raised about it
@@ -149,11 +167,31 @@ def _check_node(
         if not node.outbound_nodes:
             return []
         # an Input's gradient is by definition the sum of what its consumers sent
-        return [_row(node, name, node, names, analytic.get(node), upstream, np.shape(node.value), tolerance)]
+        return [
+            _row(
+                node,
+                name,
+                node,
+                names,
+                analytic.get(node),
+                upstream,
+                np.shape(node.value),
+                tolerance,
+            )
+        ]
     rows = []
     for inbound in dict.fromkeys(n for n in node.inbound_nodes if n not in skipped):
         numeric = _numeric(node, inbound, upstream, h)
-        row = _row(node, name, inbound, names, analytic.get(inbound), numeric, np.shape(inbound.value), tolerance)
+        row = _row(
+            node,
+            name,
+            inbound,
+            names,
+            analytic.get(inbound),
+            numeric,
+            np.shape(inbound.value),
+            tolerance,
+        )
         if not row.ok and not row.note:
             row.note = _diagnose(node, inbound, analytic[inbound], upstream, h)
         rows.append(row)
@@ -167,7 +205,7 @@ def _diagnose(node: Node, inbound: Node, analytic: Any, upstream: Any, h: float)
         a, c = np.asarray(analytic, dtype=float), np.asarray(candidate, dtype=float)
         if a.size != c.size:
             return False
-        scale = max(np.linalg.norm(a), np.linalg.norm(c), 1e-12)
+        scale = max(float(np.linalg.norm(a)), float(np.linalg.norm(c)), 1e-12)
         return bool(np.linalg.norm(a.reshape(-1) - c.reshape(-1)) / scale < 1e-4)
 
     consumers = [consumer for consumer, _ in sent_back_by(node)]
@@ -215,19 +253,27 @@ def _contract(upstream: Any, delta: np.ndarray) -> float:
 
 
 def _row(
-    node: Node, name: str, inbound: Node, names: Dict[Node, str], analytic: Any, numeric: Any,
-    shape: tuple, tolerance: float,
+    node: Node,
+    name: str,
+    inbound: Node,
+    names: dict[Node, str],
+    analytic: Any,
+    numeric: Any,
+    shape: tuple[int, ...],
+    tolerance: float,
 ) -> GradientCheckRow:
     inbound_name = names.get(inbound, inbound.label)
     shape_text = str(tuple(shape)) if shape else "scalar"
+
+    def wrong(note: str) -> GradientCheckRow:
+        return GradientCheckRow(node, name, inbound, inbound_name, shape_text, inf, False, note)
+
     if analytic is None:
-        return GradientCheckRow(node, name, inbound, inbound_name, shape_text, float("inf"), False,
-                                f"backward() set no gradients[{inbound_name}]")
+        return wrong(f"backward() set no gradients[{inbound_name}]")
     a = np.asarray(analytic, dtype=float)
     n = np.asarray(numeric, dtype=float)
     if a.size != n.size:
-        return GradientCheckRow(node, name, inbound, inbound_name, shape_text, float("inf"), False,
-                                f"the gradient has shape {a.shape}, the input {n.shape}")
+        return wrong(f"the gradient has shape {a.shape}, the input {n.shape}")
     a, n = a.reshape(-1), n.reshape(-1)
     scale = max(np.linalg.norm(a), np.linalg.norm(n))
     # both zero (or nearly) is agreement, not a 0/0

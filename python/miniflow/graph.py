@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import functools
 from collections import deque
-from typing import Any, Collection, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, overload
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import (
+    Any,
+    Optional,
+    overload,
+)
 
 import numpy as np
 
 from . import _core
 from .layers import MSE, _NativeNode
-from .node import Input, Node, SkippedGradients, _restated, skipped_gradients
+from .node import KERNEL_ERRORS, Input, Node, SkippedGradients, _restated, skipped_gradients
 from .quiz import _ElementwiseQuizNode
 
 __all__ = ["topological_sort", "forward_and_backward", "forward_pass", "sgd_update"]
@@ -19,10 +24,10 @@ __all__ = ["topological_sort", "forward_and_backward", "forward_pass", "sgd_upda
 _NAMES_ITSELF = (Input, _NativeNode, _ElementwiseQuizNode)
 
 
-def _discover(feed_dict: Mapping[Node, Any]) -> List[Node]:
+def _discover(feed_dict: Mapping[Node, Any]) -> list[Node]:
     """Every node downstream of the fed Inputs, plus unfed source nodes that already hold a
     value (set with ``node.value = ...``); anything else a node reads is an error."""
-    nodes: List[Node] = []
+    nodes: list[Node] = []
     seen = set()
     queue = deque(feed_dict)
     while queue:
@@ -51,7 +56,7 @@ def _discover(feed_dict: Mapping[Node, Any]) -> List[Node]:
     return nodes
 
 
-def topological_sort(feed_dict: Mapping[Node, Any]) -> List[Node]:
+def topological_sort(feed_dict: Mapping[Node, Any]) -> list[Node]:
     """Sort the nodes reachable from the fed Inputs with Kahn's algorithm.
 
     Sets each fed Input's value from ``feed_dict`` as it is emitted (the very object given, so
@@ -79,8 +84,8 @@ def topological_sort(feed_dict: Mapping[Node, Any]) -> List[Node]:
                 in_degree[consumer] += 1
 
     ready = deque(node for node in nodes if in_degree[node] == 0)
-    order: List[Node] = []
-    sinks: List[Node] = []
+    order: list[Node] = []
+    sinks: list[Node] = []
     while ready:
         node = ready.popleft()
         if isinstance(node, Input) and node in feed_dict:
@@ -100,10 +105,8 @@ def topological_sort(feed_dict: Mapping[Node, Any]) -> List[Node]:
 
 
 def _note_failing_node(error: Exception, node: Node, step: str) -> None:
-    """A learner's own node's error gets a note saying which node failed (ours name themselves,
-    except when out of memory: the kernels' MemoryError names only the operand)."""
-    named = isinstance(node, _NAMES_ITSELF) and not isinstance(error, MemoryError)
-    if not named and hasattr(error, "add_note"):  # add_note is Python 3.11+
+    """A learner's own node's error gets a note saying which node failed (ours name themselves)."""
+    if not isinstance(node, _NAMES_ITSELF) and hasattr(error, "add_note"):  # Python 3.11+
         error.add_note(f"(raised by {node.label}.{step}())")
 
 
@@ -122,11 +125,11 @@ def _run(node: Node, step: str) -> None:
 #   (node, None, ())           run backward() as it is (every inbound wanted, or a learner's node)
 #   (node, None, skipped)      do not run it: its gradients say these nodes were skipped
 #   (node, wanted, skipped)    a built-in node computes only the slots marked True in wanted
-BackwardStep = Tuple[Node, Optional[Tuple[bool, ...]], Sequence[Node]]
+BackwardStep = tuple[Node, Optional[tuple[bool, ...]], Sequence[Node]]
 
 
 @functools.lru_cache(maxsize=8)  # keeps the last few (graph, trainables) pairs alive
-def backward_plan(graph: Tuple[Node, ...], trainables: Tuple[Node, ...]) -> List[BackwardStep]:
+def backward_plan(graph: tuple[Node, ...], trainables: tuple[Node, ...]) -> list[BackwardStep]:
     """The backward pass, last node first, that computes only the gradients on a path from the
     cost to a trainable: ∂cost/∂n is needed exactly when n is a trainable or depends on one."""
     members = set(graph)
@@ -137,7 +140,7 @@ def backward_plan(graph: Tuple[Node, ...], trainables: Tuple[Node, ...]) -> List
     for node in graph:  # topological order: a node's inbound nodes come first
         if any(n in needed for n in node.inbound_nodes):
             needed.add(node)
-    plan: List[BackwardStep] = []
+    plan: list[BackwardStep] = []
     for node in reversed(graph):
         wanted = tuple(n in needed for n in node.inbound_nodes)
         skipped = list(dict.fromkeys(n for n in node.inbound_nodes if n not in needed))
@@ -152,21 +155,29 @@ def backward_plan(graph: Tuple[Node, ...], trainables: Tuple[Node, ...]) -> List
     return plan
 
 
-def backward_steps(graph: Sequence[Node], trainables: Optional[Sequence[Node]]) -> Iterator[Node]:
-    """Run the backward pass one node at a time, last node first, yielding each node after its
-    step; with ``trainables``, only the gradients they need (see ``backward_plan``)."""
+def backward_pass(
+    graph: Sequence[Node],
+    trainables: Sequence[Node] | None,
+    after_each: Callable[[Node], None] | None = None,
+) -> None:
+    """``backward()`` on every node, last node first; with ``trainables``, only the gradients
+    they need (see ``backward_plan``). ``after_each(node)`` runs after each node's step (the
+    teaching tools look at its gradients there)."""
     if trainables is None:
         steps: Iterable[BackwardStep] = ((node, None, ()) for node in reversed(graph))
     else:
         steps = backward_plan(tuple(graph), tuple(trainables))
     for node, wanted, skipped in steps:
         try:
-            if wanted is not None:
-                node.wanted, node.skipped = wanted, skipped  # type: ignore[attr-defined]
+            if wanted is not None:  # a built-in node: its kernel leaves the skipped slots None
+                node.wanted = wanted  # type: ignore[attr-defined]
                 try:
                     node.backward()
                 finally:
-                    node.wanted, node.skipped = None, ()  # type: ignore[attr-defined]
+                    node.wanted = None  # type: ignore[attr-defined]
+                gradients = node.gradients = skipped_gradients(skipped, node.gradients)
+                for inbound in skipped:
+                    gradients.pop(inbound, None)
             elif skipped:
                 node.gradients = skipped_gradients(skipped)
             else:
@@ -174,13 +185,14 @@ def backward_steps(graph: Sequence[Node], trainables: Optional[Sequence[Node]]) 
         except Exception as error:
             _note_failing_node(error, node, "backward")
             raise
-        yield node
+        if after_each is not None:
+            after_each(node)
 
 
 def forward_and_backward(
     graph: Sequence[Node],
     *,
-    trainables: Optional[Sequence[Node]] = None,
+    trainables: Sequence[Node] | None = None,
     explain: bool = False,
     check_finite: bool = False,
 ) -> None:
@@ -210,8 +222,7 @@ def forward_and_backward(
         _note_failing_node(error, node, "forward")
         raise
     if trainables is not None:
-        for _ in backward_steps(graph, trainables):
-            pass
+        backward_pass(graph, trainables)
         return
     try:
         for node in reversed(graph):
@@ -227,7 +238,7 @@ def forward_pass(output_node: Node, sorted_nodes: Sequence[Node]) -> Any: ...
 def forward_pass(output_node: Sequence[Node]) -> None: ...
 
 
-def forward_pass(output_node: Any, sorted_nodes: Optional[Sequence[Node]] = None) -> Any:
+def forward_pass(output_node: Any, sorted_nodes: Sequence[Node] | None = None) -> Any:
     """Run ``forward()`` on every node, in order.
 
     Both forms from the lesson work: ``forward_pass(output_node, sorted_nodes)`` returns
@@ -249,22 +260,18 @@ def sgd_update(trainables: Sequence[Node], learning_rate: float = 1e-2) -> None:
     broadcast to it, as for the lesson's ``-=``.
     """
     for t in trainables:
-        value = t.value
         try:
             grad = t.gradients[t]
         except KeyError:
             raise _no_gradient(t) from None
-        if type(grad) is not _ndarray or type(value) is not _ndarray or grad.shape != value.shape:
-            grad = _broadcast_to_value(t, grad)
         try:
-            updated = _core.sgd_update(value, grad, learning_rate)
-        except (ValueError, TypeError) as error:
+            updated: Any = _core.sgd_update(t.value, grad, learning_rate)
+            if updated is None:  # not the value's shape: numpy's -= rules, or say why not
+                updated = _core.sgd_update(t.value, _broadcast_to(t.value, grad), learning_rate)
+        except KERNEL_ERRORS as error:
             raise _restated(t, "sgd_update", error) from None
-        if updated is not value:
+        if updated is not t.value:
             _store(t, updated)
-
-
-_ndarray = np.ndarray
 
 
 def _no_gradient(t: Node) -> ValueError:
@@ -280,22 +287,20 @@ def _no_gradient(t: Node) -> ValueError:
     )
 
 
-def _broadcast_to_value(t: Node, grad: Any) -> np.ndarray:
+def _broadcast_to(value: Any, grad: Any) -> Any:
     """The gradient stretched to the value's shape, as numpy's ``value -= grad`` would; a
     gradient that does not broadcast to it (a transposed one, say) is an error."""
-    shape, grad_shape = np.shape(t.value), np.shape(grad)
-    if grad_shape == shape:
-        return grad
+    shape, grad_shape = np.shape(value), np.shape(grad)
     # numpy's rule, read from the right: each gradient axis is 1 or the value's
     fits = len(grad_shape) <= len(shape) and all(
         g in (1, v) for g, v in zip(reversed(grad_shape), reversed(shape))
     )
-    if fits:
-        return np.broadcast_to(grad, shape)
-    raise ValueError(
-        f"{t.label} sgd_update: its value has shape {shape} but its gradient has shape "
-        f"{np.shape(grad)}, which does not broadcast to it"
-    )
+    if not fits:
+        raise ValueError(
+            f"its value has shape {shape} but its gradient has shape {grad_shape}, "
+            "which does not broadcast to it"
+        )
+    return np.broadcast_to(grad, shape)
 
 
 def _store(t: Node, updated: np.ndarray) -> None:

@@ -1,11 +1,13 @@
 """The graph's building blocks: the lesson's ``Node`` base class and ``Input``, plus the helpers
-every node and teaching tool shares (naming a node in errors, its consumers, what they sent back)."""
+every node and teaching tool shares: naming a node in errors, its consumers, what they sent
+back."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Collection, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,11 +29,11 @@ class Node:
             node, keyed by node (an Input keys its own gradient by itself).
     """
 
-    def __init__(self, inbound_nodes: Iterable[Node] = (), name: Optional[str] = None) -> None:
-        self.inbound_nodes: List[Node] = list(inbound_nodes)
-        self.outbound_nodes: List[Node] = []
+    def __init__(self, inbound_nodes: Iterable[Node] = (), name: str | None = None) -> None:
+        self.inbound_nodes: list[Node] = list(inbound_nodes)
+        self.outbound_nodes: list[Node] = []
         self.value: Any = None
-        self.gradients: Dict[Node, Any] = {}
+        self.gradients: dict[Node, Any] = {}
         self.name = name
         self._index = next(_creation_order)
         for node in self.inbound_nodes:
@@ -83,12 +85,14 @@ class SkippedGradients(dict[Node, Any]):
 
 
 def skipped_gradients(skipped: Collection[Node], computed: Iterable[Any] = ()) -> SkippedGradients:
+    """A gradients dict of the (node, gradient) pairs `computed` that says `skipped` were not."""
     gradients = SkippedGradients(computed)
     gradients.skipped = skipped
     return gradients
 
 
 def why_skipped(node: Node) -> str:
+    """What reading a skipped gradient says: why it is missing and how to get it."""
     return (
         f"the gradient for {getattr(node, 'label', node)} was skipped: no trainable given to "
         "forward_and_backward(graph, trainables=...) depends on it; add it to trainables, or "
@@ -96,29 +100,33 @@ def why_skipped(node: Node) -> str:
     )
 
 
+# what a kernel raises for bad operands (or no memory to convert them): restated with the node
+KERNEL_ERRORS = (ValueError, TypeError, MemoryError)
+
+
 def _restated(node: Node, step: str, error: Exception) -> Exception:
-    """A kernel's ValueError or TypeError, restated with the node and step that failed; an
-    inbound node that never got a value is named instead, since that is the real cause."""
+    """A kernel's ValueError, TypeError or MemoryError, restated with the node and step that
+    failed; an inbound node that never got a value is named instead, since that is the cause."""
     for inbound in node.inbound_nodes:
         if inbound.value is None:
             return ValueError(
                 f"{inbound.label} has no value when {node.label} runs {step}(): "
                 "add it to feed_dict (or set its .value) before running the graph"
             )
-    kind = TypeError if isinstance(error, TypeError) else ValueError
+    kind = next(kind for kind in KERNEL_ERRORS if isinstance(error, kind))  # not a subclass
     return kind(f"{node.label} {step}: {error}")
 
 
 @contextmanager
 def _errors_restated(node: Node, step: str) -> Iterator[None]:
-    """Restate a ValueError or TypeError raised inside the block with `_restated`."""
+    """Restate a kernel's error raised inside the block with `_restated`."""
     try:
         yield
-    except (ValueError, TypeError) as error:
+    except KERNEL_ERRORS as error:
         raise _restated(node, step, error) from None
 
 
-def _inbound_values(node: Node) -> List[Any]:
+def _inbound_values(node: Node) -> list[Any]:
     """The inbound values, or an error naming the Input that was never given one."""
     values = [inbound.value for inbound in node.inbound_nodes]
     if any(value is None for value in values):
@@ -152,7 +160,7 @@ def not_sent_back(node: Node, consumer: Node) -> KeyError:
     )
 
 
-def received(node: Node, out: Optional[np.ndarray] = None) -> Any:
+def received(node: Node, out: np.ndarray | None = None) -> Any:
     """∂cost/∂node: the sum of what `node`'s consumers sent back (None when nobody reads it).
 
     One consumer's gradient is returned as it is, not copied; several are added up in `out`
@@ -170,14 +178,18 @@ def received(node: Node, out: Optional[np.ndarray] = None) -> Any:
     return add_up(node, grads, out)
 
 
-def add_up(node: Node, grads: Sequence[Any], out: Optional[np.ndarray] = None) -> np.ndarray:
+def add_up(node: Node, grads: Sequence[Any], out: np.ndarray | None = None) -> np.ndarray:
     """grads[0] + grads[1] + ..., the gradients `node`'s consumers sent back, in `out` when it
     fits (else a new array); vectors of the same length add whatever their orientation, as the
     kernels accept them."""
     first = np.asarray(grads[0])
     dtype = np.result_type(*grads, np.float32)
-    fits = out is not None and out.shape == first.shape and out.dtype == dtype
-    if not fits or any(out is grad for grad in grads):
+    if (
+        out is None
+        or out.shape != first.shape
+        or out.dtype != dtype
+        or any(out is grad for grad in grads)  # a consumer's own array is never written
+    ):
         out = np.empty(first.shape, dtype)
     np.copyto(out, first)
     for grad in grads[1:]:
@@ -200,9 +212,9 @@ class Input(Node):
     ``node.gradients[node]`` is the sum of what every consumer sends back (0 with no consumer).
     """
 
-    def __init__(self, name: Optional[str] = None) -> None:
+    def __init__(self, name: str | None = None) -> None:
         Node.__init__(self, name=name)
-        self._sum: Optional[np.ndarray] = None  # kept between steps when several consumers add up
+        self._sum: np.ndarray | None = None  # kept between steps when several consumers add up
 
     def forward(self) -> None:
         # nothing to compute: the value was fed
