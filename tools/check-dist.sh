@@ -109,7 +109,7 @@ tar -xzf "$sdist" -C "$work/src" --strip-components=1
 echo "== dist: the sdist, built and installed into a fresh venv; all of its tests"
 test_in_fresh_venv "$sdist" sdist
 
-echo "== dist: the wheel, repaired by auditwheel, in a fresh venv; its tests but the CLI's"
+echo "== dist: the wheel, repaired by auditwheel, in a fresh venv; its tests but the command line's"
 auditwheel repair --wheel-dir "$work/repaired" "$wheel" >"$work/auditwheel.log" 2>&1 ||
   { cat "$work/auditwheel.log"; fail "auditwheel repair failed"; }
 repaired=$(echo "$work"/repaired/*.whl)
@@ -117,9 +117,10 @@ case "$(basename "$repaired")" in
   *-manylinux*) echo "repaired: $(basename "$repaired")" ;;
   *) fail "auditwheel gave no manylinux tag: $(basename "$repaired")" ;;
 esac
-# The same sources passed every test above; tests/test_cli.py (half the suite's time, spawning
-# processes) is left out here, and the wheel's console script is run instead.
-test_in_fresh_venv "$repaired" wheel --ignore=tests/test_cli.py
+# The same sources passed every test above; the command-line tests (tests/test_cli*.py, most of
+# the suite's time: they spawn processes) are left out here, and the wheel's console script is
+# run instead.
+test_in_fresh_venv "$repaired" wheel --ignore-glob="tests/test_cli*.py"
 "$work/venv-wheel/bin/miniflow" demo >"$work/demo.log" || fail "the wheel's miniflow demo failed"
 grep -q "5.01028709e-05" "$work/demo.log" || fail "miniflow demo did not print the lesson's gradients"
 echo "the wheel's console script: miniflow demo printed the lesson's gradients"
