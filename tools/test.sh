@@ -33,6 +33,7 @@ bash tools/check-cmake-package.sh
 
 echo "== pytest"
 python -m pytest
+bash tools/check-dist.sh
 bash tools/check-clang.sh
 bash tools/check-arm64.sh
 bash tools/check-mingw.sh
