@@ -1,6 +1,6 @@
 """Type stubs for MiniFlow's private native module (the kernels of the C++ core)."""
 
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -61,3 +61,9 @@ def num_threads_env_problem() -> str:
 
 def isa() -> str:
     """The vector instruction set the kernels run with on this CPU."""
+
+def isa_names() -> List[str]:
+    """The values MINIFLOW_ISA accepts on this architecture, least capable first."""
+
+def isa_request() -> Tuple[str, bool]:
+    """(MINIFLOW_ISA as read when the kernels were chosen, whether it was one of isa_names())."""

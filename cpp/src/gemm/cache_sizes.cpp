@@ -58,10 +58,10 @@ CpuidRegisters cpuid(std::uint32_t leaf, std::uint32_t subleaf) {
 std::string cpu_vendor() {
     const CpuidRegisters r = cpuid(0, 0);
     std::string vendor(12, '\0');
-    for (int i = 0; i < 4; ++i) {
-        vendor[static_cast<std::size_t>(i)] = static_cast<char>(field(r.ebx, 8U * i, 8));
-        vendor[static_cast<std::size_t>(4 + i)] = static_cast<char>(field(r.edx, 8U * i, 8));
-        vendor[static_cast<std::size_t>(8 + i)] = static_cast<char>(field(r.ecx, 8U * i, 8));
+    for (unsigned i = 0; i < 4; ++i) {
+        vendor[i] = static_cast<char>(field(r.ebx, 8U * i, 8));
+        vendor[4 + i] = static_cast<char>(field(r.edx, 8U * i, 8));
+        vendor[8 + i] = static_cast<char>(field(r.ecx, 8U * i, 8));
     }
     return vendor;
 }
