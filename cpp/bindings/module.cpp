@@ -210,7 +210,7 @@ py::tuple mse_backward(py::handle diff_obj, py::handle buffers, bool accumulate,
     const std::size_t n = diff.size();
     {
         ReleaseGilFor release(4.0 * double(n));
-        miniflow::mse_backward(diff_data, n, dy_data, da_data, accumulate);
+        miniflow::mse_backward(diff_data, dy_data, da_data, n, accumulate);
     }
     return previous.reuse_or({dy, da});
 }

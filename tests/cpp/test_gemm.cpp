@@ -620,3 +620,14 @@ TEST(ColumnSums, RejectsBadArguments) {
 }
 
 }  // namespace
+
+// The optional bias, like every optional buffer of the public API, takes a literal nullptr
+// (T comes from the views): [1 2; 3 4] . [5 6; 7 8] by hand.
+TEST(Gemm, OptionalBiasTakesALiteralNullptr) {
+    const double a[] = {1, 2, 3, 4};
+    const double b[] = {5, 6, 7, 8};
+    double c[4] = {};
+    miniflow::gemm(miniflow::row_major(a, 2, 2), miniflow::row_major(b, 2, 2), c, 2, false,
+                   nullptr);
+    EXPECT_EQ(std::vector<double>(c, c + 4), (std::vector<double>{19, 22, 43, 50}));
+}

@@ -19,9 +19,10 @@ namespace miniflow {
 // c must not overlap a, b or bias.
 template <typename T>
 void gemm(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate,
-          const T* bias = nullptr);
+          const non_deduced_t<T>* bias = nullptr);
 
 // out[j] = sum_i a(i, j) (or out[j] += ... when accumulate): the bias gradient of a Linear.
+// out holds a.cols values. Throws std::invalid_argument for a null buffer of nonzero size.
 template <typename T>
 void column_sums(const MatrixView<T>& a, T* out, bool accumulate);
 

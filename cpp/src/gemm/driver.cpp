@@ -409,7 +409,7 @@ InterruptCheck::~InterruptCheck() { detail::innermost_check = outer_; }
 
 template <typename T>
 void gemm(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate,
-          const T* bias) {
+          const non_deduced_t<T>* bias) {
     check_view("gemm: a", a);
     check_view("gemm: b", b);
     if (a.cols != b.rows) {
