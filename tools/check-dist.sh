@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The release artefacts, as a user meets them: `python -m build` makes the sdist and (from it) the
 # wheel; both archives are checked for what they must and must not ship; the sdist is installed
-# into a fresh venv and the wheel, repaired by auditwheel to a manylinux tag, into another, and
-# the sdist's own test suite runs against each. First, the release configuration that runs
+# into a fresh venv (as the wheel built from it) and the wheel, repaired by auditwheel to a
+# manylinux tag, into another, and the sdist's own test suite runs against each. First, the release configuration that runs
 # elsewhere (pyproject.toml's tables, the wheels workflow) is validated against its schemas.
 # Run from anywhere: bash tools/check-dist.sh (Linux; uses the repository's .venv for the tools).
 set -euo pipefail
@@ -106,8 +106,11 @@ EOF
 mkdir -p "$work/src"
 tar -xzf "$sdist" -C "$work/src" --strip-components=1
 
-echo "== dist: the sdist, built and installed into a fresh venv; all of its tests"
-test_in_fresh_venv "$sdist" sdist
+# `python -m build` made the wheel from the sdist alone, in an isolated environment with the
+# build requirements from PyPI: exactly what `pip install <sdist>` builds, so that wheel stands in
+# for the sdist's install here (one compile fewer).
+echo "== dist: the sdist's build (the wheel made from it) in a fresh venv; all of its tests"
+test_in_fresh_venv "$wheel" sdist
 
 echo "== dist: the wheel, repaired by auditwheel, in a fresh venv; its tests but the command line's"
 auditwheel repair --wheel-dir "$work/repaired" "$wheel" >"$work/auditwheel.log" 2>&1 ||
