@@ -79,24 +79,25 @@ const BlockedKernel<T>& blocked_kernel_for(Isa isa) {
 }
 
 // A growable 64-byte-aligned scratch area; one per thread and operand, kept between calls.
+// Over-allocated and aligned by hand: a thread_local whose destructor calls the aligned
+// operator delete crashes MinGW-w64's runtime when its thread exits.
 class PackingBuffer {
 public:
     template <typename T>
     T* reserve(std::size_t count) {
         const std::size_t bytes = count * sizeof(T);
         if (bytes > capacity_) {
-            memory_.reset(static_cast<std::byte*>(::operator new(bytes, alignment)));
+            memory_.reset(new std::byte[bytes + alignment - 1]);  // uninitialised: packing fills it
             capacity_ = bytes;
         }
-        return reinterpret_cast<T*>(memory_.get());
+        void* start = memory_.get();
+        std::size_t space = capacity_ + alignment - 1;
+        return static_cast<T*>(std::align(alignment, capacity_, start, space));
     }
 
 private:
-    static constexpr std::align_val_t alignment{64};
-    struct Release {
-        void operator()(std::byte* memory) const { ::operator delete(memory, alignment); }
-    };
-    std::unique_ptr<std::byte, Release> memory_;
+    static constexpr std::size_t alignment = 64;
+    std::unique_ptr<std::byte[]> memory_;
     std::size_t capacity_ = 0;
 };
 
