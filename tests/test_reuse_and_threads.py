@@ -16,9 +16,14 @@ def two_layer(batch, n_in, hidden, seed=0):
     rng = np.random.default_rng(seed)
     X, y, W1, b1, W2, b2 = (Input() for _ in range(6))
     MSE(y, Linear(Sigmoid(Linear(X, W1, b1)), W2, b2))
-    feed = {X: rng.standard_normal((batch, n_in)), y: rng.standard_normal(batch),
-            W1: rng.standard_normal((n_in, hidden)) * 0.1, b1: np.zeros(hidden),
-            W2: rng.standard_normal((hidden, 1)) * 0.1, b2: np.zeros(1)}
+    feed = {
+        X: rng.standard_normal((batch, n_in)),
+        y: rng.standard_normal(batch),
+        W1: rng.standard_normal((n_in, hidden)) * 0.1,
+        b1: np.zeros(hidden),
+        W2: rng.standard_normal((hidden, 1)) * 0.1,
+        b2: np.zeros(1),
+    }
     return topological_sort(feed), [W1, b1, W2, b2], X, y
 
 
@@ -27,8 +32,11 @@ def computed_arrays(graph):
     arrays = []
     for node in graph:
         value = None if isinstance(node, Input) else node.value
-        arrays += [v for v in (value, getattr(node, "diff", None), *node.gradients.values())
-                   if isinstance(v, np.ndarray)]
+        arrays += [
+            v
+            for v in (value, getattr(node, "diff", None), *node.gradients.values())
+            if isinstance(v, np.ndarray)
+        ]
     return arrays
 
 
@@ -47,12 +55,13 @@ def test_steps_after_the_first_reuse_every_array():
 
 
 def test_a_batch_of_another_size_gets_new_buffers_and_right_answers(lesson):
-    graph, trainables, X, y = two_layer(11, 4, 3)
+    graph, _trainables, X, y = two_layer(11, 4, 3)
     forward_and_backward(graph)
     X.value, y.value = X.value[:5].copy(), y.value[:5].copy()
     forward_and_backward(graph)
-    assert graph[-1].value == pytest.approx(float(np.mean(
-        (y.value.reshape(-1, 1) - graph[-2].value) ** 2)), rel=1e-12)
+    assert graph[-1].value == pytest.approx(
+        float(np.mean((y.value.reshape(-1, 1) - graph[-2].value) ** 2)), rel=1e-12
+    )
     assert X.gradients[X].shape == (5, 4)
 
 
@@ -89,6 +98,11 @@ def test_thread_count_setting():
 
 def test_thread_count_from_the_environment():
     env = dict(os.environ, MINIFLOW_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", "import miniflow; print(miniflow.get_num_threads())"],
-                         capture_output=True, text=True, env=env, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", "import miniflow; print(miniflow.get_num_threads())"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     assert out.stdout.strip() == "1"
