@@ -5,10 +5,13 @@ import json
 import os
 import pty
 import shutil
+import signal
+import stat
 import struct
 import subprocess
 import sys
 import termios
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -35,12 +38,13 @@ def run_json(*args, **kwargs):
     return json.loads(result.stdout)
 
 
-def fails(*args, message, **kwargs):
-    """Exit code 2, the message on stderr, no traceback, nothing on stdout."""
+def fails(*args, message, stdout="", **kwargs):
+    """Exit code 2, the message as the one line on stderr, nothing (or ``stdout``) on stdout."""
     result = run(*args, **kwargs)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert message in result.stderr
-    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stdout.startswith(stdout) and (stdout or result.stdout == "")
     return result
 
 
@@ -391,3 +395,317 @@ def test_python_m_miniflow_and_the_script_agree():
     )
     assert by_script.returncode == 0
     assert json.loads(by_script.stdout) == run_json("--epochs", 1)
+
+
+def test_version_names_the_package_and_the_kernels():
+    from miniflow import __version__, _core
+
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout == f"miniflow {__version__} (kernels: {_core.isa()})\n"
+
+
+# ---- the files the command writes ----------------------------------------------------------
+
+
+def make_fifo(folder):
+    os.mkfifo(folder / "fifo")
+    return folder / "fifo"
+
+
+def make_device(folder):
+    """A character device like /dev/null (1, 3), made here so a failure cannot harm the real one."""
+    try:
+        os.mknod(folder / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs root (CAP_MKNOD)")
+    return folder / "null"
+
+
+OUTPUT_FLAGS = [
+    ("train", "--epochs", 1, "--save"),
+    ("train", "--epochs", 1, "--plot"),
+    ("graph", "--out"),
+]
+
+
+@pytest.mark.parametrize("command", OUTPUT_FLAGS, ids=lambda c: c[-1])
+@pytest.mark.parametrize(
+    "make, kind",
+    [(make_fifo, "a FIFO (named pipe)"), (make_device, "a character device")],
+    ids=["fifo", "device"],
+)
+def test_an_output_that_is_not_a_regular_file_is_refused_and_left_alone(
+    tmp_path, command, make, kind
+):
+    path = make(tmp_path)
+    # a suffix the command accepts, behind a link, so only the file type is wrong
+    link = tmp_path / ("out.svg" if command[0] == "graph" else "out.png")
+    link.symlink_to(path)
+    before = os.stat(path)
+    fails(*command, link, message=f"{command[-1]} {link}: is {kind}, not a regular file")
+    after = os.stat(path)
+    assert (after.st_mode, after.st_ino, after.st_rdev) == (
+        before.st_mode,
+        before.st_ino,
+        before.st_rdev,
+    )
+    assert sorted(os.listdir(tmp_path)) == sorted([path.name, link.name])
+
+
+def run_with_umask(mask, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "miniflow", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.umask(mask),
+    )
+
+
+@pytest.mark.parametrize(
+    "command, name",
+    [(OUTPUT_FLAGS[0], "m.npz"), (OUTPUT_FLAGS[1], "loss.png"), (OUTPUT_FLAGS[2], "net.svg")],
+    ids=lambda c: c[-1] if isinstance(c, tuple) else "",
+)
+def test_a_new_output_gets_the_umasks_mode(tmp_path, command, name):
+    result = run_with_umask(0o027, *command, tmp_path / name)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o640
+    assert os.listdir(tmp_path) == [name]
+
+
+def test_a_replaced_model_keeps_its_mode(tmp_path):
+    path = tmp_path / "m.npz"
+    run_json("--epochs", 1, "--save", path)
+    os.chmod(path, 0o644)  # saved models used to become 0600 whatever the umask
+    result = run_with_umask(0o077, "train", "--epochs", 1, "--quiet", "--save", path)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+
+
+def test_a_name_at_the_length_limit_saves_and_one_past_it_is_refused(tmp_path):
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX")
+    longest = tmp_path / ("m" * (limit - 4) + ".npz")
+    run_json("--epochs", 1, "--save", longest)
+    assert os.listdir(tmp_path) == [longest.name]  # the temporary name fitted too
+    fails(
+        "train",
+        "--epochs",
+        1,
+        "--save",
+        tmp_path / ("m" * (limit + 1)),
+        message="cannot be written: File name too long",
+    )
+
+
+@pytest.mark.parametrize("name", ["net.png", "net.pdf", "net"])
+def test_graph_refuses_a_format_it_cannot_write(tmp_path, name):
+    fails("graph", "--out", tmp_path / name, message="use .svg, .dot or .mmd")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "name, start", [("net.svg", "<svg"), ("net.dot", "digraph"), ("net.mmd", "flowchart")]
+)
+def test_graph_writes_each_format_it_names(tmp_path, name, start):
+    result = run("graph", "--out", tmp_path / name)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / name).read_text().lstrip().startswith(start)
+
+
+def test_plot_without_a_suffix_writes_a_png_under_exactly_that_name(tmp_path):
+    result = run("train", "--epochs", 2, "--quiet", "--plot", tmp_path / "loss")
+    assert result.returncode == 0, result.stderr
+    assert os.listdir(tmp_path) == ["loss"]
+    assert (tmp_path / "loss").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_save_and_plot_to_one_file_is_refused(tmp_path):
+    path = tmp_path / "out.png"
+    fails("train", "--epochs", 1, "--save", path, "--plot", path, message="both name")
+    assert os.listdir(tmp_path) == []
+
+
+# ---- interrupted, and a reader that leaves -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "signum, code, word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
+def test_ctrl_c_or_sigterm_while_training_exits_with_one_line_and_the_save_target_whole(
+    tmp_path, signum, code, word
+):
+    path = tmp_path / "model.npz"
+    run_json("--epochs", 1, "--save", path)
+    saved = path.read_bytes()
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "miniflow", "train", "--epochs", "1000000", "--save", path],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while not process.stdout.readline().startswith("Epoch: 2,"):
+            pass
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == code
+    assert stderr == f"miniflow train: {word}\n"
+    assert path.read_bytes() == saved and os.listdir(tmp_path) == ["model.npz"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        # more output than a pipe buffers, so the writer must still be writing when we leave
+        ["train", "--epochs", 4000, "--batch-size", 354, "--sampling", "shuffle"],
+        ["demo"],
+    ],
+    ids=["train", "demo"],
+)
+def test_a_reader_that_leaves_ends_the_command_quietly(args):
+    with subprocess.Popen(
+        [sys.executable, "-m", "miniflow", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        if args[0] == "train":
+            assert process.stdout.readline().startswith(b"Training on")  # `| head -1`
+        process.stdout.close()
+        stderr = process.stderr.read()
+        assert process.wait(timeout=120) == 141
+    assert stderr == b""
+
+
+# ---- hostile sizes and files ---------------------------------------------------------------
+
+
+def test_a_batch_larger_than_the_data_is_cut_to_it():
+    results = run_json("--epochs", 1, "--batch-size", 10**10)
+    assert results["settings"]["batch_size"] == 354
+
+
+@pytest.mark.parametrize(
+    "command", [("train",), ("graph", "--out", "never.svg")], ids=["train", "graph"]
+)
+def test_a_huge_hidden_layer_is_refused_before_anything_is_allocated(tmp_path, command):
+    fails(
+        *command,
+        "--hidden",
+        10**10,
+        cwd=tmp_path,
+        message="needs arrays of 4,420,000,000,000 numbers",
+    )
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_device_a_fifo_or_an_oversized_file_as_data_is_refused_unread(tmp_path):
+    fails(
+        "train", "--data", "/dev/zero", "--target", "y", message="/dev/zero: is not a regular file"
+    )
+    fails("train", "--data", make_fifo(tmp_path), "--target", "y", message="is not a regular file")
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as file:
+        file.truncate(100_000_001)  # sparse: takes no disk space
+    fails("train", "--data", big, "--target", "y", message="is 100,000,001 bytes; MiniFlow reads")
+
+
+def test_a_column_too_large_to_standardise_is_refused_by_name(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,y\n" + "".join(f"{(-1) ** i * 1e308},{i},{i % 3}\n" for i in range(10)))
+    fails("train", "--data", path, "--target", "y", message="column 'a' is too large to use")
+
+
+def saved_model(tmp_path):
+    path = tmp_path / "good.npz"
+    run_json("--epochs", 1, "--save", path)
+    with np.load(path) as file:
+        return {key: file[key] for key in file.files}
+
+
+def with_header(shape):
+    """The bytes of an .npy file whose header declares ``shape`` float64 but holds 8 bytes."""
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue() + bytes(8)
+
+
+def test_a_small_model_declaring_huge_arrays_is_refused_without_allocating(tmp_path):
+    arrays = saved_model(tmp_path)
+    hidden = 10_000_000  # W1 alone would be 800 MB; the file is a few KB
+    arrays["hidden"] = np.array(hidden)
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for key, value in arrays.items():
+            shape = {"W1": (10, hidden), "b1": (hidden,), "W2": (hidden, 1)}.get(key)
+            if shape is None:
+                with archive.open(f"{key}.npy", "w") as member:
+                    np.lib.format.write_array(member, value)
+            else:
+                archive.writestr(f"{key}.npy", with_header(shape))
+    assert path.stat().st_size < 10_000
+    # 600 MB of address space is enough for the command, and far too little for the arrays
+    code = (
+        "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (600 << 20, 600 << 20)); "
+        "from miniflow.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    fails(
+        "train",
+        "--epochs",
+        0,
+        "--load",
+        path,
+        code=code,
+        message="'W1.npy' declares a float64 array of shape (10, 10000000), more than the file",
+    )
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("x_scale", 0.0, "'x_scale' holds zero or negative values"),
+        ("y_scale", -1.0, "'y_scale' holds zero or negative values"),
+        ("y_scale", np.inf, "'y_scale' holds NaN or infinite values"),
+    ],
+)
+def test_a_model_with_a_zero_negative_or_infinite_scale_is_refused(tmp_path, key, value, message):
+    arrays = saved_model(tmp_path)
+    arrays[key] = np.full_like(arrays[key], value)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    fails("train", "--epochs", 0, "--load", tmp_path / "bad.npz", message=message)
+
+
+# ---- diverging training --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rate", ["3", "1000", "1e300"])
+def test_divergence_is_one_line_saying_what_to_try(rate):
+    result = fails(
+        "train",
+        "--epochs",
+        5,
+        "--learning-rate",
+        rate,
+        message="training diverged: the loss reached ",
+        stdout="Training on the diabetes data",
+    )
+    assert f"try a smaller --learning-rate than {float(rate):g}" in result.stderr
+    assert "Warning" not in result.stderr
+    assert max(map(len, result.stdout.splitlines())) <= 110
+
+
+def test_huge_but_finite_numbers_print_in_a_short_format(tmp_path):
+    arrays = saved_model(tmp_path)
+    arrays["W2"] = arrays["W2"] * 1e100
+    np.savez(tmp_path / "loud.npz", **arrays)
+    result = run("train", "--epochs", 0, "--load", tmp_path / "loud.npz")
+    assert result.returncode == 0 and result.stderr == ""
+    network = next(line for line in result.stdout.splitlines() if line.startswith("network"))
+    assert "e+" in network and len(network) == 55  # 15 + 4 cells of 10

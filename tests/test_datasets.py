@@ -1,12 +1,17 @@
 """The shipped diabetes data and the CSV loader's errors."""
 
 import csv
+import io
+import os
+import tracemalloc
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from miniflow.datasets import Dataset, DataError, load_csv, load_diabetes
+from miniflow import datasets
+from miniflow.datasets import MAX_CSV_BYTES, Dataset, DataError, load_csv, load_diabetes
 
 FEATURES = ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6")
 
@@ -97,3 +102,44 @@ def test_load_csv_missing_file_directory_and_binary(tmp_path):
     binary.write_bytes(b"PK\x03\x04\xff\xfe\x00\x81")
     with pytest.raises(DataError, match="not a UTF-8 text file"):
         load_csv(binary, "y")
+
+
+def test_load_csv_refuses_devices_and_fifos_without_reading(tmp_path):
+    os.mkfifo(tmp_path / "fifo.csv")  # opening it to read would wait for a writer for ever
+    for path in ("/dev/zero", tmp_path / "fifo.csv"):
+        with pytest.raises(DataError, match="is not a regular file"):
+            load_csv(path, "y")
+
+
+def test_load_csv_refuses_a_file_over_the_cap_before_reading(tmp_path):
+    path = tmp_path / "big.csv"
+    with open(path, "wb") as file:
+        file.truncate(MAX_CSV_BYTES + 1)  # sparse: no disk space, and never read
+    with pytest.raises(DataError, match=f"is {MAX_CSV_BYTES + 1:,} bytes; MiniFlow reads"):
+        load_csv(path, "y")
+
+
+def test_load_csv_stops_reading_at_the_cap_even_when_the_size_said_less():
+    # a file that grows while it is read, or one the system sizes as 0 (like /proc's)
+    endless = io.StringIO("a,y\n" + "1,2\n" * 1000)
+    lines = datasets._capped_lines(Path("grows.csv"), endless)
+    with pytest.raises(DataError, match="grows.csv: holds more than"):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(datasets, "MAX_CSV_BYTES", 100)
+            for _ in lines:
+                pass
+
+
+def test_load_csv_keeps_about_8_bytes_a_cell(tmp_path):
+    path = tmp_path / "data.csv"
+    rows = 20_000
+    path.write_text("a,b,c,y\n" + "".join(f"{i},{i % 7},{i % 5},{i % 3}\n" for i in range(rows)))
+    tracemalloc.start()
+    try:
+        data = load_csv(path, "y")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert data.data.shape == (rows, 3)
+    # the float cells and their copies, not a list of Python strings (~60 bytes each)
+    assert peak < 40 * rows * 4

@@ -1,8 +1,6 @@
 """Out of memory while converting an operand is a MemoryError naming it, not pybind11's
 "Internal error" (its array_t::ensure clears numpy's error before the bindings can raise it)."""
 
-import sys
-
 import numpy as np
 import pytest
 
@@ -42,11 +40,9 @@ def test_other_conversion_failures_stay_value_errors():
         _core.linear_forward([[1, 2], [3]], np.ones((2, 1)), np.ones(1), None)
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes came in Python 3.11")
-def test_in_a_graph_the_note_names_the_node():
+def test_in_a_graph_the_message_names_the_node_and_the_operand():
     X, W, b = Input(name="X"), Input(name="W"), Input(name="b")
     Linear(X, W, b, name="l1")
     graph = topological_sort({X: HUGE, W: np.ones((2**20, 1)), b: np.ones(1)})
-    with pytest.raises(MemoryError, match=r"^X: out of memory") as error:
+    with pytest.raises(MemoryError, match=r"^Linear 'l1' forward: X: out of memory"):
         forward_and_backward(graph)
-    assert any("l1" in note and "forward" in note for note in error.value.__notes__)

@@ -1,13 +1,18 @@
 """The training loop, its pieces, and saving and loading a model."""
 
+import io
 import os
 import runpy
+import stat
+import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from miniflow import MSE, Input
+from miniflow import MSE, Input, forward_and_backward, sgd_update
+from miniflow._files import UnwritablePathError
 from miniflow.datasets import load_diabetes
 from miniflow.training import (
     Model,
@@ -231,6 +236,9 @@ def saved_arrays(tmp_path):
         ),
         (lambda a: a.update(hidden=np.array("six")), "'hidden'"),
         (lambda a: a["b2"].fill(np.nan), "'b2' holds NaN"),
+        (lambda a: a["x_scale"].fill(0), "'x_scale' holds zero or negative values"),
+        (lambda a: a.update(y_scale=np.array(-2.0)), "'y_scale' holds zero or negative values"),
+        (lambda a: a.update(target_name=np.array(3.0)), "'target_name' is not text"),
     ],
 )
 def test_model_load_rejects_broken_files(tmp_path, change, message):
@@ -265,3 +273,119 @@ def test_examples_nn_runs_and_learns(capsys, monkeypatch):
     assert lines[0] == "Total number of examples = 442"
     assert len(lines) == 101 and lines[1].startswith("Epoch: 1, Loss: ")
     assert float(lines[-1].split("Loss: ")[1]) < 0.6 * float(lines[1].split("Loss: ")[1])
+
+
+def npy_header(shape, descr="<f8"):
+    """An .npy file whose header declares ``shape`` but that holds only 8 bytes of data."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": descr, "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue() + bytes(8)
+
+
+@pytest.mark.parametrize(
+    "shapes, message",
+    [
+        # a consistent model of 10**12 hidden units in a 3 KB file
+        (
+            {"W1": (10, 10**12), "b1": (10**12,), "W2": (10**12, 1)},
+            "'W1.npy' declares a float64 array of shape (10, 1000000000000), more than the file",
+        ),
+        ({"x_mean": (10**9,)}, "'x_mean.npy' declares a float64 array of shape (1000000000,)"),
+    ],
+)
+def test_model_load_checks_every_header_before_reading_any_array(
+    tmp_path, monkeypatch, shapes, message
+):
+    arrays = saved_arrays(tmp_path)
+    if "W1" in shapes:
+        arrays["hidden"] = np.array(shapes["b1"][0])
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for key, value in arrays.items():
+            if key in shapes:
+                archive.writestr(f"{key}.npy", npy_header(shapes[key]))
+            else:
+                with archive.open(f"{key}.npy", "w") as member:
+                    np.lib.format.write_array(member, value)
+    read = []
+    real_read_array = np.lib.format.read_array
+    monkeypatch.setattr(
+        np.lib.format,
+        "read_array",
+        lambda *args, **kwargs: read.append(1) or real_read_array(*args, **kwargs),
+    )
+    with pytest.raises(ModelFileError) as error:
+        Model.load(path)
+    assert message in str(error.value)
+    assert len(read) <= 1  # at most the scalar 'hidden', never a declared array
+
+
+def test_model_load_refuses_a_fifo_without_waiting(tmp_path):
+    os.mkfifo(tmp_path / "model.npz")
+    with pytest.raises(ModelFileError, match="is not a regular file"):
+        Model.load(tmp_path / "model.npz")
+
+
+def test_model_save_refuses_a_fifo(tmp_path):
+    os.mkfifo(tmp_path / "model.npz")
+    with pytest.raises(UnwritablePathError, match="is a FIFO"):
+        make_model()[0].save(tmp_path / "model.npz")
+    assert stat.S_ISFIFO(os.stat(tmp_path / "model.npz").st_mode)
+
+
+def test_model_load_caps_the_arrays_a_file_may_declare(tmp_path, monkeypatch):
+    import miniflow.training
+
+    make_model()[0].save(tmp_path / "model.npz")
+    monkeypatch.setattr(miniflow.training, "_MAX_MODEL_BYTES", 1000)
+    with pytest.raises(ModelFileError, match="a saved model may hold at most 1,000"):
+        Model.load(tmp_path / "model.npz")
+
+
+def test_train_skips_the_datas_gradient_and_still_matches_the_full_backward():
+    X = np.random.default_rng(1).standard_normal((40, 3))
+    y = np.tanh(X[:, 0])
+    nets = [build_network(3, 4, rng=np.random.default_rng(0)) for _ in range(2)]
+    train(nets[0], X, y, epochs=3, learning_rate=0.1, rng=np.random.default_rng(2), batch_size=8)
+    # the same loop by hand with every gradient, as in the lesson
+    net, rng = nets[1], np.random.default_rng(2)
+    for _ in range(3):
+        for rows in batches(40, 8, "bootstrap", rng):
+            net.X.value, net.y.value = X[rows], y[rows]
+            forward_and_backward(net.graph)
+            sgd_update(net.trainables, 0.1)
+    for name, value in nets[1].weights.items():
+        np.testing.assert_array_equal(nets[0].weights[name], value)
+    with pytest.raises(KeyError, match="the gradient for Input 'X' was skipped"):
+        nets[0].X.gradients[nets[0].X]
+    assert nets[1].X.gradients[nets[1].X].shape == (8, 3)
+
+
+def patched_headers(data, offsets):
+    """``data`` (a zip file) with every local (PK\\3\\4) and central (PK\\1\\2) header's 16-bit
+    field at ``offsets[signature]`` set to ``value``."""
+    data = bytearray(data)
+    for signature, (offset, value) in offsets.items():
+        start = data.find(signature)
+        while start >= 0:
+            struct.pack_into("<H", data, start + offset, value)
+            start = data.find(signature, start + 4)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    "offsets",
+    [
+        {b"PK\x01\x02": (10, 99)},  # an unknown compression method: NotImplementedError
+        {b"PK\x01\x02": (8, 1), b"PK\x03\x04": (6, 1)},  # encrypted: RuntimeError
+    ],
+    ids=["unknown-method", "encrypted"],
+)
+def test_model_load_refuses_zip_members_numpy_never_writes(tmp_path, offsets):
+    make_model()[0].save(tmp_path / "model.npz")
+    path = tmp_path / "odd.npz"
+    path.write_bytes(patched_headers((tmp_path / "model.npz").read_bytes(), offsets))
+    with pytest.raises(ModelFileError, match="is encrypted or compressed in a way numpy never"):
+        Model.load(path)

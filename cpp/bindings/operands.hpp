@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <optional>
 #include <stdexcept>
@@ -91,8 +93,13 @@ inline void check_kind(const char* name, const py::dtype& dtype) {
 
 using Named = std::pair<const char*, py::handle>;
 
+// numpy marks a dtype's byte order '=' (native), '|' (bytes), '<' or '>'. Found at run time:
+// __BYTE_ORDER__ is GCC/Clang only, and compilers fold this to a constant anyway.
 inline bool native_byte_order(char byteorder) {
-    constexpr char foreign = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? '<' : '>';
+    const std::uint16_t one = 1;
+    unsigned char first_byte = 0;
+    std::memcpy(&first_byte, &one, 1);
+    const char foreign = first_byte == 1 ? '>' : '<';
     return byteorder != foreign;
 }
 

@@ -15,7 +15,7 @@ import secrets
 import signal
 import stat
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType
 from typing import BinaryIO, Iterator, Optional, Tuple, Union
@@ -90,7 +90,8 @@ def replace_file(path: Union[str, Path]) -> Iterator[BinaryIO]:
             os.chmod(temp, mode)
         os.replace(temp, target)
     except BaseException as error:
-        os.unlink(temp)
+        with suppress(FileNotFoundError):  # never hide the error that got us here
+            os.unlink(temp)
         if isinstance(error, OSError) and not isinstance(error, UnwritablePathError):
             raise _unwritable(path, error) from None
         raise

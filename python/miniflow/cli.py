@@ -84,7 +84,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
         return code
     except (CommandError, DataError, ModelFileError, UnwritablePathError) as error:
-        print(f"miniflow {args.command}: error: {error}", file=sys.stderr)
+        print(f"miniflow {args.command}: error: {_one_line(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         # the reader left (`miniflow train | head -3`): stop quietly, with the code of a
@@ -92,7 +92,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _stdout_to_devnull()
         return EXIT_PIPE
     except MemoryError as error:
-        print(f"miniflow {args.command}: out of memory: {_first_line(error)}", file=sys.stderr)
+        print(f"miniflow {args.command}: out of memory: {_one_line(str(error))}", file=sys.stderr)
         return EXIT_OUT_OF_MEMORY
     except KeyboardInterrupt:
         print(f"miniflow {args.command}: interrupted", file=sys.stderr)
@@ -102,8 +102,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_TERMINATED
 
 
-def _first_line(error: BaseException) -> str:
-    return (str(error).splitlines() or [type(error).__name__])[0]
+def _one_line(text: str) -> str:
+    """``text`` with its line breaks and other control characters escaped (a file name or a
+    flag value may hold them), so that every message is one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _stdout_to_devnull() -> None:
@@ -120,7 +122,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with a usage error on one line (argparse prints the whole usage first)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(
+            EXIT_USAGE, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n"
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _core
 from .layers import MSE, _NativeNode
-from .node import Input, Node, SkippedGradients, _restated, skipped_gradients
+from .node import KERNEL_ERRORS, Input, Node, SkippedGradients, _restated, skipped_gradients
 from .quiz import _ElementwiseQuizNode
 
 __all__ = ["topological_sort", "forward_and_backward", "forward_pass", "sgd_update"]
@@ -113,10 +113,8 @@ def topological_sort(feed_dict: Mapping[AnyNode, Any]) -> list[Node]:
 
 
 def _note_failing_node(error: Exception, node: Node, step: str) -> None:
-    """A learner's own node's error gets a note saying which node failed (ours name themselves,
-    except when out of memory: the kernels' MemoryError names only the operand)."""
-    named = isinstance(node, _NAMES_ITSELF) and not isinstance(error, MemoryError)
-    if not named and hasattr(error, "add_note"):  # add_note is Python 3.11+
+    """A learner's own node's error gets a note saying which node failed (ours name themselves)."""
+    if not isinstance(node, _NAMES_ITSELF) and hasattr(error, "add_note"):  # Python 3.11+
         error.add_note(f"(raised by {node.label}.{step}())")
 
 
@@ -278,7 +276,7 @@ def sgd_update(trainables: Sequence[Node], learning_rate: float = 1e-2) -> None:
             updated: Any = _core.sgd_update(t.value, grad, learning_rate)
             if updated is None:  # not the value's shape: numpy's -= rules, or say why not
                 updated = _core.sgd_update(t.value, _broadcast_to(t.value, grad), learning_rate)
-        except (ValueError, TypeError) as error:
+        except KERNEL_ERRORS as error:
             raise _restated(t, "sgd_update", error) from None
         if updated is not t.value:
             _store(t, updated)

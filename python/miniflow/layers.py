@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _core
-from .node import Node, _errors_restated, _restated, consumers, not_sent_back
+from .node import KERNEL_ERRORS, Node, _errors_restated, _restated, consumers, not_sent_back
 
 
 class _NativeNode(Node):
@@ -54,7 +54,7 @@ class _NativeNode(Node):
                 accumulate = True
         except KeyError:
             raise not_sent_back(self, consumer) from None
-        except (ValueError, TypeError) as error:
+        except KERNEL_ERRORS as error:
             raise _restated(self, "backward", error) from None
         if not accumulate:
             # nobody reads this node: every gradient is zero, as in the lesson
@@ -88,7 +88,7 @@ class Linear(_NativeNode):
         X, W, b = self.inbound_nodes
         try:
             self.value = _core.linear_forward(X.value, W.value, b.value, self.value)
-        except (ValueError, TypeError) as error:
+        except KERNEL_ERRORS as error:
             raise _restated(self, "forward", error) from None
 
     def backward(self) -> None:
@@ -112,7 +112,7 @@ class Sigmoid(_NativeNode):
     def forward(self) -> None:
         try:
             self.value = _core.sigmoid_forward(self.inbound_nodes[0].value, self.value)
-        except (ValueError, TypeError) as error:
+        except KERNEL_ERRORS as error:
             raise _restated(self, "forward", error) from None
 
     def backward(self) -> None:
@@ -138,7 +138,7 @@ class MSE(_NativeNode):
         y, a = self.inbound_nodes
         try:
             self.value, self.diff = _core.mse_forward(y.value, a.value, self.diff)
-        except (ValueError, TypeError) as error:
+        except KERNEL_ERRORS as error:
             raise _restated(self, "forward", error) from None
         self.m = self.diff.shape[0]
 
@@ -152,7 +152,7 @@ class MSE(_NativeNode):
         y, a = self.inbound_nodes
         try:
             buffers = _core.mse_backward(self.diff, self._buffers, False, self.wanted)
-        except (ValueError, TypeError) as error:
+        except KERNEL_ERRORS as error:
             raise _restated(self, "backward", error) from None
         self._buffers = buffers  # written into again next step
         dy, da = buffers if self._distinct_slots else self._summed_by_node(buffers)

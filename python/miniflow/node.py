@@ -100,25 +100,29 @@ def why_skipped(node: Node) -> str:
     )
 
 
+# what a kernel raises for bad operands (or no memory to convert them): restated with the node
+KERNEL_ERRORS = (ValueError, TypeError, MemoryError)
+
+
 def _restated(node: Node, step: str, error: Exception) -> Exception:
-    """A kernel's ValueError or TypeError, restated with the node and step that failed; an
-    inbound node that never got a value is named instead, since that is the real cause."""
+    """A kernel's ValueError, TypeError or MemoryError, restated with the node and step that
+    failed; an inbound node that never got a value is named instead, since that is the cause."""
     for inbound in node.inbound_nodes:
         if inbound.value is None:
             return ValueError(
                 f"{inbound.label} has no value when {node.label} runs {step}(): "
                 "add it to feed_dict (or set its .value) before running the graph"
             )
-    kind = TypeError if isinstance(error, TypeError) else ValueError
+    kind = next(kind for kind in KERNEL_ERRORS if isinstance(error, kind))  # not a subclass
     return kind(f"{node.label} {step}: {error}")
 
 
 @contextmanager
 def _errors_restated(node: Node, step: str) -> Iterator[None]:
-    """Restate a ValueError or TypeError raised inside the block with `_restated`."""
+    """Restate a kernel's error raised inside the block with `_restated`."""
     try:
         yield
-    except (ValueError, TypeError) as error:
+    except KERNEL_ERRORS as error:
         raise _restated(node, step, error) from None
 
 

@@ -195,7 +195,8 @@ def train(
         loss, seen = 0.0, 0
         for rows in batches(len(X), batch_size, sampling, rng):
             net.X.value, net.y.value = X[rows], y[rows]
-            forward_and_backward(net.graph)
+            # only the gradients sgd_update reads: not the data's (one product per step less)
+            forward_and_backward(net.graph, trainables=net.trainables)
             sgd_update(net.trainables, learning_rate)
             # weighted by batch size so a short last batch counts for what it holds
             loss += net.graph[-1].value * len(rows)
@@ -369,6 +370,8 @@ class Model:
 
 
 _MAX_MODEL_BYTES = 1 << 30
+_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # np.savez and np.savez_compressed
+_UNREADABLE_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, compressed patched data, strong encryption
 _READ_HEADER = {
     (1, 0): np.lib.format.read_array_header_1_0,
     (2, 0): np.lib.format.read_array_header_2_0,
@@ -432,6 +435,12 @@ def _header(path: Any, archive: zipfile.ZipFile, name: str) -> Tuple[Tuple[int, 
     """An ``.npy`` member's declared shape and dtype, refused if its data could not fit in the
     member (as the zip directory sizes it) or a stored member in the file."""
     info = archive.getinfo(name)
+    if info.flag_bits & _UNREADABLE_FLAGS or info.compress_type not in _COMPRESSIONS:
+        # zipfile would raise RuntimeError (encrypted) or NotImplementedError (the others)
+        raise ModelFileError(
+            f"{path}: is not a saved MiniFlow model ('{name}' is encrypted or "
+            "compressed in a way numpy never writes)"
+        )
     with archive.open(info) as member:
         version = np.lib.format.read_magic(member)
         if version not in _READ_HEADER:
