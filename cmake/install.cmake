@@ -11,10 +11,9 @@ install(TARGETS miniflow_core EXPORT miniflowTargets
         ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}"
         LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
         RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
-# Only the public API: internal headers (detail/) stay in the source tree.
+# Every header in cpp/include/miniflow is public API; internal ones live in cpp/src.
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/cpp/include/miniflow" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
-        FILES_MATCHING PATTERN "*.hpp"
-        PATTERN "detail" EXCLUDE)
+        FILES_MATCHING PATTERN "*.hpp")
 install(EXPORT miniflowTargets NAMESPACE miniflow:: DESTINATION "${MINIFLOW_INSTALL_CMAKEDIR}")
 
 configure_package_config_file("${PROJECT_SOURCE_DIR}/cmake/miniflowConfig.cmake.in"

@@ -149,9 +149,8 @@ def test_every_block_has_a_role() -> None:
         for block in ALL_BLOCKS
         if block.language not in EXAMPLE | OUTPUT | SHELL
     ]
-    assert not unknown, "blocks in a language with no role here (see the docstring):\n" + "\n".join(
-        unknown
-    )
+    listing = "\n".join(unknown)
+    assert not unknown, f"blocks in a language with no role here (see the docstring):\n{listing}"
 
 
 @pytest.mark.parametrize("document", DOCUMENTS)

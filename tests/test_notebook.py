@@ -1,14 +1,16 @@
 """The lesson notebook, docs/lesson.ipynb, runs top to bottom in a real Jupyter kernel.
 
 The kernel is this interpreter (``python -m ipykernel_launcher``), from a kernel spec written
-for the test: no kernel needs installing, and the notebook imports the same installed MiniFlow
-as the other tests. Its cells check their own results with ``assert``, so a wrong number fails
+for the test: no kernel needs installing, the notebook imports the same installed MiniFlow as
+the other tests, and everything the kernel writes (connection file, IPython's profile and
+history) stays in a temporary directory. Its cells check their own results with ``assert``, so a wrong number fails
 here as surely as an exception does.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import sys
 
@@ -22,8 +24,9 @@ NOTEBOOK = pathlib.Path(__file__).parent.parent / "docs" / "lesson.ipynb"
 KERNEL = "miniflow-tests"
 
 
-def kernel_manager(spec_dir: pathlib.Path) -> AsyncKernelManager:
-    """A manager for a kernel running this very interpreter, found in ``spec_dir`` only."""
+def kernel_manager(scratch: pathlib.Path) -> AsyncKernelManager:
+    """A manager for a kernel running this very interpreter, its files kept in ``scratch``."""
+    spec_dir = scratch / "kernels"
     (spec_dir / KERNEL).mkdir(parents=True)
     spec = {
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
@@ -32,22 +35,27 @@ def kernel_manager(spec_dir: pathlib.Path) -> AsyncKernelManager:
     }
     (spec_dir / KERNEL / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     specs = KernelSpecManager(kernel_dirs=[str(spec_dir)], ensure_native_kernel=False)
-    return AsyncKernelManager(kernel_name=KERNEL, kernel_spec_manager=specs)
+    return AsyncKernelManager(
+        kernel_name=KERNEL,
+        kernel_spec_manager=specs,
+        connection_file=str(scratch / "connection.json"),
+    )
 
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
     """The notebook after running every cell, in a scratch working directory."""
+    scratch = tmp_path_factory.mktemp("kernel")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
         notebook,
-        km=kernel_manager(tmp_path_factory.mktemp("kernels")),
+        km=kernel_manager(scratch),
         timeout=300,  # per cell: the training cell takes about a second
         resources={"metadata": {"path": str(tmp_path_factory.mktemp("run"))}},
     )
     # raises CellExecutionError, with the cell and its traceback, on any error; nbclient leaves
     # running a kernel whose manager it was given: cleanup_kc shuts it down and closes the sockets
-    client.execute(cleanup_kc=True)
+    client.execute(cleanup_kc=True, env={**os.environ, "IPYTHONDIR": str(scratch / "ipython")})
     return notebook
 
 

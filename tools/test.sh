@@ -35,3 +35,4 @@ bash tools/check-cmake-package.sh
 
 echo "== pytest"
 python -m pytest
+bash tools/check-dist.sh
