@@ -20,7 +20,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 echo "== arm64: the core and the C++ harness, cross-built, run under qemu-aarch64"
 cmake -S . -B build/arm64 -G Ninja -DMINIFLOW_BUILD_TESTS=ON \
   -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake \
-  -DMINIFLOW_GOOGLETEST_SOURCE_DIR=/usr/src/googletest >/dev/null
+  -DMINIFLOW_GOOGLETEST_SOURCE_DIR=/usr/src/googletest -Wno-dev -Wno-deprecated >/dev/null
 cmake --build build/arm64 -j2
 # the NEON kernels must be what runs, not the generic fallback
 qemu-aarch64 -L /usr/aarch64-linux-gnu build/arm64/tests/cpp/miniflow_core_tests \

@@ -10,3 +10,11 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+# Executables carry the MinGW runtime (libstdc++, libgcc, winpthreads): a Windows machine, or
+# wine, has no copy of its DLLs to find.
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
+# Test binaries run under wine (tools/check-mingw.sh), when it is there.
+find_program(MINIFLOW_WINE NAMES wine64 wine PATHS /usr/lib/wine NO_CMAKE_FIND_ROOT_PATH)
+if(MINIFLOW_WINE)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${MINIFLOW_WINE})
+endif()

@@ -367,4 +367,19 @@ PYBIND11_MODULE(_core, m) {
     m.def(
         "isa", [] { return std::string(miniflow::isa_name(miniflow::best_isa())); },
         "The vector instruction set the kernels run with on this CPU.");
+    m.def(
+        "isa_names",
+        [] {
+            py::list names;
+            for (miniflow::Isa isa : miniflow::built_isas()) names.append(miniflow::isa_name(isa));
+            return names;
+        },
+        "The values MINIFLOW_ISA accepts on this architecture, least capable first.");
+    m.def(
+        "isa_request",
+        [] {
+            const miniflow::IsaRequest& request = miniflow::isa_request();
+            return py::make_tuple(request.value, request.recognised);
+        },
+        "(MINIFLOW_ISA as read when the kernels were chosen, whether it was one of isa_names()).");
 }

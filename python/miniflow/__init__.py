@@ -7,9 +7,11 @@ teaching tools (``explain``, ``check_gradients``, ``draw``, ``to_dot``, ``to_mer
 ``NonFiniteError``).
 """
 
+import warnings
 from importlib import metadata as _metadata
 
-from ._core import get_num_threads, set_num_threads
+from . import _core
+from ._core import get_num_threads, isa, set_num_threads
 from .draw import draw, to_dot, to_mermaid
 from .explain import explain
 from .finite import NonFiniteError
@@ -21,6 +23,17 @@ from .quiz import Add, Mul
 
 # the version lives in pyproject.toml alone; the installed metadata carries it here
 __version__ = _metadata.version("miniflow-backprop")
+
+
+# the core ignores a MINIFLOW_ISA it does not know and runs its best kernels: say so, once
+def _warn_about_unknown_isa() -> None:
+    requested, recognised = _core.isa_request()
+    if not recognised:
+        warnings.warn(f"MINIFLOW_ISA={requested!r} is not one of {', '.join(_core.isa_names())}; "
+                      f"ignored, the kernels use {isa()}", RuntimeWarning, stacklevel=3)
+
+
+_warn_about_unknown_isa()
 
 __all__ = [
     "Node",
@@ -36,6 +49,7 @@ __all__ = [
     "sgd_update",
     "set_num_threads",
     "get_num_threads",
+    "isa",
     "explain",
     "check_gradients",
     "draw",

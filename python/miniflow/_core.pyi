@@ -66,3 +66,9 @@ def get_num_threads() -> int:
 
 def isa() -> str:
     """The vector instruction set the kernels run with on this CPU."""
+
+def isa_names() -> list[str]:
+    """The values MINIFLOW_ISA accepts on this architecture, least capable first."""
+
+def isa_request() -> tuple[str, bool]:
+    """(MINIFLOW_ISA as read when the kernels were chosen, whether it was one of isa_names())."""

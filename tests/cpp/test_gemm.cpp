@@ -514,7 +514,7 @@ TYPED_TEST(GemmTyped, ColumnSumsOfEveryLayout) {
     using T = TypeParam;
     std::mt19937 rng(9);
     for (Layout layout : all_layouts) {
-        for (std::size_t rows : {0, 1, 13, 300}) {
+        for (std::size_t rows : {0U, 1U, 13U, 300U}) {
             const Stored<T> g = make_matrix<T>(rows, 37, layout, rng);
             for (bool accumulate : {false, true}) {
                 std::vector<T> sums(37, T(3));

@@ -198,7 +198,7 @@ TYPED_TEST(Mse, BackwardOfStreamedSizes) {
     for (auto isa : supported_isas()) {
         SCOPED_TRACE(isa_name(isa));
         std::size_t mismatches = 0;
-        for (std::size_t offset_a : {1, 6}) {
+        for (std::size_t offset_a : {1U, 6U}) {
             OffsetBuffer<T> grad_y(n, 1), grad_a(n, offset_a);
             kernels<T>(isa).mse_backward(diff.data(), n, scale, grad_y.data(), grad_a.data(),
                                          false);

@@ -8,6 +8,7 @@
 #if MINIFLOW_ARM64
 
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 #include "direct.hpp"
@@ -18,7 +19,8 @@ namespace miniflow::detail {
 
 namespace {
 
-// mr rows of Vectors vectors each; mr is a multiple of the lanes, so A comes in whole vectors.
+// The tile: mr rows of `vectors` vectors, 24 accumulators; the 8 registers left hold a step of B
+// and A (mr is a multiple of the lanes, so A comes in whole vectors).
 template <typename T>
 struct NeonTile;
 template <>
@@ -69,8 +71,9 @@ void compute_tile_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c
         for_each_row(
             [&](auto row) {
                 constexpr int lane = static_cast<int>(row % V::width);
+                const Vec a_values = a[row / V::width];
                 for (std::size_t v = 0; v < vectors; ++v) {
-                    sum[row][v] = V::template fmadd_lane<lane>(sum[row][v], b[v], a[row / V::width]);
+                    sum[row][v] = V::template fmadd_lane<lane>(sum[row][v], b[v], a_values);
                 }
             },
             every_row);
