@@ -20,8 +20,8 @@ using Simd = Avx2<T>;
 
 #define ELEMENTWISE_TARGET MINIFLOW_TARGET_AVX2
 #define ELEMENTWISE_INLINE MINIFLOW_AVX2_OP
-#include "vector_exp.inc"
 #include "kernel_bodies.inc"
+#include "vector_exp.inc"
 #undef ELEMENTWISE_TARGET
 #undef ELEMENTWISE_INLINE
 

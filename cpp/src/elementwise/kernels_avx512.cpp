@@ -27,8 +27,8 @@ using Simd = Avx512<T>;
 
 #define ELEMENTWISE_TARGET MINIFLOW_TARGET_AVX512
 #define ELEMENTWISE_INLINE MINIFLOW_AVX512_OP
-#include "vector_exp.inc"
 #include "kernel_bodies.inc"
+#include "vector_exp.inc"
 #undef ELEMENTWISE_TARGET
 #undef ELEMENTWISE_INLINE
 

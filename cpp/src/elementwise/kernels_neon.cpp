@@ -19,8 +19,8 @@ using Simd = Neon<T>;
 
 #define ELEMENTWISE_TARGET
 #define ELEMENTWISE_INLINE MINIFLOW_NEON_OP
-#include "vector_exp.inc"
 #include "kernel_bodies.inc"
+#include "vector_exp.inc"
 #undef ELEMENTWISE_TARGET
 #undef ELEMENTWISE_INLINE
 

@@ -42,9 +42,8 @@ MINIFLOW_NEON_OP void for_each_row(Body&& body, std::index_sequence<rows...>) {
 }
 
 template <typename T>
-void compute_tile_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c,
-                       std::size_t ldc, std::size_t rows, std::size_t cols, bool load_c,
-                       const T* bias) {
+void compute_tile_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c, std::size_t ldc,
+                       std::size_t rows, std::size_t cols, bool load_c, const T* bias) {
     using V = Neon<T>;
     using Vec = typename V::Vec;
     constexpr std::size_t mr = NeonTile<T>::mr;
