@@ -6,55 +6,100 @@ alternating them, and reports medians and ratios rather than absolute times.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import platform
 import statistics
-import subprocess
+import sys
 import time
-from typing import Callable, Dict, List, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Callable
 
 import numpy as np
 
 
-def per_call_seconds(fn: Callable[[], object], min_seconds: float = 0.02) -> float:
+def per_call_seconds(
+    fn: Callable[[], object],
+    min_seconds: float = 0.02,
+    clock: Callable[[], float] = time.perf_counter,
+) -> float:
     """Seconds per call of fn, from a loop long enough to dwarf the timer's resolution."""
     fn()
     calls = 1
     while True:
-        start = time.perf_counter()
+        start = clock()
         for _ in range(calls):
             fn()
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         if elapsed >= min_seconds:
             return elapsed / calls
         calls *= 2 if elapsed == 0 else max(2, int(min_seconds / elapsed * 1.2))
 
 
-def compare(sides: Dict[str, Callable[[], object]], repeats: int = 7,
-            min_seconds: float = 0.02, pause: float = 0.0) -> Dict[str, float]:
+def compare(
+    sides: dict[str, Callable[[], object]],
+    repeats: int = 7,
+    min_seconds: float = 0.02,
+    pause: float = 0.0,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, float]:
     """Median seconds per call of each side, measured alternately `repeats` times.
 
     `pause` seconds of sleep before each measurement let threads that spin after a parallel
     call (OpenBLAS's and ours) go idle, so neither side starts with the other's still running.
+    With clock=time.process_time a single-threaded side is timed by the CPU time it used, which
+    other programs on a shared machine do not inflate.
     """
-    samples: Dict[str, List[float]] = {name: [] for name in sides}
+    samples: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(repeats):
         for name, fn in sides.items():
             time.sleep(pause)
-            samples[name].append(per_call_seconds(fn, min_seconds))
+            samples[name].append(per_call_seconds(fn, min_seconds, clock))
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+@contextlib.contextmanager
+def thread_count(threads: int) -> Iterator[None]:
+    """MiniFlow, numpy's BLAS and PyTorch (when loaded) on `threads` threads; on exit each gets
+    back the count it had."""
+    from threadpoolctl import threadpool_limits
+
+    import miniflow
+
+    torch = sys.modules.get("torch")
+    found = miniflow.get_num_threads(), torch.get_num_threads() if torch else None
+    miniflow.set_num_threads(threads)
+    if torch:
+        torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(threads, user_api="blas"):
+            yield
+    finally:
+        miniflow.set_num_threads(found[0])
+        if torch:
+            torch.set_num_threads(found[1])
+
+
+def cpu_model() -> str:
+    """The CPU's model name, family and model numbers from /proc/cpuinfo, else the platform's."""
+    fields: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    if "model name" not in fields:
+        return platform.processor() or platform.machine()
+    family, model = fields.get("cpu family", "?"), fields.get("model", "?")
+    return f"{fields['model name']} (family {family}, model {model})"
 
 
 def machine_description() -> str:
     """CPU model, cores, Python, numpy and its BLAS: what a reader needs to weigh the figures."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+    model = cpu_model()
     from miniflow import _core
 
     blas = "unknown BLAS"
@@ -63,15 +108,20 @@ def machine_description() -> str:
 
         infos = [i for i in threadpool_info() if i.get("user_api") == "blas"]
         if infos:
-            blas = f"{infos[0]['internal_api']} {infos[0]['version']} ({infos[0].get('architecture')})"
+            blas = (
+                f"{infos[0]['internal_api']} {infos[0]['version']} ({infos[0].get('architecture')})"
+            )
     except ImportError:
         pass
-    return (f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, "
-            f"numpy {np.__version__} with {blas}; MiniFlow kernels: {_core.isa()}")
+    return (
+        f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+        f"numpy {np.__version__} with {blas}; MiniFlow kernels: {_core.isa()}"
+    )
 
 
-def today() -> str:
-    return datetime.date.today().isoformat()
+def now() -> str:
+    """The date and time (UTC) to the minute."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -218,7 +218,7 @@ py::tuple mse_backward(py::handle diff_obj, py::handle buffers, bool accumulate,
     const std::size_t n = diff.size();
     {
         ReleaseGilFor release(4.0 * double(n));
-        miniflow::mse_backward(diff_data, n, dy_data, da_data, accumulate);
+        miniflow::mse_backward(diff_data, dy_data, da_data, n, accumulate);
     }
     return previous.reuse_or({dy, da});
 }
@@ -362,8 +362,11 @@ PYBIND11_MODULE(_core, m) {
         },
         py::arg("a"), py::arg("b"), py::arg("out") = py::none(), "a . b for 2-D arrays.");
     m.def("set_num_threads", &miniflow::set_num_threads, py::arg("count"),
-          "Threads used by large matrix products (results are identical for any count).");
+          "Threads used by large matrix products, 1 to 4x the hardware threads (results are "
+          "identical for any count).");
     m.def("get_num_threads", &miniflow::get_num_threads, "Threads used by large matrix products.");
+    m.def("num_threads_env_problem", &miniflow::num_threads_env_problem,
+          "Why MINIFLOW_NUM_THREADS was not used as it stands, or '' when it was (or is unset).");
     m.def(
         "isa", [] { return std::string(miniflow::isa_name(miniflow::best_isa())); },
         "The vector instruction set the kernels run with on this CPU.");

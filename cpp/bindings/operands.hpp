@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "miniflow/gemm.hpp"
 #include "miniflow/matrix.hpp"
 #include "numpy_shim.hpp"
 
@@ -354,16 +355,27 @@ void check_upstream(const char* output, const Operand<T>& grad, std::size_t rows
 
 // ---- the GIL ------------------------------------------------------------------------------
 
+// Called by the core between blocks of a long product, on the calling thread: a pending Ctrl-C
+// (or any signal handler's exception) abandons the product and is raised as it would be in Python.
+inline void raise_pending_signals() {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
 // Releasing and retaking the GIL costs about as much as a tiny kernel: only release it for
-// work big enough that other Python threads gain something.
+// work big enough that other Python threads gain something, and let that work be interrupted.
 class ReleaseGilFor {
 public:
     explicit ReleaseGilFor(double flops) {
-        if (flops >= 65536.0) release_.emplace();
+        if (flops >= 65536.0) {
+            release_.emplace();
+            interruptible_.emplace(raise_pending_signals);
+        }
     }
 
 private:
     std::optional<py::gil_scoped_release> release_;
+    std::optional<miniflow::InterruptCheck> interruptible_;  // ends before the GIL is retaken
 };
 
 }  // namespace miniflow_bindings

@@ -21,7 +21,7 @@ T mse_forward(const T* y, const T* a, T* diff, std::size_t n) {
 }
 
 template <typename T>
-void mse_backward(const T* diff, std::size_t n, non_deduced_t<T>* grad_y, non_deduced_t<T>* grad_a,
+void mse_backward(const T* diff, non_deduced_t<T>* grad_y, non_deduced_t<T>* grad_a, std::size_t n,
                   bool accumulate) {
     if (n == 0) throw std::invalid_argument("mse_backward: n is 0");
     check_buffer("mse_backward: diff", diff, n);
@@ -32,7 +32,7 @@ void mse_backward(const T* diff, std::size_t n, non_deduced_t<T>* grad_y, non_de
 
 template float mse_forward<float>(const float*, const float*, float*, std::size_t);
 template double mse_forward<double>(const double*, const double*, double*, std::size_t);
-template void mse_backward<float>(const float*, std::size_t, float*, float*, bool);
-template void mse_backward<double>(const double*, std::size_t, double*, double*, bool);
+template void mse_backward<float>(const float*, float*, float*, std::size_t, bool);
+template void mse_backward<double>(const double*, double*, double*, std::size_t, bool);
 
 }  // namespace miniflow

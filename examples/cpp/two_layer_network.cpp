@@ -61,7 +61,7 @@ int main() {
             const double cost = miniflow::mse_forward(y.data(), l2.data(), diff.data(), kSamples);
 
             // backward, last node first; a null output skips a gradient nobody reads (y's, X's)
-            miniflow::mse_backward(diff.data(), kSamples, nullptr, grad_l2.data(), false);
+            miniflow::mse_backward(diff.data(), nullptr, grad_l2.data(), kSamples, false);
             miniflow::linear_backward(s1_view, w2_view, row_major(grad_l2.data(), kSamples, 1),
                                       grad_s1.data(), grad_w2.data(), grad_b2.data(), false);
             miniflow::sigmoid_backward(s1.data(), grad_s1.data(), grad_l1.data(), s1.size(), false);

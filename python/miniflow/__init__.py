@@ -39,6 +39,10 @@ def _warn_about_unknown_isa() -> None:
 
 _warn_about_unknown_isa()
 
+# a MINIFLOW_NUM_THREADS the core could not use is said once, never silently ignored
+if _core.num_threads_env_problem():
+    warnings.warn(_core.num_threads_env_problem(), RuntimeWarning, stacklevel=2)
+
 __all__ = [
     "Node",
     "Input",

@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "miniflow/cpu.hpp"
 #include "gemm/gemm_kernels.hpp"
+#include "miniflow/cpu.hpp"
 #include "miniflow/gemm.hpp"
 
 namespace {
@@ -126,6 +126,7 @@ void expect_product(const Stored<T>& a, const Stored<T>& b, const std::vector<T>
         for (std::size_t j = 0; j < ldc; ++j) {
             const T actual = c[i * ldc + j];
             if (j >= b.cols) {
+                // bit for bit (NaN included): NOLINTNEXTLINE(bugprone-suspicious-memory-comparison)
                 if (std::memcmp(&actual, &c_before[i * ldc + j], sizeof(T)) != 0) ++failures;
                 continue;
             }
@@ -418,8 +419,8 @@ TEST(Gemm, ThreadSettingIsUsedAndKeepsBits) {
     std::mt19937 rng(7);
     const Stored<double> a = make_matrix<double>(260, 250, Layout::row_major, rng);
     const Stored<double> b = make_matrix<double>(250, 240, Layout::column_major, rng);
-    std::vector<double> one(260 * 240);
-    std::vector<double> two(260 * 240);
+    std::vector<double> one(std::size_t{260} * 240);
+    std::vector<double> two(std::size_t{260} * 240);
     miniflow::set_num_threads(1);
     EXPECT_EQ(miniflow::get_num_threads(), 1);
     miniflow::gemm(a.view, b.view, one.data(), 240, false);
@@ -430,16 +431,95 @@ TEST(Gemm, ThreadSettingIsUsedAndKeepsBits) {
     miniflow::set_num_threads(before);
 }
 
+// A thread count beyond four per hardware thread is refused, not started.
+TEST(Gemm, ThreadCountIsCapped) {
+    const int before = miniflow::get_num_threads();
+    const int hardware = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+    EXPECT_EQ(miniflow::max_num_threads(), 4 * hardware);
+    miniflow::set_num_threads(miniflow::max_num_threads());
+    EXPECT_EQ(miniflow::get_num_threads(), miniflow::max_num_threads());
+    EXPECT_THROW(miniflow::set_num_threads(miniflow::max_num_threads() + 1), std::invalid_argument);
+    EXPECT_THROW(miniflow::set_num_threads(100000), std::invalid_argument);
+    EXPECT_EQ(miniflow::get_num_threads(), miniflow::max_num_threads());
+    miniflow::set_num_threads(before);
+}
+
+struct Interrupted {};
+
+// An interrupt check that throws abandons a long product on every thread count; the pool is
+// fine afterwards and the next product is right.
+TEST(Gemm, InterruptCheckAbandonsALongProduct) {
+    std::mt19937 rng(12);
+    const std::size_t n = 1500;
+    const Stored<double> a = make_matrix<double>(n, n, Layout::row_major, rng);
+    const Stored<double> b = make_matrix<double>(n, n, Layout::row_major, rng);
+    std::vector<double> expected(n * n);
+    miniflow::detail::gemm_with(miniflow::best_isa(), 1, GemmPath::blocked, a.view, b.view,
+                                expected.data(), n, false, static_cast<const double*>(nullptr));
+    for (int threads : {1, 2, 3}) {
+        int calls = 0;
+        std::vector<double> c(n * n, 0.0);
+        {
+            miniflow::InterruptCheck check([&calls] {
+                ++calls;
+                throw Interrupted{};
+            });
+            // Repeated in case one product is shorter than the check interval (10 ms).
+            EXPECT_THROW(
+                for (int repeat = 0; repeat < 100; ++repeat) {
+                    miniflow::detail::gemm_with(miniflow::best_isa(), threads, GemmPath::blocked,
+                                                a.view, b.view, c.data(), n, false,
+                                                static_cast<const double*>(nullptr));
+                },
+                Interrupted);
+        }
+        EXPECT_EQ(calls, 1) << threads << " threads";
+        miniflow::detail::gemm_with(miniflow::best_isa(), threads, GemmPath::blocked, a.view,
+                                    b.view, c.data(), n, false,
+                                    static_cast<const double*>(nullptr));
+        EXPECT_EQ(c, expected) << threads << " threads";
+    }
+}
+
+// Checks that do not throw leave the product alone; scopes nest and unwind.
+TEST(Gemm, InterruptChecksNestAndNeverChangeTheResult) {
+    std::mt19937 rng(13);
+    const std::size_t n = 1200;
+    const Stored<double> a = make_matrix<double>(n, n, Layout::row_major, rng);
+    const Stored<double> b = make_matrix<double>(n, n, Layout::column_major, rng);
+    std::vector<double> expected(n * n);
+    std::vector<double> c(n * n);
+    miniflow::gemm(a.view, b.view, expected.data(), n, false);
+    int outer_calls = 0;
+    int inner_calls = 0;
+    miniflow::InterruptCheck outer([&outer_calls] { ++outer_calls; });
+    {
+        miniflow::InterruptCheck inner([&inner_calls] { ++inner_calls; });
+        for (int repeat = 0; repeat < 100 && inner_calls == 0; ++repeat) {
+            miniflow::gemm(a.view, b.view, c.data(), n, false);
+        }
+        EXPECT_GT(inner_calls, 0);
+        EXPECT_EQ(c, expected);
+    }
+    EXPECT_EQ(outer_calls, 0);
+    for (int repeat = 0; repeat < 100 && outer_calls == 0; ++repeat) {
+        miniflow::gemm(a.view, b.view, c.data(), n, false);
+    }
+    EXPECT_GT(outer_calls, 0);
+    EXPECT_EQ(c, expected);
+}
+
 // Two callers at once: one drives the pool, the other runs on its own thread; both are right.
 TEST(Gemm, ConcurrentCallersGetCorrectResults) {
     std::mt19937 rng(8);
     const Stored<float> a = make_matrix<float>(200, 180, Layout::row_major, rng);
     const Stored<float> b = make_matrix<float>(180, 190, Layout::row_major, rng);
-    std::vector<float> expected(200 * 190);
+    std::vector<float> expected(std::size_t{200} * 190);
     miniflow::detail::gemm_with(miniflow::best_isa(), 1, GemmPath::blocked, a.view, b.view,
                                 expected.data(), 190, false, static_cast<const float*>(nullptr));
-    std::vector<std::vector<float>> results(3, std::vector<float>(200 * 190));
+    std::vector<std::vector<float>> results(3, std::vector<float>(std::size_t{200} * 190));
     std::vector<std::thread> callers;
+    callers.reserve(results.size());
     for (auto& result : results) {
         callers.emplace_back([&] {
             for (int repeat = 0; repeat < 5; ++repeat) {
@@ -541,3 +621,14 @@ TEST(ColumnSums, RejectsBadArguments) {
 }
 
 }  // namespace
+
+// The optional bias, like every optional buffer of the public API, takes a literal nullptr
+// (T comes from the views): [1 2; 3 4] . [5 6; 7 8] by hand.
+TEST(Gemm, OptionalBiasTakesALiteralNullptr) {
+    const double a[] = {1, 2, 3, 4};
+    const double b[] = {5, 6, 7, 8};
+    double c[4] = {};
+    miniflow::gemm(miniflow::row_major(a, 2, 2), miniflow::row_major(b, 2, 2), c, 2, false,
+                   nullptr);
+    EXPECT_EQ(std::vector<double>(c, c + 4), (std::vector<double>{19, 22, 43, 50}));
+}

@@ -43,7 +43,7 @@ TYPED_TEST(Mse, LessonValues) {
     EXPECT_EQ(diff, (std::vector<T>{T(-3.5), T(-3), T(-7)}));
 
     std::vector<T> grad_y(3), grad_a(3);
-    miniflow::mse_backward(diff.data(), 3, grad_y.data(), grad_a.data(), false);
+    miniflow::mse_backward(diff.data(), grad_y.data(), grad_a.data(), 3, false);
     const std::vector<double> expected_y = {-7.0 / 3, -2.0, -14.0 / 3};
     const double gradient_tolerance = std::is_same_v<T, float> ? 1e-6 : 1e-14;
     for (std::size_t i = 0; i < 3; ++i) {
@@ -184,7 +184,7 @@ TYPED_TEST(Mse, BackwardAccumulatesBothTermsIntoAliasedOutputs) {
     }
     std::vector<T> x = {T(1), T(2), T(3)}, diff(3), grad(3, T(0));
     EXPECT_EQ(miniflow::mse_forward(x.data(), x.data(), diff.data(), 3), T(0));
-    miniflow::mse_backward(diff.data(), 3, grad.data(), grad.data(), true);
+    miniflow::mse_backward(diff.data(), grad.data(), grad.data(), 3, true);
     EXPECT_EQ(grad, (std::vector<T>(3, T(0))));
 }
 
@@ -224,7 +224,7 @@ TEST(MseFiniteDifferences, BackwardMatchesCentralDifferencesOfForward) {
     const std::size_t n = y.size();
     std::vector<double> diff(n), grad_y(n), grad_a(n);
     miniflow::mse_forward(y.data(), a.data(), diff.data(), n);
-    miniflow::mse_backward(diff.data(), n, grad_y.data(), grad_a.data(), false);
+    miniflow::mse_backward(diff.data(), grad_y.data(), grad_a.data(), n, false);
     const double h = 1e-6;
     for (std::size_t i = 0; i < n; ++i) {
         for (bool along_y : {true, false}) {
@@ -249,7 +249,7 @@ TYPED_TEST(Mse, ArgumentErrorsNameTheSizes) {
     using elementwise_testing::expect_invalid_argument;
     expect_invalid_argument([&] { miniflow::mse_forward<T>(data, data, data, 0); },
                             {"mse_forward: n is 0"});
-    expect_invalid_argument([&] { miniflow::mse_backward<T>(data, 0, data, data, false); },
+    expect_invalid_argument([&] { miniflow::mse_backward<T>(data, data, data, 0, false); },
                             {"mse_backward: n is 0"});
     expect_invalid_argument([&] { miniflow::mse_forward<T>(nullptr, data, data, 3); },
                             {"mse_forward: y is null but should hold 3 elements"});
@@ -257,10 +257,10 @@ TYPED_TEST(Mse, ArgumentErrorsNameTheSizes) {
                             {"mse_forward: a is null but should hold 3 elements"});
     expect_invalid_argument([&] { miniflow::mse_forward<T>(data, data, nullptr, 3); },
                             {"mse_forward: diff is null but should hold 3 elements"});
-    expect_invalid_argument([&] { miniflow::mse_backward<T>(nullptr, 3, data, data, false); },
+    expect_invalid_argument([&] { miniflow::mse_backward<T>(nullptr, data, data, 3, false); },
                             {"mse_backward: diff is null but should hold 3 elements"});
     // Null outputs are skipped, not errors.
-    EXPECT_NO_THROW(miniflow::mse_backward<T>(data, 3, nullptr, nullptr, false));
+    EXPECT_NO_THROW(miniflow::mse_backward<T>(data, nullptr, nullptr, 3, false));
 }
 
 }  // namespace

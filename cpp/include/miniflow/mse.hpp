@@ -16,7 +16,7 @@ T mse_forward(const T* y, const T* a, T* diff, std::size_t n);
 // grad_y = (2 / n) * diff and grad_a = (-2 / n) * diff (or += with accumulate).
 // Either output may be null to skip it; they may alias when accumulate is true.
 template <typename T>
-void mse_backward(const T* diff, std::size_t n, non_deduced_t<T>* grad_y, non_deduced_t<T>* grad_a,
+void mse_backward(const T* diff, non_deduced_t<T>* grad_y, non_deduced_t<T>* grad_a, std::size_t n,
                   bool accumulate);
 
 }  // namespace miniflow

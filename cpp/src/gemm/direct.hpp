@@ -1,7 +1,7 @@
 // The direct path for tiny products: c computed straight from the strided views, with no
-// packing, no blocking and no threads. It is written with GCC vector types, and each ISA's file
-// instantiates it inside a function compiled for that ISA (flattened), so the same source
-// becomes AVX-512, AVX2 or baseline code.
+// packing, no blocking and no threads. It is written with GNU vector types (an array of lanes
+// under MSVC), and each ISA's file instantiates it inside a function compiled for that ISA
+// (flattened), so the same source becomes AVX-512, AVX2, NEON or baseline code.
 #pragma once
 
 #include <algorithm>
@@ -13,11 +13,41 @@
 
 namespace miniflow::detail {
 
-// Bytes / sizeof(T) lanes of T; one lane is T itself.
+#if defined(__GNUC__) || defined(__clang__)
+// Bytes / sizeof(T) lanes of T in the compiler's own vector type; one lane is T itself.
 template <typename T, std::size_t Bytes, bool = (Bytes == sizeof(T))>
 struct LanesOf {
     typedef T type __attribute__((vector_size(Bytes)));
 };
+#else
+// Compilers without GNU vector types (MSVC): an array of lanes with the operators the tile
+// uses, lane by lane, for the optimiser to vectorise. Each lane rounds as the vector type does.
+template <typename T, std::size_t Count>
+struct LaneArray {
+    T lane[Count];
+
+    T& operator[](std::size_t i) { return lane[i]; }
+    LaneArray& operator+=(const LaneArray& other) {
+        for (std::size_t i = 0; i < Count; ++i) lane[i] += other.lane[i];
+        return *this;
+    }
+    friend LaneArray operator*(const LaneArray& x, const LaneArray& y) {
+        LaneArray product;
+        for (std::size_t i = 0; i < Count; ++i) product.lane[i] = x.lane[i] * y.lane[i];
+        return product;
+    }
+    // scalar - lanes: the broadcast the tile writes as `a - Vec{}`
+    friend LaneArray operator-(T scalar, const LaneArray& x) {
+        LaneArray difference;
+        for (std::size_t i = 0; i < Count; ++i) difference.lane[i] = scalar - x.lane[i];
+        return difference;
+    }
+};
+template <typename T, std::size_t Bytes, bool = (Bytes == sizeof(T))>
+struct LanesOf {
+    using type = LaneArray<T, Bytes / sizeof(T)>;
+};
+#endif
 template <typename T, std::size_t Bytes>
 struct LanesOf<T, Bytes, true> {
     using type = T;

@@ -1,18 +1,23 @@
 // The GEMM driver: argument checks, the choice between the direct path (tiny products) and the
-// blocked path (BLIS loop nest over packed blocks), the dynamic sharing of tiles among threads,
-// and the run-time choice of micro-kernel.
+// blocked path (BLIS loop nest over packed blocks, with blocks from the CPU's caches), the
+// dynamic sharing of packing and tiles among threads, and the run-time choice of micro-kernel.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cmath>
 #include <cstddef>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 
-#include "gemm_internal.hpp"
 #include "check.hpp"
+#include "gemm/cache_sizes.hpp"
+#include "gemm_internal.hpp"
 #include "miniflow/gemm.hpp"
 
 namespace miniflow {
@@ -23,20 +28,55 @@ namespace {
 
 // Products up to this many multiply-adds skip packing, which costs more than it saves there
 // (measured: the crossover is near 32^3 when b's rows are contiguous, near 16^3 when not).
-constexpr std::size_t direct_limit_contiguous_b = 32 * 32 * 32;
-constexpr std::size_t direct_limit_strided_b = 16 * 16 * 16;
+constexpr std::size_t direct_limit_contiguous_b = std::size_t{32} * 32 * 32;
+constexpr std::size_t direct_limit_strided_b = std::size_t{16} * 16 * 16;
 // A product with this few rows or columns of c is bound by reading the operands once, which
 // the direct path does; packing would read and write them first.
 constexpr std::size_t direct_thin_limit = 4;
 // Products below this many multiply-adds per thread are not worth waking a worker.
-constexpr std::size_t work_per_thread_minimum = 96 * 96 * 96;
-// The parallel path packs all of A, and all of B's rows for a block of its columns, at once:
-// at most this many bytes each (a 2048 x 2048 double matrix and its padding fit).
+constexpr std::size_t work_per_thread_minimum = std::size_t{96} * 96 * 96;
+// A is packed whole per block of its rows, and B per block of its columns: at most this many
+// bytes each (a 2048 x 2048 double matrix and its padding fit).
 constexpr std::size_t packed_limit = std::size_t{48} << 20;
-// The bytes of packed B that one tile sweeps per kc slice (kept in L2 while its rows pass).
-constexpr std::size_t tile_b_bytes = std::size_t{1} << 20;
-// Column tiles are no narrower than this (each repacks its rows of A).
+// Several tiles of c per thread, so that a thread slowed by another program takes fewer of them
+// and the last tiles, shared out one by one, leave no thread waiting long.
+constexpr std::size_t tiles_per_thread = 6;
+// Column tiles are no narrower than this (each reads its rows of packed A once per slice).
 constexpr std::size_t min_tile_cols = 128;
+// How often at most the calling thread runs its interrupt check during a product.
+constexpr auto interrupt_interval = std::chrono::milliseconds(10);
+
+// A micro-kernel with the cache blocks this CPU's caches give it.
+template <typename T>
+struct BlockedKernel {
+    Kernel<T> kernel;
+    BlockSizes blocks;
+};
+
+template <typename T>
+BlockedKernel<T> with_blocks(const Kernel<T>& kernel) {
+    return {kernel, block_sizes_for(detected_cache_sizes(), kernel.mr, kernel.nr, sizeof(T))};
+}
+
+template <typename T>
+const BlockedKernel<T>& blocked_kernel_for(Isa isa) {
+    // Building a kernel only takes its function pointers, so every ISA's is built up front.
+    static const BlockedKernel<T> generic = with_blocks(kernel_for<T>(Isa::generic));
+    static const BlockedKernel<T> avx2 = with_blocks(kernel_for<T>(Isa::avx2_fma));
+    static const BlockedKernel<T> avx512 = with_blocks(kernel_for<T>(Isa::avx512));
+    static const BlockedKernel<T> neon = with_blocks(kernel_for<T>(Isa::neon));
+    switch (isa) {
+        case Isa::avx512:
+            return avx512;
+        case Isa::avx2_fma:
+            return avx2;
+        case Isa::neon:
+            return neon;
+        case Isa::generic:
+            break;
+    }
+    return generic;
+}
 
 // A growable 64-byte-aligned scratch area; one per thread and operand, kept between calls.
 class PackingBuffer {
@@ -63,60 +103,78 @@ private:
 thread_local PackingBuffer packed_a_buffer;
 thread_local PackingBuffer packed_b_buffer;
 
+// The innermost InterruptCheck alive on this thread, if any.
+thread_local const std::function<void()>* innermost_check = nullptr;
+
+// Runs this thread's interrupt check, if it has one, when interrupt_interval has passed since
+// the last run. Pool workers have none: only the thread that called gemm() is ever asked.
+class InterruptPoll {
+public:
+    InterruptPoll() : check_(innermost_check), next_(Clock::now() + interrupt_interval) {}
+
+    void operator()() {
+        if (check_ == nullptr || Clock::now() < next_) return;
+        (*check_)();
+        next_ = Clock::now() + interrupt_interval;
+    }
+
+private:
+    using Clock = std::chrono::steady_clock;
+    const std::function<void()>* check_;
+    Clock::time_point next_;
+};
+
 std::size_t round_up(std::size_t value, std::size_t multiple) {
     return (value + multiple - 1) / multiple * multiple;
 }
 
-// The BLIS loop nest on one thread: for each nc-wide block of B columns and kc-deep slice of
-// the inner dimension, pack B (reused by every row block), then for each mc-tall block of A
-// rows pack A and sweep the micro-kernel over the block's tiles. k > 0 here.
+// The whole side `extent` cut into about `wanted` pieces of whole units (mr or nr), each at
+// least `smallest` and at most `largest` long (both multiples of unit).
+std::size_t piece_size(std::size_t extent, std::size_t wanted, std::size_t unit,
+                       std::size_t smallest, std::size_t largest) {
+    const std::size_t piece = round_up((extent + wanted - 1) / wanted, unit);
+    return std::clamp(piece, smallest, largest);
+}
+
+// A piece of about `target` (a multiple of unit, at most `largest`) such that the pieces that
+// cover `extent` are as even as whole units allow.
+std::size_t even_piece(std::size_t extent, std::size_t target, std::size_t unit,
+                       std::size_t largest) {
+    const std::size_t most = std::clamp(round_up(target, unit), unit, largest);
+    const std::size_t pieces = (extent + most - 1) / most;
+    return round_up((extent + pieces - 1) / pieces, unit);
+}
+
+// The tile sweep, the one place the micro-kernel runs: a rows x cols block of c over one kc
+// slice, from the slice's packed A (micro-panels of mr rows) and packed B (of nr columns). Each
+// B micro-panel stays in L1 while the A micro-panels stream past it from L2.
 template <typename T>
-void gemm_blocked(const Kernel<T>& kernel, const MatrixView<T>& a, const MatrixView<T>& b, T* c,
-                  std::size_t ldc, bool accumulate, const T* bias) {
-    const BlockSizes& blocks = kernel.blocks;
-    const std::size_t m = a.rows;
-    const std::size_t n = b.cols;
-    const std::size_t k = a.cols;
-    T* packed_a = packed_a_buffer.reserve<T>(blocks.mc * blocks.kc);
-    T* packed_b =
-        packed_b_buffer.reserve<T>(blocks.kc * round_up(std::min(n, blocks.nc), blocks.nr));
-    for (std::size_t col0 = 0; col0 < n; col0 += blocks.nc) {
-        const std::size_t nc = std::min(blocks.nc, n - col0);
-        for (std::size_t depth0 = 0; depth0 < k; depth0 += blocks.kc) {
-            const std::size_t kc = std::min(blocks.kc, k - depth0);
-            pack_b(b, depth0, col0, kc, nc, blocks.nr, packed_b);
-            // The first slice writes c (with the bias); later slices add to it.
-            const bool first_slice = depth0 == 0;
-            const bool load_c = accumulate || !first_slice;
-            const T* slice_bias = first_slice && bias != nullptr ? bias + col0 : nullptr;
-            for (std::size_t row0 = 0; row0 < m; row0 += blocks.mc) {
-                const std::size_t mc = std::min(blocks.mc, m - row0);
-                pack_a(a, row0, depth0, mc, kc, blocks.mr, packed_a);
-                for (std::size_t j = 0; j < nc; j += blocks.nr) {
-                    const T* b_panel = packed_b + j * kc;
-                    const T* tile_bias = slice_bias != nullptr ? slice_bias + j : nullptr;
-                    for (std::size_t i = 0; i < mc; i += blocks.mr) {
-                        kernel.compute_tile(kc, packed_a + i * kc, b_panel,
-                                            c + (row0 + i) * ldc + col0 + j, ldc,
-                                            std::min(blocks.mr, mc - i),
-                                            std::min(blocks.nr, nc - j), load_c, tile_bias);
-                    }
-                }
-            }
+void sweep_tiles(const Kernel<T>& kernel, std::size_t kc, const T* packed_a, const T* packed_b,
+                 T* c, std::size_t ldc, std::size_t rows, std::size_t cols, bool load_c,
+                 const T* bias) {
+    for (std::size_t j = 0; j < cols; j += kernel.nr) {
+        const T* b_panel = packed_b + j * kc;
+        const T* tile_bias = bias != nullptr ? bias + j : nullptr;
+        for (std::size_t i = 0; i < rows; i += kernel.mr) {
+            kernel.compute_tile(kc, packed_a + i * kc, b_panel, c + i * ldc + j, ldc,
+                                std::min(kernel.mr, rows - i), std::min(kernel.nr, cols - j),
+                                load_c, tile_bias);
         }
     }
 }
 
-// One parallel product over a block of c's columns, shared by the threads that compute it. A
-// and B are packed whole (every kc slice) into buffers that all threads read, the packing cut
-// into items that the threads take from a counter; then c is cut into tiles of whole
-// micro-tiles that the threads take from another counter, each tile computed by one thread with
-// the serial loop order (slices in order, the same micro-kernel). An element of c therefore goes
-// through the same operations whatever the tiling and whichever thread takes its tile, so the
-// result is bitwise identical for any thread count.
+// One product of a block of A's rows by a block of B's columns, shared by the threads that
+// compute it (one thread alone runs the same code). A and B are packed whole (every kc slice)
+// into buffers that all threads read, the packing cut into items that the threads take from a
+// counter, slice by slice; then c is cut into tiles of whole micro-tiles that the threads take
+// from another counter. A thread that runs out of packing items starts on a tile at once: it
+// waits only for the slice it needs, so no thread idles while the last items are packed. Each
+// tile is computed by one thread with the serial order (slices in order, one micro-kernel): an
+// element of c goes through the same operations whatever the tiling and whichever thread takes
+// its tile, so the result is bitwise identical for any thread count.
 template <typename T>
 struct SharedProduct {
-    const Kernel<T>& kernel;
+    const BlockedKernel<T>& blocked;
     const MatrixView<T>& a;
     const MatrixView<T>& b;
     T* c;
@@ -130,24 +188,27 @@ struct SharedProduct {
     std::size_t padded_rows;
     std::size_t padded_cols;
     std::size_t slices;
-    std::size_t pack_rows;    // rows per packing item of A (a multiple of mr)
-    std::size_t pack_cols;    // columns per packing item of B (a multiple of nr)
-    std::size_t a_chunks;     // packing items of A per slice
-    std::size_t b_chunks;     // packing items of B per slice
-    std::size_t tile_rows;    // a multiple of mr
-    std::size_t tile_cols;    // a multiple of nr
+    std::size_t pack_rows;  // rows per packing item of A (a multiple of mr)
+    std::size_t pack_cols;  // columns per packing item of B (a multiple of nr)
+    std::size_t a_chunks;   // packing items of A per slice (0 when A is already packed)
+    std::size_t b_chunks;   // packing items of B per slice
+    std::size_t tile_rows;  // a multiple of mr
+    std::size_t tile_cols;  // a multiple of nr
     std::size_t row_tiles;
     std::size_t tiles;
+    std::unique_ptr<std::atomic<std::size_t>[]> items_packed;  // finished items, per slice
     std::atomic<std::size_t> next_pack{0};
-    std::atomic<std::size_t> packed{0};
     std::atomic<std::size_t> next_tile{0};
+    // Set when a thread fails or the caller is interrupted: the others stop at their next step.
+    std::atomic<bool> abandoned{false};
 };
 
 template <typename T>
 void pack_item(SharedProduct<T>& job, std::size_t item) {
-    const BlockSizes& blocks = job.kernel.blocks;
+    const BlockSizes& blocks = job.blocked.blocks;
     const std::size_t per_slice = job.a_chunks + job.b_chunks;
-    const std::size_t depth0 = item / per_slice * blocks.kc;
+    const std::size_t slice = item / per_slice;
+    const std::size_t depth0 = slice * blocks.kc;
     const std::size_t kc = std::min(blocks.kc, job.a.cols - depth0);
     const std::size_t chunk = item % per_slice;
     if (chunk < job.a_chunks) {
@@ -159,134 +220,106 @@ void pack_item(SharedProduct<T>& job, std::size_t item) {
         pack_b(job.b, depth0, col0, kc, std::min(job.pack_cols, job.b.cols - col0), blocks.nr,
                job.packed_b + depth0 * job.padded_cols + col0 * kc);
     }
+    job.items_packed[slice].fetch_add(1, std::memory_order_release);
 }
 
-// What one thread does: take packing items until none is left, wait for the others' items to
-// be finished, then take tiles of c until none is left.
+// Waits until every packing item of `slice` is finished; false when the job was abandoned.
 template <typename T>
-void share_product(SharedProduct<T>& job) {
-    const BlockSizes& blocks = job.kernel.blocks;
+bool slice_ready(const SharedProduct<T>& job, std::size_t slice) {
+    const std::size_t per_slice = job.a_chunks + job.b_chunks;
+    while (job.items_packed[slice].load(std::memory_order_acquire) < per_slice) {
+        if (job.abandoned.load(std::memory_order_relaxed)) return false;
+        std::this_thread::yield();
+    }
+    return true;
+}
+
+// What one thread does: take packing items until none is left, then take tiles of c until none
+// is left.
+template <typename T>
+void take_items_and_tiles(SharedProduct<T>& job, InterruptPoll& poll) {
+    const BlockSizes& blocks = job.blocked.blocks;
     const std::size_t k = job.a.cols;
     const std::size_t pack_items = job.slices * (job.a_chunks + job.b_chunks);
     for (;;) {
+        if (job.abandoned.load(std::memory_order_relaxed)) return;
+        poll();
         const std::size_t item = job.next_pack.fetch_add(1, std::memory_order_relaxed);
         if (item >= pack_items) break;
-        try {
-            pack_item(job, item);
-        } catch (...) {
-            // Counted all the same, so that no thread waits for it; the caller rethrows.
-            job.packed.fetch_add(1, std::memory_order_release);
-            throw;
-        }
-        job.packed.fetch_add(1, std::memory_order_release);
+        pack_item(job, item);
     }
-    while (job.packed.load(std::memory_order_acquire) < pack_items) std::this_thread::yield();
-
     for (;;) {
         const std::size_t tile = job.next_tile.fetch_add(1, std::memory_order_relaxed);
-        if (tile >= job.tiles) break;
+        if (tile >= job.tiles) return;
         const std::size_t row0 = tile % job.row_tiles * job.tile_rows;
         const std::size_t col0 = tile / job.row_tiles * job.tile_cols;
-        const std::size_t mc = std::min(job.tile_rows, job.a.rows - row0);
-        const std::size_t nc = std::min(job.tile_cols, job.b.cols - col0);
-        for (std::size_t depth0 = 0; depth0 < k; depth0 += blocks.kc) {
+        const std::size_t rows = std::min(job.tile_rows, job.a.rows - row0);
+        const std::size_t cols = std::min(job.tile_cols, job.b.cols - col0);
+        for (std::size_t slice = 0; slice < job.slices; ++slice) {
+            if (!slice_ready(job, slice)) return;
+            poll();
+            const std::size_t depth0 = slice * blocks.kc;
             const std::size_t kc = std::min(blocks.kc, k - depth0);
-            const bool first_slice = depth0 == 0;
-            const bool load_c = job.accumulate || !first_slice;
+            // The first slice writes c (with the bias); later slices add to it.
+            const bool first_slice = slice == 0;
             const T* slice_bias = first_slice && job.bias != nullptr ? job.bias + col0 : nullptr;
-            const T* slice_a = job.packed_a + depth0 * job.padded_rows + row0 * kc;
-            const T* slice_b = job.packed_b + depth0 * job.padded_cols + col0 * kc;
-            for (std::size_t j = 0; j < nc; j += blocks.nr) {
-                const T* tile_bias = slice_bias != nullptr ? slice_bias + j : nullptr;
-                for (std::size_t i = 0; i < mc; i += blocks.mr) {
-                    job.kernel.compute_tile(kc, slice_a + i * kc, slice_b + j * kc,
-                                            job.c + (row0 + i) * job.ldc + col0 + j, job.ldc,
-                                            std::min(blocks.mr, mc - i),
-                                            std::min(blocks.nr, nc - j), load_c, tile_bias);
-                }
-            }
+            sweep_tiles(job.blocked.kernel, kc, job.packed_a + depth0 * job.padded_rows + row0 * kc,
+                        job.packed_b + depth0 * job.padded_cols + col0 * kc,
+                        job.c + row0 * job.ldc + col0, job.ldc, rows, cols,
+                        job.accumulate || !first_slice, slice_bias);
         }
     }
 }
 
-// The whole side `extent` cut into about `wanted` pieces of whole units (mr or nr), each at
-// least `smallest` and at most `largest` long (both multiples of unit).
-std::size_t piece_size(std::size_t extent, std::size_t wanted, std::size_t unit,
-                       std::size_t smallest, std::size_t largest) {
-    const std::size_t piece = round_up((extent + wanted - 1) / wanted, unit);
-    return std::clamp(piece, smallest, largest);
-}
-
 template <typename T>
-void gemm_shared_rows(const Kernel<T>& kernel, std::size_t team, const MatrixView<T>& a,
-                      const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate,
-                      const T* bias, std::size_t block_cols);
-
-// The blocked product on up to `threads` threads, scheduled dynamically (see SharedProduct).
-template <typename T>
-void gemm_blocked_parallel(const Kernel<T>& kernel, int threads, const MatrixView<T>& a,
-                           const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate,
-                           const T* bias) {
-    const BlockSizes& blocks = kernel.blocks;
-    const std::size_t m = a.rows;
-    const std::size_t n = b.cols;
-    const std::size_t k = a.cols;
-    const std::size_t work = m * n * k;
-    const std::size_t worth = std::max<std::size_t>(1, work / work_per_thread_minimum);
-    const std::size_t team = std::min(static_cast<std::size_t>(std::max(threads, 1)), worth);
-    if (team <= 1) {
-        gemm_blocked(kernel, a, b, c, ldc, accumulate, bias);
-        return;
-    }
-    // A is packed whole per block of rows, B per block of columns; blocks bound both buffers.
-    const std::size_t block_rows =
-        std::max(blocks.mr, packed_limit / sizeof(T) / k / blocks.mr * blocks.mr);
-    const std::size_t block_cols =
-        std::max(blocks.nr, packed_limit / sizeof(T) / k / blocks.nr * blocks.nr);
-    for (std::size_t top = 0; top < m; top += block_rows) {
-        const MatrixView<T> a_block{&a(top, 0), std::min(block_rows, m - top), k, a.row_stride,
-                                    a.col_stride};
-        gemm_shared_rows(kernel, team, a_block, b, c + top * ldc, ldc, accumulate, bias,
-                         block_cols);
+void share_product(SharedProduct<T>& job) {
+    InterruptPoll poll;
+    try {
+        take_items_and_tiles(job, poll);
+    } catch (...) {
+        job.abandoned.store(true, std::memory_order_relaxed);
+        throw;
     }
 }
 
-// The rows of a (few enough to pack whole) times b, in blocks of block_cols columns of b.
+// The rows of a (few enough to pack whole) times b, in blocks of block_cols columns of b, on up
+// to `team` threads.
 template <typename T>
-void gemm_shared_rows(const Kernel<T>& kernel, std::size_t team, const MatrixView<T>& a,
-                      const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate,
-                      const T* bias, std::size_t block_cols) {
-    const BlockSizes& blocks = kernel.blocks;
+void gemm_rows(const BlockedKernel<T>& blocked, std::size_t team, const MatrixView<T>& a,
+               const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate, const T* bias,
+               std::size_t block_cols) {
+    const BlockSizes& blocks = blocked.blocks;
     const std::size_t m = a.rows;
     const std::size_t n = b.cols;
     const std::size_t k = a.cols;
+    const std::size_t slices = (k + blocks.kc - 1) / blocks.kc;
     const std::size_t padded_rows = round_up(m, blocks.mr);
-    // Several tiles per thread, so a thread slowed by another program takes fewer of them.
-    const std::size_t wanted_tiles = 4 * team;
-    // A tile's kc x tile_cols slice of packed B stays in L2 while the tile's rows sweep it.
-    const std::size_t widest_tile =
-        std::max(blocks.nr,
-                 std::min(blocks.nc, tile_b_bytes / sizeof(T) / blocks.kc / blocks.nr * blocks.nr));
+    // One thread takes the largest tiles; a team, several per thread.
+    const std::size_t wanted_tiles = team == 1 ? 1 : tiles_per_thread * team;
     T* packed_a = packed_a_buffer.reserve<T>(padded_rows * k);
     for (std::size_t first = 0; first < n; first += block_cols) {
         const std::size_t cols = std::min(block_cols, n - first);
         const MatrixView<T> b_block{&b(0, first), k, cols, b.row_stride, b.col_stride};
         const std::size_t padded_cols = round_up(cols, blocks.nr);
-        // Rows first, down to one micro-panel; then columns, down to a few micro-panels.
-        const std::size_t tile_rows = piece_size(m, wanted_tiles, blocks.mr, blocks.mr, blocks.mc);
+        // Tiles near square (the least of A and B read per multiply-add), rows of up to mc cut
+        // evenly; then columns, up to nc, to make up the number wanted.
+        const auto side =
+            static_cast<std::size_t>(std::sqrt(static_cast<double>(m) * static_cast<double>(cols) /
+                                               static_cast<double>(wanted_tiles)));
+        const std::size_t tile_rows = even_piece(m, side, blocks.mr, blocks.mc);
         const std::size_t row_tiles = (m + tile_rows - 1) / tile_rows;
+        // A whole number of tiles per thread, so that the last round leaves no thread idle.
+        std::size_t col_pieces = (wanted_tiles + row_tiles - 1) / row_tiles;
+        while (row_tiles * col_pieces % team != 0) ++col_pieces;
         const std::size_t tile_cols =
-            piece_size(cols, (wanted_tiles + row_tiles - 1) / row_tiles, blocks.nr,
-                       std::min({padded_cols, round_up(min_tile_cols, blocks.nr), widest_tile}),
-                       widest_tile);
+            piece_size(cols, col_pieces, blocks.nr,
+                       std::min(padded_cols, round_up(min_tile_cols, blocks.nr)), blocks.nc);
         const std::size_t col_tiles = (cols + tile_cols - 1) / tile_cols;
-        const std::size_t pack_rows =
-            piece_size(m, 2 * team, blocks.mr, blocks.mr, std::max(padded_rows, blocks.mr));
-        const std::size_t pack_cols =
-            piece_size(cols, 2 * team, blocks.nr, blocks.nr, std::max(padded_cols, blocks.nr));
+        const std::size_t pack_rows = piece_size(m, 2 * team, blocks.mr, blocks.mr, padded_rows);
+        const std::size_t pack_cols = piece_size(cols, 2 * team, blocks.nr, blocks.nr, padded_cols);
         // A is packed with the first block of columns and kept for the others.
         const bool pack_a_now = first == 0;
-        SharedProduct<T> job{kernel,
+        SharedProduct<T> job{blocked,
                              a,
                              b_block,
                              c + first,
@@ -297,7 +330,7 @@ void gemm_shared_rows(const Kernel<T>& kernel, std::size_t team, const MatrixVie
                              packed_b_buffer.reserve<T>(k * padded_cols),
                              padded_rows,
                              padded_cols,
-                             (k + blocks.kc - 1) / blocks.kc,
+                             slices,
                              pack_rows,
                              pack_cols,
                              pack_a_now ? (m + pack_rows - 1) / pack_rows : 0,
@@ -305,9 +338,31 @@ void gemm_shared_rows(const Kernel<T>& kernel, std::size_t team, const MatrixVie
                              tile_rows,
                              tile_cols,
                              row_tiles,
-                             row_tiles * col_tiles};
+                             row_tiles * col_tiles,
+                             std::make_unique<std::atomic<std::size_t>[]>(slices)};
         const auto helpers = static_cast<int>(std::min(team, job.tiles) - 1);
         share_work(helpers, [&job] { share_product(job); });
+    }
+}
+
+// The blocked product on up to `threads` threads (see SharedProduct), in blocks of A's rows and
+// B's columns that bound the packed buffers.
+template <typename T>
+void gemm_blocked(const BlockedKernel<T>& blocked, int threads, const MatrixView<T>& a,
+                  const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate, const T* bias) {
+    const BlockSizes& blocks = blocked.blocks;
+    const std::size_t m = a.rows;
+    const std::size_t k = a.cols;
+    const std::size_t worth = std::max<std::size_t>(1, m * b.cols * k / work_per_thread_minimum);
+    const std::size_t team = std::min(static_cast<std::size_t>(std::max(threads, 1)), worth);
+    const std::size_t block_rows =
+        std::max(blocks.mr, packed_limit / sizeof(T) / k / blocks.mr * blocks.mr);
+    const std::size_t block_cols =
+        std::max(blocks.nr, packed_limit / sizeof(T) / k / blocks.nr * blocks.nr);
+    for (std::size_t top = 0; top < m; top += block_rows) {
+        const MatrixView<T> a_block{&a(top, 0), std::min(block_rows, m - top), k, a.row_stride,
+                                    a.col_stride};
+        gemm_rows(blocked, team, a_block, b, c + top * ldc, ldc, accumulate, bias, block_cols);
     }
 }
 
@@ -315,7 +370,7 @@ void gemm_shared_rows(const Kernel<T>& kernel, std::size_t team, const MatrixVie
 
 template <typename T>
 BlockSizes block_sizes(Isa isa) {
-    return kernel_for<T>(isa).blocks;
+    return blocked_kernel_for<T>(isa).blocks;
 }
 
 template <typename T>
@@ -329,10 +384,10 @@ void gemm_with(Isa isa, int threads, GemmPath path, const MatrixView<T>& a, cons
         b.col_stride == 1 ? direct_limit_contiguous_b : direct_limit_strided_b;
     const bool direct_pays = m * n * k <= direct_limit || std::min(m, n) <= direct_thin_limit;
     if (path == GemmPath::direct || (path == GemmPath::automatic && direct_pays) || k == 0) {
-        kernel_for<T>(isa).direct_product(a, b, c, ldc, accumulate, bias);
+        blocked_kernel_for<T>(isa).kernel.direct_product(a, b, c, ldc, accumulate, bias);
         return;
     }
-    gemm_blocked_parallel(kernel_for<T>(isa), threads, a, b, c, ldc, accumulate, bias);
+    gemm_blocked(blocked_kernel_for<T>(isa), threads, a, b, c, ldc, accumulate, bias);
 }
 
 template BlockSizes block_sizes<float>(Isa);
@@ -345,9 +400,16 @@ template void gemm_with<double>(Isa, int, GemmPath, const MatrixView<double>&,
 
 }  // namespace detail
 
+InterruptCheck::InterruptCheck(std::function<void()> check)
+    : check_(std::move(check)), outer_(detail::innermost_check) {
+    detail::innermost_check = &check_;
+}
+
+InterruptCheck::~InterruptCheck() { detail::innermost_check = outer_; }
+
 template <typename T>
 void gemm(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate,
-          const T* bias) {
+          const non_deduced_t<T>* bias) {
     check_view("gemm: a", a);
     check_view("gemm: b", b);
     if (a.cols != b.rows) {

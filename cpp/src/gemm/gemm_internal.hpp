@@ -22,9 +22,12 @@ template <typename T>
 using DirectProduct = void (*)(const MatrixView<T>& a, const MatrixView<T>& b, T* c,
                                std::size_t ldc, bool accumulate, const T* bias);
 
+// A micro-kernel, the shape of the register tile it computes, and its direct path. The cache
+// blocks around it come from the CPU's caches (block_sizes_for in cache_sizes.hpp).
 template <typename T>
 struct Kernel {
-    BlockSizes blocks;
+    std::size_t mr;
+    std::size_t nr;
     MicroKernel<T> compute_tile;
     DirectProduct<T> direct_product;
 };

@@ -91,16 +91,13 @@ MINIFLOW_TARGET_AVX2 MINIFLOW_FLATTEN void direct_product_avx2(const MatrixView<
 
 template <>
 Kernel<double> avx2_kernel<double>() {
-    // B micro-panel kc x 8 doubles = 16 KiB in L1; A block 96 x 256 doubles = 192 KiB in L2.
-    return {{avx2_mr, 2 * Avx2<double>::width, 96, 256, 2048},
-            &compute_tile_avx2<Avx2<double>>,
+    return {avx2_mr, 2 * Avx2<double>::width, &compute_tile_avx2<Avx2<double>>,
             &direct_product_avx2<double>};
 }
 
 template <>
 Kernel<float> avx2_kernel<float>() {
-    return {{avx2_mr, 2 * Avx2<float>::width, 96, 256, 2048},
-            &compute_tile_avx2<Avx2<float>>,
+    return {avx2_mr, 2 * Avx2<float>::width, &compute_tile_avx2<Avx2<float>>,
             &direct_product_avx2<float>};
 }
 

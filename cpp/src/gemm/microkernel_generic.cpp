@@ -31,9 +31,8 @@ void compute_tile_generic(std::size_t k, const T* packed_a, const T* packed_b, T
 
 template <typename T>
 Kernel<T> generic_kernel() {
-    // A 4 x 8 tile fits the 16 SSE registers; blocks as for the AVX kernels.
-    return {
-        {generic_mr, generic_nr, 128, 256, 2048}, &compute_tile_generic<T>, &direct_product<T, 16>};
+    // A 4 x 8 tile fits the 16 SSE registers.
+    return {generic_mr, generic_nr, &compute_tile_generic<T>, &direct_product<T, 16>};
 }
 
 template Kernel<float> generic_kernel<float>();

@@ -105,19 +105,16 @@ void compute_tile_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c
 
 }  // namespace
 
-// Blocks as for the AVX2 kernel: the A block (mc x kc) well inside L2, mc and nc whole tiles.
 template <>
 Kernel<double> neon_kernel<double>() {
-    return {{NeonTile<double>::mr, NeonTile<double>::vectors * Neon<double>::width, 96, 256, 2048},
-            &compute_tile_neon<double>,
-            &direct_product<double, 16>};
+    return {NeonTile<double>::mr, NeonTile<double>::vectors * Neon<double>::width,
+            &compute_tile_neon<double>, &direct_product<double, 16>};
 }
 
 template <>
 Kernel<float> neon_kernel<float>() {
-    return {{NeonTile<float>::mr, NeonTile<float>::vectors * Neon<float>::width, 128, 256, 2040},
-            &compute_tile_neon<float>,
-            &direct_product<float, 16>};
+    return {NeonTile<float>::mr, NeonTile<float>::vectors * Neon<float>::width,
+            &compute_tile_neon<float>, &direct_product<float, 16>};
 }
 
 }  // namespace miniflow::detail

@@ -2,9 +2,13 @@
 // one function that every participating thread runs, handing out work from shared counters, so
 // a slow worker only slows the pieces it took. Workers spin briefly after a job (the next product
 // usually follows at once), then sleep on a condition variable, so an idle pool costs no CPU.
+#if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
+#endif
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -15,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gemm_internal.hpp"
@@ -24,29 +29,61 @@ namespace miniflow {
 
 namespace {
 
-int default_thread_count() {
-    if (const char* requested = std::getenv("MINIFLOW_NUM_THREADS")) {
-        char* end = nullptr;
-        const long count = std::strtol(requested, &end, 10);
-        if (end != requested && *end == '\0' && count >= 1 && count <= 1024) {
-            return static_cast<int>(count);
-        }
-    }
+int hardware_threads() {
     const unsigned hardware = std::thread::hardware_concurrency();
-    return hardware == 0 ? 1 : static_cast<int>(hardware);
+    return hardware == 0 ? 1 : static_cast<int>(std::min(hardware, 1U << 20));
+}
+
+// The starting thread count, and why MINIFLOW_NUM_THREADS was not taken as it stands ("" if it
+// was, or is unset or empty).
+struct ThreadDefault {
+    int count;
+    std::string problem;
+};
+
+ThreadDefault read_thread_default() {
+    const int hardware = hardware_threads();
+    const char* requested = std::getenv("MINIFLOW_NUM_THREADS");
+    if (requested == nullptr || *requested == '\0') return {hardware, ""};
+    const std::string quoted = std::string("MINIFLOW_NUM_THREADS='") + requested + "'";
+    char* end = nullptr;
+    errno = 0;
+    const long long count = std::strtoll(requested, &end, 10);
+    if (end == requested || *end != '\0' || errno == ERANGE || count < 1) {
+        return {hardware, quoted + " is not a whole number of threads of at least 1; using " +
+                              std::to_string(hardware) + " (the hardware threads)"};
+    }
+    if (count > max_num_threads()) {
+        return {max_num_threads(), quoted + " is more than the maximum, " +
+                                       std::to_string(max_num_threads()) +
+                                       " (four times the hardware threads); using " +
+                                       std::to_string(max_num_threads())};
+    }
+    return {static_cast<int>(count), ""};
+}
+
+const ThreadDefault& thread_default() {
+    static const ThreadDefault read = read_thread_default();
+    return read;
 }
 
 std::atomic<int>& thread_setting() {
-    static std::atomic<int> setting{default_thread_count()};
+    static std::atomic<int> setting{thread_default().count};
     return setting;
 }
 
 }  // namespace
 
+int max_num_threads() { return 4 * hardware_threads(); }
+
+std::string num_threads_env_problem() { return thread_default().problem; }
+
 void set_num_threads(int count) {
-    if (count < 1) {
-        throw std::invalid_argument("set_num_threads: count must be at least 1, got " +
-                                    std::to_string(count));
+    if (count < 1 || count > max_num_threads()) {
+        throw std::invalid_argument(
+            "set_num_threads: count must be from 1 to " + std::to_string(max_num_threads()) +
+            " (four times this machine's " + std::to_string(hardware_threads()) +
+            " hardware threads), got " + std::to_string(count));
     }
     thread_setting().store(count);
 }
@@ -87,7 +124,10 @@ public:
             closed_ = true;
         }
         wait_for_workers();
-        if (first_error_) std::rethrow_exception(first_error_);
+        // The pool keeps no reference to the error (it may hold a Python object).
+        if (std::exception_ptr error = std::exchange(first_error_, nullptr)) {
+            std::rethrow_exception(error);
+        }
     }
 
 private:
@@ -179,11 +219,16 @@ private:
 // Leaked on purpose: worker threads may still be waiting when static destructors run. A forked
 // child has none of the parent's threads, so it starts a pool of its own.
 std::atomic<ThreadPool*> shared_pool{nullptr};
+#if defined(__unix__) || defined(__APPLE__)
+// Windows has no fork(), so the handler exists only where POSIX threads do.
 std::once_flag fork_handler_once;
+#endif
 
 ThreadPool& pool() {
+#if defined(__unix__) || defined(__APPLE__)
     std::call_once(fork_handler_once,
                    [] { pthread_atfork(nullptr, nullptr, [] { shared_pool.store(nullptr); }); });
+#endif
     ThreadPool* existing = shared_pool.load(std::memory_order_acquire);
     if (existing != nullptr) return *existing;
     auto* created = new ThreadPool();
