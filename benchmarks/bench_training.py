@@ -15,17 +15,21 @@ import inspect
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Dict, List, Tuple
+from typing import Callable
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "reference"))
-import lesson_miniflow  # noqa: E402  (the tests' numpy oracle, the lesson's own code)
-import miniflow
+import lesson_miniflow
 from common import compare, markdown_table, thread_count
 
-SHAPES = {"lesson 11×13→10→1": (11, 13, 10), "64×784→256→1": (64, 784, 256),
-          "256×1024→1024→1": (256, 1024, 1024)}
+import miniflow
+
+SHAPES = {
+    "lesson 11×13→10→1": (11, 13, 10),
+    "64×784→256→1": (64, 784, 256),
+    "256×1024→1024→1": (256, 1024, 1024),
+}
 
 
 def skips_gradients(lib) -> bool:
@@ -33,23 +37,40 @@ def skips_gradients(lib) -> bool:
     return "trainables" in inspect.signature(lib.forward_and_backward).parameters
 
 
-def graph_step(lib, batch: int, n_in: int, hidden: int, seed: int = 0, dtype=np.float64,
-               data_gradient: bool = True) -> Tuple[Callable[[], None], list]:
+def graph_step(
+    lib,
+    batch: int,
+    n_in: int,
+    hidden: int,
+    seed: int = 0,
+    dtype=np.float64,
+    data_gradient: bool = True,
+) -> tuple[Callable[[], None], list]:
     """The lesson's network on random data, as a step function for either library; without
     data_gradient, the step asks only for the trainables' gradients (X's G·Wᵀ is skipped)."""
     rng = np.random.default_rng(seed)
     X, y = lib.Input(), lib.Input()
     W1, b1, W2, b2 = lib.Input(), lib.Input(), lib.Input(), lib.Input()
     lib.MSE(y, lib.Linear(lib.Sigmoid(lib.Linear(X, W1, b1)), W2, b2))
-    feed = {X: rng.standard_normal((batch, n_in)), y: rng.standard_normal(batch),
-            W1: rng.standard_normal((n_in, hidden)) * 0.01, b1: np.zeros(hidden),
-            W2: rng.standard_normal((hidden, 1)) * 0.01, b2: np.zeros(1)}
+    feed = {
+        X: rng.standard_normal((batch, n_in)),
+        y: rng.standard_normal(batch),
+        W1: rng.standard_normal((n_in, hidden)) * 0.01,
+        b1: np.zeros(hidden),
+        W2: rng.standard_normal((hidden, 1)) * 0.01,
+        b2: np.zeros(1),
+    }
     feed = {node: value.astype(dtype) for node, value in feed.items()}
     graph = lib.topological_sort(feed)
     trainables = [W1, b1, W2, b2]
     # two batches, fed in turn as the lesson's loop does (X.value = batch before each step)
-    batches = [(feed[X], feed[y]),
-               (rng.standard_normal((batch, n_in)).astype(dtype), rng.standard_normal(batch).astype(dtype))]
+    batches = [
+        (feed[X], feed[y]),
+        (
+            rng.standard_normal((batch, n_in)).astype(dtype),
+            rng.standard_normal(batch).astype(dtype),
+        ),
+    ]
     turn = [0]
     wanted = {} if data_gradient else {"trainables": trainables}
 
@@ -62,16 +83,24 @@ def graph_step(lib, batch: int, n_in: int, hidden: int, seed: int = 0, dtype=np.
     return step, graph
 
 
-def hand_fused_numpy_step(batch: int, n_in: int, hidden: int, seed: int = 0, dtype=np.float64,
-                          data_gradient: bool = False) -> Callable[[], None]:
+def hand_fused_numpy_step(
+    batch: int, n_in: int, hidden: int, seed: int = 0, dtype=np.float64, data_gradient: bool = False
+) -> Callable[[], None]:
     """The same math written directly in numpy with preallocated buffers and out= everywhere,
     as a learner would write it: without the data's gradient unless asked."""
     rng = np.random.default_rng(seed)
-    X, y = rng.standard_normal((batch, n_in)).astype(dtype), rng.standard_normal((batch, 1)).astype(dtype)
+    X, y = (
+        rng.standard_normal((batch, n_in)).astype(dtype),
+        rng.standard_normal((batch, 1)).astype(dtype),
+    )
     W1, b1 = (rng.standard_normal((n_in, hidden)) * 0.01).astype(dtype), np.zeros(hidden, dtype)
     W2, b2 = (rng.standard_normal((hidden, 1)) * 0.01).astype(dtype), np.zeros(1, dtype)
-    h, s, out, diff = (np.empty((batch, hidden), dtype), np.empty((batch, hidden), dtype),
-                       np.empty((batch, 1), dtype), np.empty((batch, 1), dtype))
+    h, s, out, diff = (
+        np.empty((batch, hidden), dtype),
+        np.empty((batch, hidden), dtype),
+        np.empty((batch, 1), dtype),
+        np.empty((batch, 1), dtype),
+    )
     dW1, dW2, dX, ds = np.empty_like(W1), np.empty_like(W2), np.empty_like(X), np.empty_like(s)
     db1, db2 = np.empty_like(b1), np.empty_like(b2)
     lr = 1e-6
@@ -106,8 +135,9 @@ def hand_fused_numpy_step(batch: int, n_in: int, hidden: int, seed: int = 0, dty
     return step
 
 
-def torch_step(batch: int, n_in: int, hidden: int, seed: int = 0, dtype=np.float64,
-               data_gradient: bool = False) -> Callable[[], None]:
+def torch_step(
+    batch: int, n_in: int, hidden: int, seed: int = 0, dtype=np.float64, data_gradient: bool = False
+) -> Callable[[], None]:
     """PyTorch eager: its default leaves the data without a gradient; data_gradient asks for
     one (X.requires_grad_()), which is the work MiniFlow's default step does."""
     import torch
@@ -116,10 +146,12 @@ def torch_step(batch: int, n_in: int, hidden: int, seed: int = 0, dtype=np.float
     gen = torch.Generator().manual_seed(seed)
     X = torch.randn(batch, n_in, dtype=kind, generator=gen)
     y = torch.randn(batch, 1, dtype=kind, generator=gen)
-    params = [torch.randn(n_in, hidden, dtype=kind, generator=gen) * 0.01,
-              torch.zeros(hidden, dtype=kind),
-              torch.randn(hidden, 1, dtype=kind, generator=gen) * 0.01,
-              torch.zeros(1, dtype=kind)]
+    params = [
+        torch.randn(n_in, hidden, dtype=kind, generator=gen) * 0.01,
+        torch.zeros(hidden, dtype=kind),
+        torch.randn(hidden, 1, dtype=kind, generator=gen) * 0.01,
+        torch.zeros(1, dtype=kind),
+    ]
     for p in params:
         p.requires_grad_(True)
     if data_gradient:
@@ -161,16 +193,20 @@ def have_torch() -> bool:
     return True
 
 
-def lesson_rows(repeats: int) -> List[list]:
+def lesson_rows(repeats: int) -> list[list]:
     """The lesson's shape, float64, 1 thread, against the lesson's own numpy MiniFlow."""
     shape = SHAPES["lesson 11×13→10→1"]
     rows = []
     with thread_count(1):
-        sides = {"lesson": graph_step(lesson_miniflow, *shape)[0],
-                 "hand numpy": hand_fused_numpy_step(*shape),
-                 "miniflow": graph_step(miniflow, *shape)[0]}
+        sides = {
+            "lesson": graph_step(lesson_miniflow, *shape)[0],
+            "hand numpy": hand_fused_numpy_step(*shape),
+            "miniflow": graph_step(miniflow, *shape)[0],
+        }
         if skips_gradients(miniflow):
-            sides["miniflow, data gradient skipped"] = graph_step(miniflow, *shape, data_gradient=False)[0]
+            sides["miniflow, data gradient skipped"] = graph_step(
+                miniflow, *shape, data_gradient=False
+            )[0]
         if have_torch():
             sides["torch"] = torch_step(*shape)
         times = compare(sides, repeats=repeats, min_seconds=0.05)
@@ -182,42 +218,63 @@ def lesson_rows(repeats: int) -> List[list]:
 # (label, the step for these arguments) of every side of the training comparison
 STEP_SIDES = [
     ("MiniFlow default", lambda *a, **k: graph_step(miniflow, *a, **k)[0]),
-    ("MiniFlow, data grad skipped", lambda *a, **k: graph_step(miniflow, *a, data_gradient=False, **k)[0]),
+    (
+        "MiniFlow, data grad skipped",
+        lambda *a, **k: graph_step(miniflow, *a, data_gradient=False, **k)[0],
+    ),
     ("PyTorch default", lambda *a, **k: torch_step(*a, **k)),
     ("PyTorch with data grad", lambda *a, **k: torch_step(*a, data_gradient=True, **k)),
     ("hand-fused numpy", lambda *a, **k: hand_fused_numpy_step(*a, **k)),
 ]
 
 
-def step_rows(shapes: Dict[str, Tuple[int, int, int]], repeats: int) -> Tuple[List[list], Dict[tuple, float]]:
+def step_rows(
+    shapes: dict[str, tuple[int, int, int]], repeats: int
+) -> tuple[list[list], dict[tuple, float]]:
     """µs per step of every side, float32 and float64, 1 and 2 threads, with the target ratios."""
-    available = {"MiniFlow, data grad skipped": skips_gradients(miniflow),
-                 "PyTorch default": have_torch(), "PyTorch with data grad": have_torch()}
+    available = {
+        "MiniFlow, data grad skipped": skips_gradients(miniflow),
+        "PyTorch default": have_torch(),
+        "PyTorch with data grad": have_torch(),
+    }
     rows, medians = [], {}
     for label, shape in shapes.items():
         for dtype in (np.float32, np.float64):
             for threads in (1, 2):
                 with thread_count(threads):
-                    sides = {name: make(*shape, dtype=dtype) for name, make in STEP_SIDES
-                             if available.get(name, True)}
+                    sides = {
+                        name: make(*shape, dtype=dtype)
+                        for name, make in STEP_SIDES
+                        if available.get(name, True)
+                    }
                     times = compare(sides, repeats=repeats, min_seconds=0.05, pause=0.05)
                 for name, t in times.items():
                     medians[(label, np.dtype(dtype).name, threads, name)] = t
-                cells = [f"{times[name] * 1e6:,.0f}" if name in times else "n/a" for name, _ in STEP_SIDES]
+                cells = [
+                    f"{times[name] * 1e6:,.0f}" if name in times else "n/a"
+                    for name, _ in STEP_SIDES
+                ]
 
                 def ratio(slower: str, faster: str) -> str:
                     if slower not in times or faster not in times:
                         return "n/a"
                     return f"{times[slower] / times[faster]:.2f}"
 
-                rows.append([label, np.dtype(dtype).name, threads, *cells,
-                             ratio("PyTorch with data grad", "MiniFlow default"),
-                             ratio("PyTorch default", "MiniFlow, data grad skipped"),
-                             ratio("hand-fused numpy", "MiniFlow, data grad skipped")])
+                rows.append(
+                    [
+                        label,
+                        np.dtype(dtype).name,
+                        threads,
+                        *cells,
+                        ratio("PyTorch with data grad", "MiniFlow default"),
+                        ratio("PyTorch default", "MiniFlow, data grad skipped"),
+                        ratio("hand-fused numpy", "MiniFlow, data grad skipped"),
+                    ]
+                )
     return rows, medians
 
 
-def scaling_rows(medians: Dict[tuple, float]) -> List[list]:
+def scaling_rows(medians: dict[tuple, float]) -> list[list]:
     """One thread's step time over two threads', per side, at the shapes measured."""
     rows = []
     for (label, dtype, threads, name), one in sorted(medians.items()):
@@ -233,12 +290,12 @@ def arrays_left_behind(lib, steps: int = 5) -> float:
     step()
 
     def arrays() -> list:
-        found = []
-        for node in graph:
-            for value in [node.value, getattr(node, "diff", None), *node.gradients.values()]:
-                if isinstance(value, np.ndarray):
-                    found.append(value)
-        return found
+        return [
+            value
+            for node in graph
+            for value in [node.value, getattr(node, "diff", None), *node.gradients.values()]
+            if isinstance(value, np.ndarray)
+        ]
 
     # the arrays are kept alive, so a new array cannot reuse an old one's id
     kept, new = arrays(), 0
@@ -269,39 +326,79 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 def peak_rss_mib(side: str) -> float:
     here = str(Path(__file__).parent)
-    out = subprocess.run([sys.executable, "-c", PEAK_RSS_SCRIPT.format(here=here, side=side)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS_SCRIPT.format(here=here, side=side)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return int(out.split()[-1]) / 1024
 
 
 def report(quick: bool) -> str:
     repeats = 3 if quick else 5
     shapes = {k: v for k, v in SHAPES.items() if v[1] > 100 and not (quick and v[1] > 800)}
-    lesson = markdown_table(["side", "µs per step", "speed-up over the lesson's numpy MiniFlow"],
-                            lesson_rows(3 if quick else 7))
+    lesson = markdown_table(
+        ["side", "µs per step", "speed-up over the lesson's numpy MiniFlow"],
+        lesson_rows(3 if quick else 7),
+    )
     rows, medians = step_rows(shapes, repeats)
     steps = markdown_table(
-        ["shape (batch×in→hidden→1)", "dtype", "threads", *(name + " µs" for name, _ in STEP_SIDES),
-         "default: PyTorch with data grad ÷ MiniFlow", "skipped: PyTorch default ÷ MiniFlow",
-         "skipped: hand numpy ÷ MiniFlow"], rows)
-    scaling = markdown_table(["shape", "dtype", "side", "1 thread ÷ 2 threads"], scaling_rows(medians))
+        [
+            "shape (batch×in→hidden→1)",
+            "dtype",
+            "threads",
+            *(name + " µs" for name, _ in STEP_SIDES),
+            "default: PyTorch with data grad ÷ MiniFlow",
+            "skipped: PyTorch default ÷ MiniFlow",
+            "skipped: hand numpy ÷ MiniFlow",
+        ],
+        rows,
+    )
+    scaling = markdown_table(
+        ["shape", "dtype", "side", "1 thread ÷ 2 threads"], scaling_rows(medians)
+    )
     memory = markdown_table(
         ["measure", "lesson MiniFlow", "MiniFlow"],
-        [["new arrays per step (lesson shape)", f"{arrays_left_behind(lesson_miniflow):.0f}",
-          f"{arrays_left_behind(miniflow):.0f}"]]
-        + ([] if quick else [["peak RSS, 20 steps at 256×1024→1024→1 (MiB)",
-                              f"{peak_rss_mib('lesson'):.0f}", f"{peak_rss_mib('miniflow'):.0f}"]]))
-    skipped = "" if skips_gradients(miniflow) else (
-        "\nThe data-gradient-skipped MiniFlow rows are n/a: this MiniFlow's forward_and_backward "
-        "takes no `trainables` yet.\n")
-    return (f"### Lesson-size step (float64, 1 thread)\n\n{lesson}\n\n"
-            f"### Training steps (µs per step: forward, backward, SGD)\n\n{steps}\n{skipped}\n"
-            f"### Two threads against one (from the table above)\n\n{scaling}\n\n"
-            f"### Memory\n\n{memory}\n")
+        [
+            [
+                "new arrays per step (lesson shape)",
+                f"{arrays_left_behind(lesson_miniflow):.0f}",
+                f"{arrays_left_behind(miniflow):.0f}",
+            ]
+        ]
+        + (
+            []
+            if quick
+            else [
+                [
+                    "peak RSS, 20 steps at 256×1024→1024→1 (MiB)",
+                    f"{peak_rss_mib('lesson'):.0f}",
+                    f"{peak_rss_mib('miniflow'):.0f}",
+                ]
+            ]
+        ),
+    )
+    skipped = (
+        ""
+        if skips_gradients(miniflow)
+        else (
+            "\nThe data-gradient-skipped MiniFlow rows are n/a: this MiniFlow's "
+            "forward_and_backward takes no `trainables` yet.\n"
+        )
+    )
+    return (
+        f"### Lesson-size step (float64, 1 thread)\n\n{lesson}\n\n"
+        f"### Training steps (µs per step: forward, backward, SGD)\n\n{steps}\n{skipped}\n"
+        f"### Two threads against one (from the table above)\n\n{scaling}\n\n"
+        f"### Memory\n\n{memory}\n"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="the lesson shape only, fewer repeats")
     print(report(parser.parse_args().quick))
 

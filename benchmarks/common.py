@@ -11,16 +11,19 @@ import datetime
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
-from typing import Callable, Dict, Iterator, List, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Callable
 
 import numpy as np
 
 
-def per_call_seconds(fn: Callable[[], object], min_seconds: float = 0.02,
-                     clock: Callable[[], float] = time.perf_counter) -> float:
+def per_call_seconds(
+    fn: Callable[[], object],
+    min_seconds: float = 0.02,
+    clock: Callable[[], float] = time.perf_counter,
+) -> float:
     """Seconds per call of fn, from a loop long enough to dwarf the timer's resolution."""
     fn()
     calls = 1
@@ -34,9 +37,13 @@ def per_call_seconds(fn: Callable[[], object], min_seconds: float = 0.02,
         calls *= 2 if elapsed == 0 else max(2, int(min_seconds / elapsed * 1.2))
 
 
-def compare(sides: Dict[str, Callable[[], object]], repeats: int = 7,
-            min_seconds: float = 0.02, pause: float = 0.0,
-            clock: Callable[[], float] = time.perf_counter) -> Dict[str, float]:
+def compare(
+    sides: dict[str, Callable[[], object]],
+    repeats: int = 7,
+    min_seconds: float = 0.02,
+    pause: float = 0.0,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, float]:
     """Median seconds per call of each side, measured alternately `repeats` times.
 
     `pause` seconds of sleep before each measurement let threads that spin after a parallel
@@ -44,7 +51,7 @@ def compare(sides: Dict[str, Callable[[], object]], repeats: int = 7,
     With clock=time.process_time a single-threaded side is timed by the CPU time it used, which
     other programs on a shared machine do not inflate.
     """
-    samples: Dict[str, List[float]] = {name: [] for name in sides}
+    samples: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(repeats):
         for name, fn in sides.items():
             time.sleep(pause)
@@ -76,7 +83,7 @@ def thread_count(threads: int) -> Iterator[None]:
 
 def cpu_model() -> str:
     """The CPU's model name, family and model numbers from /proc/cpuinfo, else the platform's."""
-    fields: Dict[str, str] = {}
+    fields: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo") as cpuinfo:
             for line in cpuinfo:
@@ -86,7 +93,8 @@ def cpu_model() -> str:
         pass
     if "model name" not in fields:
         return platform.processor() or platform.machine()
-    return f"{fields['model name']} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')})"
+    family, model = fields.get("cpu family", "?"), fields.get("model", "?")
+    return f"{fields['model name']} (family {family}, model {model})"
 
 
 def machine_description() -> str:
@@ -100,11 +108,15 @@ def machine_description() -> str:
 
         infos = [i for i in threadpool_info() if i.get("user_api") == "blas"]
         if infos:
-            blas = f"{infos[0]['internal_api']} {infos[0]['version']} ({infos[0].get('architecture')})"
+            blas = (
+                f"{infos[0]['internal_api']} {infos[0]['version']} ({infos[0].get('architecture')})"
+            )
     except ImportError:
         pass
-    return (f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, "
-            f"numpy {np.__version__} with {blas}; MiniFlow kernels: {_core.isa()}")
+    return (
+        f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+        f"numpy {np.__version__} with {blas}; MiniFlow kernels: {_core.isa()}"
+    )
 
 
 def now() -> str:

@@ -20,22 +20,34 @@ from common import machine_description, now
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes only, fewer repeats")
     parser.add_argument("--write", type=Path, metavar="MARKDOWN", help="also write the table here")
     args = parser.parse_args()
     # the OpenBLAS variables this machine may set change numpy's speed: the command says which
     unset = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name not in os.environ]
     prefix = "env " + " ".join(f"-u {name}" for name in unset) + " " if unset else ""
-    command = prefix + "python " + " ".join(shlex.quote(a) for a in ["benchmarks/run.py", *sys.argv[1:]])
+    command = (
+        prefix + "python " + " ".join(shlex.quote(a) for a in ["benchmarks/run.py", *sys.argv[1:]])
+    )
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     started = now()
     body = bench_training.report(args.quick) + "\n" + bench_kernels.report(args.quick)
-    load = "" if load_before is None else (
-        f" Load average (1 min): {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end,"
-        f" on {os.cpu_count()} cores.")
-    text = (f"# Benchmarks\n\nMade by `{command}` from {started} to {now()}.{load}\n\n"
-            f"Machine: {machine_description()}.\n\n{body}")
+    load = (
+        ""
+        if load_before is None
+        else (
+            f" Load average (1 min): {load_before:.1f} at the start, "
+            f"{os.getloadavg()[0]:.1f} at the end,"
+            f" on {os.cpu_count()} cores."
+        )
+    )
+    text = (
+        f"# Benchmarks\n\nMade by `{command}` from {started} to {now()}.{load}\n\n"
+        f"Machine: {machine_description()}.\n\n{body}"
+    )
     print(text)
     if args.write:
         args.write.write_text(text)

@@ -9,7 +9,8 @@ from miniflow import *
 from miniflow.datasets import load_diabetes
 
 # load and standardise the data (the target too, so the loss starts near 1)
-X_, y_, _, _ = load_diabetes()
+diabetes = load_diabetes()
+X_, y_ = diabetes.data, diabetes.target
 X_ = (X_ - np.mean(X_, axis=0)) / np.std(X_, axis=0)
 y_ = (y_ - np.mean(y_)) / np.std(y_)
 
@@ -42,7 +43,7 @@ trainables = [W1, b1, W2, b2]
 print(f"Total number of examples = {m}")
 for i in range(epochs):
     loss = 0
-    for j in range(steps_per_epoch):
+    for _ in range(steps_per_epoch):
         # a random batch, drawn with replacement like the lesson's sklearn resample
         rows = rng.integers(0, m, size=batch_size)
         X.value = X_[rows]

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from miniflow import (
-    MSE, Input, Linear, Node, NonFiniteError, Sigmoid, forward_and_backward, topological_sort,
+    MSE,
+    Input,
+    Linear,
+    Node,
+    NonFiniteError,
+    Sigmoid,
+    forward_and_backward,
+    topological_sort,
 )
 
 
@@ -18,13 +25,21 @@ def layer(X_value, W_value, y_value):
 def test_an_overflowing_linear_is_named_in_forward():
     X, W, b, y = Input(), Input(), Input(), Input()
     MSE(y, Sigmoid(Linear(X, W, b)))
-    graph = topological_sort({X: np.array([[1e308, 1e308]]), W: np.array([[10.0], [10.0]]),
-                              b: np.zeros(1), y: np.zeros(1)})
+    graph = topological_sort(
+        {
+            X: np.array([[1e308, 1e308]]),
+            W: np.array([[10.0], [10.0]]),
+            b: np.zeros(1),
+            y: np.zeros(1),
+        }
+    )
     with pytest.raises(NonFiniteError) as caught:
         forward_and_backward(graph, check_finite=True)
     error = caught.value
     assert isinstance(error, FloatingPointError)
-    assert error.step == "forward" and type(error.node) is Linear and error.inbound is None
+    assert error.step == "forward"
+    assert type(error.node) is Linear
+    assert error.inbound is None
     message = str(error)
     assert message.startswith("Linear l1 forward: its value has 0 NaN, 1 Inf of 1 entries")
     assert "    Input X: (1, 2) [[1e+308, 1e+308]]" in message
@@ -37,7 +52,9 @@ def test_a_gradient_that_overflows_is_named_in_backward():
     with pytest.raises(NonFiniteError) as caught:
         forward_and_backward(graph, check_finite=True)
     error = caught.value
-    assert error.step == "backward" and error.node is graph[-2] and error.inbound is W
+    assert error.step == "backward"
+    assert error.node is graph[-2]
+    assert error.inbound is W
     message = str(error)
     assert message.startswith("Linear l1 backward: gradients[W] has 0 NaN, 1 Inf of 1 entries")
     assert "  upstream gradients it received:\n    from MSE cost: (1, 1) [[-2e+10]]" in message
@@ -61,7 +78,9 @@ def test_a_learners_node_is_named_not_the_nodes_after_it():
 
         def backward(self):
             x = self.inbound_nodes[0]
-            self.gradients = {x: sum(0.5 / self.value * n.gradients[self] for n in self.outbound_nodes)}
+            self.gradients = {
+                x: sum(0.5 / self.value * n.gradients[self] for n in self.outbound_nodes)
+            }
 
     x, y = Input(name="x"), Input(name="y")
     MSE(y, Sigmoid(Sqrt(x)))
@@ -69,7 +88,9 @@ def test_a_learners_node_is_named_not_the_nodes_after_it():
     with pytest.raises(NonFiniteError) as caught:
         forward_and_backward(graph, check_finite=True)
     assert type(caught.value.node).__name__ == "Sqrt"
-    assert str(caught.value).startswith("Sqrt sqrt1 forward: its value has 1 NaN, 0 Inf of 2 entries")
+    assert str(caught.value).startswith(
+        "Sqrt sqrt1 forward: its value has 1 NaN, 0 Inf of 2 entries"
+    )
 
 
 def test_without_the_flag_nothing_is_checked():

@@ -44,7 +44,8 @@ def fails(*args, message, stdout="", **kwargs):
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert message in result.stderr
     assert len(result.stderr.splitlines()) == 1, result.stderr
-    assert result.stdout.startswith(stdout) and (stdout or result.stdout == "")
+    assert result.stdout.startswith(stdout)
+    assert stdout or result.stdout == ""
     return result
 
 
@@ -70,7 +71,9 @@ def test_console_script_is_installed_beside_python():
     script = shutil.which("miniflow", path=str(Path(sys.executable).parent))
     assert script is not None
     result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0 and "train" in result.stdout and "demo" in result.stdout
+    assert result.returncode == 0
+    assert "train" in result.stdout
+    assert "demo" in result.stdout
 
 
 def test_no_command_is_a_usage_error():
@@ -79,7 +82,8 @@ def test_no_command_is_a_usage_error():
 
 def test_demo_prints_the_seeds_gradients():
     result = run("demo")
-    assert result.returncode == 0 and result.stderr == ""
+    assert result.returncode == 0
+    assert result.stderr == ""
     assert "cost: 2.49994989" in result.stdout
     for number in ("-3.34017280e-05", "0.9999833", "5.01028709e-05", "-5.01028709e-05"):
         assert number in result.stdout
@@ -92,11 +96,13 @@ def test_default_train_learns_and_beats_the_mean_baseline():
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Training on the diabetes data: 354 train rows, 88 test rows")
     epochs = [line for line in lines if line.startswith("Epoch: ")]
-    assert len(epochs) == 100 and epochs[0].startswith("Epoch: 1, Loss: ")
+    assert len(epochs) == 100
+    assert epochs[0].startswith("Epoch: 1, Loss: ")
     network = next(line for line in lines if line.startswith("network")).split()
     baseline = next(line for line in lines if line.startswith("mean baseline")).split()
     test_r2, baseline_r2 = float(network[-1]), float(baseline[-1])
-    assert test_r2 > 0.3 and abs(baseline_r2) < 0.05
+    assert test_r2 > 0.3
+    assert abs(baseline_r2) < 0.05
     assert "R2" in result.stdout
 
 
@@ -128,8 +134,10 @@ def test_same_seed_same_numbers_other_seed_other_numbers():
 
 def test_quiet_prints_only_the_report():
     result = run("train", "--epochs", 2, "--quiet")
-    assert result.returncode == 0 and result.stderr == ""
-    assert "Epoch:" not in result.stdout and "Training on" not in result.stdout
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert "Epoch:" not in result.stdout
+    assert "Training on" not in result.stdout
     assert result.stdout.startswith("Trained 2 epochs in ")
     assert "mean baseline" in result.stdout
 
@@ -152,12 +160,14 @@ def test_progress_bar_shows_the_loss_on_a_terminal():
             output += chunk
     assert result.returncode == 0
     text = output.decode(errors="replace")
-    assert "step" in text and "loss=" in text and "/64" in text  # 2 epochs x 32 steps
+    assert "step" in text
+    assert "loss=" in text
+    assert "/64" in text
     assert "Epoch: 2" in result.stdout  # the epoch lines stay on stdout
 
 
 @pytest.mark.parametrize(
-    "flag, value, key, expected",
+    ("flag", "value", "key", "expected"),
     [
         ("--batch-size", 50, "batch_size", 50),
         ("--learning-rate", 0.05, "learning_rate", 0.05),
@@ -188,7 +198,7 @@ def test_float32_is_close_to_float64(two_epochs):
 
 
 @pytest.mark.parametrize(
-    "args, message",
+    ("args", "message"),
     [
         (["--epochs", "-1"], "argument --epochs: must be at least 0"),
         (["--epochs", "ten"], "argument --epochs: 'ten' is not a whole number"),
@@ -224,7 +234,8 @@ def test_data_and_target_train_on_a_csv(csv_file):
         "--learning-rate",
         0.1,
     )
-    assert results["features"] == ["x1", "x2", "noise"] and results["target"] == "y"
+    assert results["features"] == ["x1", "x2", "noise"]
+    assert results["target"] == "y"
     assert results["rows"] == {"train": 64, "test": 16}
     assert results["data"] == str(csv_file)
     assert results["network"]["test"]["r2"] > 0.5 > results["baseline"]["test"]["r2"]
@@ -235,7 +246,7 @@ def test_data_needs_target(csv_file):
 
 
 @pytest.mark.parametrize(
-    "text, message",
+    ("text", "message"),
     [
         (None, "no such file"),
         ("", "is empty"),
@@ -275,7 +286,8 @@ def test_plot_writes_a_png(tmp_path):
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
-    assert (width, height) == (700, 420) and len(data) > 10_000
+    assert (width, height) == (700, 420)
+    assert len(data) > 10_000
 
 
 def test_plot_without_matplotlib_exits_2(tmp_path):
@@ -297,7 +309,7 @@ def test_plot_without_matplotlib_exits_2(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "args, message",
+    ("args", "message"),
     [
         (["--plot", "missing/loss.png"], "its folder missing does not exist"),
         (["--plot", "loss.xyz"], "cannot draw '.xyz'"),
@@ -316,7 +328,8 @@ def test_save_then_load_evaluates_to_the_same_numbers(tmp_path):
     assert trained["saved"] == str(path)
     assert sorted(os.listdir(tmp_path)) == ["model.npz"]  # no temporary file left
     evaluated = run_json("--epochs", 0, "--load", path)
-    assert evaluated["settings"]["hidden"] == 6 and evaluated["loss"]["train"] == []
+    assert evaluated["settings"]["hidden"] == 6
+    assert evaluated["loss"]["train"] == []
     assert evaluated["network"] == trained["network"]
     assert evaluated["network"]["test"]["mse"] == trained["network"]["test"]["mse"]
 
@@ -370,7 +383,7 @@ def test_load_rejects_a_model_for_other_data(tmp_path, csv_file):
 
 
 @pytest.mark.parametrize(
-    "content, message",
+    ("content", "message"),
     [
         (None, "no such file"),
         (b"", "is not a saved MiniFlow model (.npz)"),
@@ -431,7 +444,7 @@ OUTPUT_FLAGS = [
 
 @pytest.mark.parametrize("command", OUTPUT_FLAGS, ids=lambda c: c[-1])
 @pytest.mark.parametrize(
-    "make, kind",
+    ("make", "kind"),
     [(make_fifo, "a FIFO (named pipe)"), (make_device, "a character device")],
     ids=["fifo", "device"],
 )
@@ -464,7 +477,7 @@ def run_with_umask(mask, *args):
 
 
 @pytest.mark.parametrize(
-    "command, name",
+    ("command", "name"),
     [(OUTPUT_FLAGS[0], "m.npz"), (OUTPUT_FLAGS[1], "loss.png"), (OUTPUT_FLAGS[2], "net.svg")],
     ids=lambda c: c[-1] if isinstance(c, tuple) else "",
 )
@@ -506,7 +519,7 @@ def test_graph_refuses_a_format_it_cannot_write(tmp_path, name):
 
 
 @pytest.mark.parametrize(
-    "name, start", [("net.svg", "<svg"), ("net.dot", "digraph"), ("net.mmd", "flowchart")]
+    ("name", "start"), [("net.svg", "<svg"), ("net.dot", "digraph"), ("net.mmd", "flowchart")]
 )
 def test_graph_writes_each_format_it_names(tmp_path, name, start):
     result = run("graph", "--out", tmp_path / name)
@@ -531,7 +544,8 @@ def test_save_and_plot_to_one_file_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "signum, code, word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+    ("signum", "code", "word"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
 )
 def test_ctrl_c_or_sigterm_while_training_exits_with_one_line_and_the_save_target_whole(
     tmp_path, signum, code, word
@@ -549,12 +563,13 @@ def test_ctrl_c_or_sigterm_while_training_exits_with_one_line_and_the_save_targe
         while not process.stdout.readline().startswith("Epoch: 2,"):
             pass
         process.send_signal(signum)
-        stdout, stderr = process.communicate(timeout=60)
+        _stdout, stderr = process.communicate(timeout=60)
     finally:
         process.kill()
     assert process.returncode == code
     assert stderr == f"miniflow train: {word}\n"
-    assert path.read_bytes() == saved and os.listdir(tmp_path) == ["model.npz"]
+    assert path.read_bytes() == saved
+    assert os.listdir(tmp_path) == ["model.npz"]
 
 
 @pytest.mark.parametrize(
@@ -668,7 +683,7 @@ def test_a_small_model_declaring_huge_arrays_is_refused_without_allocating(tmp_p
 
 
 @pytest.mark.parametrize(
-    "key, value, message",
+    ("key", "value", "message"),
     [
         ("x_scale", 0.0, "'x_scale' holds zero or negative values"),
         ("y_scale", -1.0, "'y_scale' holds zero or negative values"),
@@ -706,6 +721,8 @@ def test_huge_but_finite_numbers_print_in_a_short_format(tmp_path):
     arrays["W2"] = arrays["W2"] * 1e100
     np.savez(tmp_path / "loud.npz", **arrays)
     result = run("train", "--epochs", 0, "--load", tmp_path / "loud.npz")
-    assert result.returncode == 0 and result.stderr == ""
+    assert result.returncode == 0
+    assert result.stderr == ""
     network = next(line for line in result.stdout.splitlines() if line.startswith("network"))
-    assert "e+" in network and len(network) == 55  # 15 + 4 cells of 10
+    assert "e+" in network
+    assert len(network) == 55

@@ -65,9 +65,11 @@ def snapshot(folder):
 
 def check_outcome(code, stdout, stderr):
     """Exit 0 and finite metrics, or exit 2 and one line; nothing else."""
-    assert "Traceback" not in stderr and "Warning" not in stderr, stderr
+    assert "Traceback" not in stderr, stderr
+    assert "Warning" not in stderr, stderr
     if code == 2:
-        assert len(stderr.splitlines()) == 1 and stdout == "", (stdout, stderr)
+        assert len(stderr.splitlines()) == 1, (stdout, stderr)
+        assert stdout == "", (stdout, stderr)
         return
     assert code == 0, (code, stderr)
     results = json.loads(stdout)

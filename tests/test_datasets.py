@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from miniflow import datasets
-from miniflow.datasets import MAX_CSV_BYTES, Dataset, DataError, load_csv, load_diabetes
+from miniflow.datasets import MAX_CSV_BYTES, DataError, Dataset, load_csv, load_diabetes
 
 FEATURES = ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6")
 
@@ -19,30 +19,36 @@ FEATURES = ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6")
 def test_load_diabetes_shapes_and_names():
     data = load_diabetes()
     assert isinstance(data, Dataset)
-    assert data.data.shape == (442, 10) and data.data.dtype == np.float64
-    assert data.target.shape == (442,) and data.target.dtype == np.float64
+    assert data.data.shape == (442, 10)
+    assert data.data.dtype == np.float64
+    assert data.target.shape == (442,)
+    assert data.target.dtype == np.float64
     assert data.feature_names == FEATURES
     assert data.target_name == "progression"
-    X, y, names, target = data  # unpacks like a tuple
-    assert X is data.data and y is data.target
+    X, y, _names, _target = data  # unpacks like a tuple
+    assert X is data.data
+    assert y is data.target
 
 
 def test_load_diabetes_first_row_matches_the_csv():
     path = resources.files("miniflow") / "data" / "diabetes.csv"
     with path.open(newline="") as file:
         header, first = list(csv.reader(file))[:2]
-    assert header == list(FEATURES) + ["progression"]
+    assert header == [*list(FEATURES), "progression"]
     data = load_diabetes()
     np.testing.assert_array_equal(data.data[0], [float(v) for v in first[:-1]])
     assert data.target[0] == float(first[-1]) == 151.0
     # the values are raw (unscaled), as the data's README says
-    assert data.data[:, 0].min() >= 19 and data.data[:, 0].max() <= 79
-    assert np.all(np.isfinite(data.data)) and np.all(np.isfinite(data.target))
+    assert data.data[:, 0].min() >= 19
+    assert data.data[:, 0].max() <= 79
+    assert np.all(np.isfinite(data.data))
+    assert np.all(np.isfinite(data.target))
 
 
 def test_the_data_readme_ships_beside_it():
     note = (resources.files("miniflow") / "data" / "README.md").read_text(encoding="utf-8")
-    assert "Efron" in note and "BSD-3-Clause" in note
+    assert "Efron" in note
+    assert "BSD-3-Clause" in note
 
 
 def write(tmp_path, text, name="data.csv"):
@@ -54,7 +60,8 @@ def write(tmp_path, text, name="data.csv"):
 def test_load_csv_reads_features_and_target(tmp_path):
     path = write(tmp_path, '\ufeffa,"b" ,y\n1,2,3\n\n4,5.5,-6\n7,8e1,9\n')
     data = load_csv(path, "y")
-    assert data.feature_names == ("a", "b") and data.target_name == "y"
+    assert data.feature_names == ("a", "b")
+    assert data.target_name == "y"
     np.testing.assert_array_equal(data.data, [[1, 2], [4, 5.5], [7, 80]])
     np.testing.assert_array_equal(data.target, [3, -6, 9])
 
@@ -66,7 +73,7 @@ def test_load_csv_target_may_be_any_column(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "text, target, message",
+    ("text", "target", "message"),
     [
         ("", "y", "is empty"),
         ("\n\n", "y", "is empty"),
@@ -123,11 +130,10 @@ def test_load_csv_stops_reading_at_the_cap_even_when_the_size_said_less():
     # a file that grows while it is read, or one the system sizes as 0 (like /proc's)
     endless = io.StringIO("a,y\n" + "1,2\n" * 1000)
     lines = datasets._capped_lines(Path("grows.csv"), endless)
-    with pytest.raises(DataError, match="grows.csv: holds more than"):
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(datasets, "MAX_CSV_BYTES", 100)
-            for _ in lines:
-                pass
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(datasets, "MAX_CSV_BYTES", 100)
+        with pytest.raises(DataError, match=r"grows\.csv: holds more than"):
+            list(lines)
 
 
 def test_load_csv_keeps_about_8_bytes_a_cell(tmp_path):

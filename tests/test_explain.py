@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 
 from miniflow import (
-    MSE, Add, Input, Linear, Mul, Node, Sigmoid, explain, forward_and_backward, topological_sort,
+    MSE,
+    Add,
+    Input,
+    Linear,
+    Mul,
+    Node,
+    Sigmoid,
+    explain,
+    forward_and_backward,
+    topological_sort,
 )
 from miniflow.explain import Explanation
 
@@ -98,18 +107,26 @@ def test_explain_prints_nothing_by_itself(capsys):
     graph, _, _ = seed_graph()
     text = explain(graph)
     assert capsys.readouterr().out == ""
-    assert isinstance(text, Explanation) and repr(text) == SEED_EXPLANATION
-    assert text._repr_html_().startswith("<pre") and "∂s1/∂l1" in text._repr_html_()
+    assert isinstance(text, Explanation)
+    assert repr(text) == SEED_EXPLANATION
+    assert text._repr_html_().startswith("<pre")
+    assert "∂s1/∂l1" in text._repr_html_()
 
 
 def test_two_layers_get_the_lessons_short_names():
     X, y, W1, b1, W2, b2 = (Input() for _ in range(6))
     MSE(y, Linear(Sigmoid(Linear(X, W1, b1)), W2, b2))
     rng = np.random.default_rng(0)
-    graph = topological_sort({
-        X: rng.normal(size=(3, 2)), y: rng.normal(size=3), W2: rng.normal(size=(4, 1)),
-        b2: np.zeros(1), W1: rng.normal(size=(2, 4)), b1: np.zeros(4),
-    })
+    graph = topological_sort(
+        {
+            X: rng.normal(size=(3, 2)),
+            y: rng.normal(size=3),
+            W2: rng.normal(size=(4, 1)),
+            b2: np.zeros(1),
+            W1: rng.normal(size=(2, 4)),
+            b1: np.zeros(4),
+        }
+    )
     text = explain(graph)
     assert "l2 = Linear(s1, W2, b2)" in text
     assert "l1 = Linear(X, W1, b1)" in text
@@ -163,5 +180,7 @@ def test_a_builtin_sink_that_is_not_the_cost_gets_nothing_back():
     Add(x, y)
     graph = topological_sort({x: 4.0, y: 5.0})
     lines = explain(graph).splitlines()
-    assert lines[2:4] == ["[1/3] add1 = Add(x1, x2)",
-                          "  upstream  none: no node reads it, so nothing comes back (G = 0)"]
+    assert lines[2:4] == [
+        "[1/3] add1 = Add(x1, x2)",
+        "  upstream  none: no node reads it, so nothing comes back (G = 0)",
+    ]

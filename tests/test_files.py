@@ -40,7 +40,8 @@ def test_writes_a_new_file_with_the_umasks_mode(tmp_path, umask):
         umask(mask)
         path = tmp_path / f"out{mask:o}.bin"
         write(path)
-        assert path.read_bytes() == b"new" and mode(path) == expected
+        assert path.read_bytes() == b"new"
+        assert mode(path) == expected
 
 
 def test_an_existing_file_keeps_its_mode_and_is_replaced_whole(tmp_path, umask):
@@ -49,7 +50,8 @@ def test_an_existing_file_keeps_its_mode_and_is_replaced_whole(tmp_path, umask):
     path.write_bytes(b"old")
     os.chmod(path, 0o640)
     write(path)
-    assert path.read_bytes() == b"new" and mode(path) == 0o640
+    assert path.read_bytes() == b"new"
+    assert mode(path) == 0o640
     assert os.listdir(tmp_path) == ["model.npz"]
 
 
@@ -59,7 +61,8 @@ def test_a_symbolic_link_is_followed_not_replaced(tmp_path):
     link = tmp_path / "link.npz"
     link.symlink_to(target)
     write(link)
-    assert link.is_symlink() and target.read_bytes() == b"new"
+    assert link.is_symlink()
+    assert target.read_bytes() == b"new"
 
 
 def make_fifo(tmp_path):
@@ -79,7 +82,7 @@ def make_device(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "make, kind",
+    ("make", "kind"),
     [
         (make_fifo, "a FIFO (named pipe)"),
         (make_device, "a character device"),
@@ -118,7 +121,7 @@ def test_a_name_over_the_limit_and_a_missing_folder_are_one_line_errors(tmp_path
     limit = os.pathconf(tmp_path, "PC_NAME_MAX")
     with pytest.raises(UnwritablePathError, match="cannot be written: File name too long"):
         write(tmp_path / ("m" * (limit + 1)))
-    with pytest.raises(UnwritablePathError, match="its folder .*missing does not exist"):
+    with pytest.raises(UnwritablePathError, match=r"its folder .*missing does not exist"):
         write(tmp_path / "missing" / "model.npz")
     assert os.listdir(tmp_path) == []
 
@@ -127,11 +130,11 @@ def test_a_name_over_the_limit_and_a_missing_folder_are_one_line_errors(tmp_path
 def test_an_error_while_writing_leaves_the_old_file_and_no_temporary(tmp_path, error):
     path = tmp_path / "model.npz"
     path.write_bytes(b"old")
-    with pytest.raises(type(error)):
-        with replace_file(path) as file:
-            file.write(b"half of the ne")
-            raise error
-    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["model.npz"]
+    with pytest.raises(type(error)), replace_file(path) as file:
+        file.write(b"half of the ne")
+        raise error
+    assert path.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["model.npz"]
 
 
 def test_a_failing_rename_is_an_unwritable_path_error_and_cleans_up(tmp_path, monkeypatch):
@@ -147,9 +150,9 @@ def test_a_failing_rename_is_an_unwritable_path_error_and_cleans_up(tmp_path, mo
 def test_sigterm_while_writing_removes_the_temporary_file(tmp_path):
     path = tmp_path / "model.npz"
     path.write_bytes(b"old")
-    with pytest.raises(Terminated), terminate_as_exception():
-        with replace_file(path) as file:
-            file.write(b"half")
-            os.kill(os.getpid(), signal.SIGTERM)
-    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["model.npz"]
+    with pytest.raises(Terminated), terminate_as_exception(), replace_file(path) as file:
+        file.write(b"half")
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert path.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["model.npz"]
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # the handler is gone again

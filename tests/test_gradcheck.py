@@ -43,26 +43,45 @@ def fan_out_graph(mistake=None):
     s = LearnersSigmoid(Linear(X, W1, b1), mistake)
     MSE(y, Add(Linear(s, W2, b2), Linear(s, W3, b3)))
     rng = np.random.default_rng(7)
-    feed = {X: rng.normal(size=(4, 3)), W1: rng.normal(size=(3, 5)), b1: rng.normal(size=5),
-            y: rng.normal(size=4), W2: rng.normal(size=(5, 1)), b2: rng.normal(size=1),
-            W3: rng.normal(size=(5, 1)), b3: rng.normal(size=1)}
+    feed = {
+        X: rng.normal(size=(4, 3)),
+        W1: rng.normal(size=(3, 5)),
+        b1: rng.normal(size=5),
+        y: rng.normal(size=4),
+        W2: rng.normal(size=(5, 1)),
+        b2: rng.normal(size=1),
+        W3: rng.normal(size=(5, 1)),
+        b3: rng.normal(size=1),
+    }
     return topological_sort(feed), s
 
 
 def seed_graph():
     X, W, b, y = Input(), Input(), Input(), Input()
     MSE(y, Sigmoid(Linear(X, W, b)))
-    feed = {X: np.array([[-1.0, -2.0], [-1, -2]]), y: np.array([1, 2]),
-            W: np.array([[2.0], [3.0]]), b: np.array([-3.0])}
+    feed = {
+        X: np.array([[-1.0, -2.0], [-1, -2]]),
+        y: np.array([1, 2]),
+        W: np.array([[2.0], [3.0]]),
+        b: np.array([-3.0]),
+    }
     return topological_sort(feed)
 
 
 def test_the_seed_example_passes():
     result = check_gradients(seed_graph(), verbose=False)
-    assert result.ok and result.first_wrong is None
+    assert result.ok
+    assert result.first_wrong is None
     checked = {(r.name, r.inbound_name) for r in result.rows}
-    assert {("MSE cost", "y"), ("MSE cost", "s1"), ("Sigmoid s1", "l1"), ("Linear l1", "X"),
-            ("Linear l1", "W"), ("Linear l1", "b"), ("Input X", "X")} <= checked
+    assert {
+        ("MSE cost", "y"),
+        ("MSE cost", "s1"),
+        ("Sigmoid s1", "l1"),
+        ("Linear l1", "X"),
+        ("Linear l1", "W"),
+        ("Linear l1", "b"),
+        ("Input X", "X"),
+    } <= checked
 
 
 def test_every_builtin_node_passes_with_fan_out_and_shared_slots():
@@ -71,8 +90,14 @@ def test_every_builtin_node_passes_with_fan_out_and_shared_slots():
     out = Add(Mul(s, s, z), s, Mul(z, s))  # s read by three consumers, twice by one
     MSE(t, out)
     rng = np.random.default_rng(1)
-    graph = topological_sort({x: rng.normal(size=(3, 2)), w: rng.normal(size=(2, 1)),
-                              z: rng.normal(size=1), t: rng.normal(size=3)})
+    graph = topological_sort(
+        {
+            x: rng.normal(size=(3, 2)),
+            w: rng.normal(size=(2, 1)),
+            z: rng.normal(size=1),
+            t: rng.normal(size=3),
+        }
+    )
     result = check_gradients(graph, verbose=False)
     assert result.ok, str(result)
     kinds = {type(r.node) for r in result.rows}
@@ -84,7 +109,8 @@ def test_the_quiz_graph_over_python_scalars_passes():
     Add(Mul(x, y, z), x)
     graph = topological_sort({x: 4, y: 5, z: 10})
     assert check_gradients(graph, verbose=False).ok
-    assert x.value == 4 and isinstance(x.value, int)
+    assert x.value == 4
+    assert isinstance(x.value, int)
 
 
 def test_a_correct_learners_sigmoid_passes():
@@ -92,11 +118,14 @@ def test_a_correct_learners_sigmoid_passes():
     assert check_gradients(graph, verbose=False).ok
 
 
-@pytest.mark.parametrize("mistake, hint", [
-    ("no upstream", "the upstream gradient is missing"),
-    ("input", "uses the input, x·(1 − x), where the output belongs: s·(1 − s)"),
-    ("last consumer", "only the last consumer counts"),
-])
+@pytest.mark.parametrize(
+    ("mistake", "hint"),
+    [
+        ("no upstream", "the upstream gradient is missing"),
+        ("input", "uses the input, x·(1 − x), where the output belongs: s·(1 − s)"),
+        ("last consumer", "only the last consumer counts"),
+    ],
+)
 def test_each_classic_mistake_is_caught_and_named(mistake, hint, capsys):
     graph, broken = fan_out_graph(mistake)
     result = check_gradients(graph)

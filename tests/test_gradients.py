@@ -32,7 +32,9 @@ def check(feed_dict, inputs, rtol=1e-5, atol=1e-8):
     analytic = {t: np.array(t.gradients[t], dtype=float) for t in inputs}
     for t in inputs:
         expected = numeric_gradient(graph, t)
-        np.testing.assert_allclose(analytic[t].reshape(expected.shape), expected, rtol=rtol, atol=atol)
+        np.testing.assert_allclose(
+            analytic[t].reshape(expected.shape), expected, rtol=rtol, atol=atol
+        )
 
 
 @given(m=st.integers(1, 5), k=st.integers(1, 5), n=st.integers(1, 4), seed=st.integers(0, 2**31))
@@ -41,8 +43,12 @@ def test_linear_sigmoid_mse(m, k, n, seed):
     rng = np.random.default_rng(seed)
     X, W, b, y = Input(), Input(), Input(), Input()
     MSE(y, Sigmoid(Linear(X, W, b)))
-    feed = {X: rng.standard_normal((m, k)), W: rng.standard_normal((k, n)),
-            b: rng.standard_normal(n), y: rng.standard_normal((m, n))}
+    feed = {
+        X: rng.standard_normal((m, k)),
+        W: rng.standard_normal((k, n)),
+        b: rng.standard_normal(n),
+        y: rng.standard_normal((m, n)),
+    }
     check(feed, [X, W, b, y])
 
 
@@ -57,16 +63,25 @@ def test_linear_with_vectors():
     rng = np.random.default_rng(4)
     x, w, b, y = Input(), Input(), Input(), Input()
     MSE(y, Linear(x, w, b))  # 1-D x and 1-D w: a scalar output
-    check({x: rng.standard_normal(4), w: rng.standard_normal(4), b: np.array(0.3),
-           y: np.array([1.0])}, [x, w, b])
+    check(
+        {
+            x: rng.standard_normal(4),
+            w: rng.standard_normal(4),
+            b: np.array(0.3),
+            y: np.array([1.0]),
+        },
+        [x, w, b],
+    )
 
 
 def test_node_in_two_linear_slots_gets_the_sum():
     rng = np.random.default_rng(5)
     A, b, y = Input(), Input(), Input()
     MSE(y, Sigmoid(Linear(A, A, b)))
-    check({A: rng.standard_normal((3, 3)), b: rng.standard_normal(3),
-           y: rng.standard_normal((3, 3))}, [A, b])
+    check(
+        {A: rng.standard_normal((3, 3)), b: rng.standard_normal(3), y: rng.standard_normal((3, 3))},
+        [A, b],
+    )
 
 
 def test_mul_of_a_node_with_itself():
@@ -89,9 +104,15 @@ def test_fan_out_and_tied_weights():
     left = Sigmoid(Linear(hidden, W2, b2))  # hidden feeds two layers that share W2
     right = Sigmoid(Linear(hidden, W2, b3))
     MSE(left, Mul(right, y))
-    feed = {X: rng.standard_normal((5, 3)), W1: rng.standard_normal((3, 4)),
-            b1: rng.standard_normal(4), W2: rng.standard_normal((4, 2)),
-            b2: rng.standard_normal(2), b3: rng.standard_normal(2), y: rng.standard_normal((5, 2))}
+    feed = {
+        X: rng.standard_normal((5, 3)),
+        W1: rng.standard_normal((3, 4)),
+        b1: rng.standard_normal(4),
+        W2: rng.standard_normal((4, 2)),
+        b2: rng.standard_normal(2),
+        b3: rng.standard_normal(2),
+        y: rng.standard_normal((5, 2)),
+    }
     check(feed, [X, W1, b1, W2, b2, b3, y])
 
 

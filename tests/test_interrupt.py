@@ -12,7 +12,9 @@ from miniflow import _core
 
 def interrupt_main_thread_after(seconds):
     """Sends SIGINT to this (the main) thread from a timer, as Ctrl-C in a terminal would."""
-    timer = threading.Timer(seconds, signal.pthread_kill, args=(threading.get_ident(), signal.SIGINT))
+    timer = threading.Timer(
+        seconds, signal.pthread_kill, args=(threading.get_ident(), signal.SIGINT)
+    )
     timer.start()
     return timer
 

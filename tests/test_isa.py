@@ -14,8 +14,14 @@ def run_with_isa(value):
     env = {key: item for key, item in os.environ.items() if key != "MINIFLOW_ISA"}
     if value is not None:
         env["MINIFLOW_ISA"] = value
-    result = subprocess.run([sys.executable, "-W", "default", "-c", REPORT], env=env,
-                            capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-W", "default", "-c", REPORT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     kernels, names = result.stdout.splitlines()
     return kernels, names.split(), result.stderr
 

@@ -43,7 +43,7 @@ def seed_graph():
 
 
 def test_seed_example_gives_the_expected_gradients(capsys):
-    (X, y, W, b), cost, feed_dict = seed_graph()
+    (X, y, W, b), _cost, feed_dict = seed_graph()
     graph = topological_sort(feed_dict)
     forward_and_backward(graph)
     gradients = [t.gradients[t] for t in [X, y, W, b]]
@@ -69,8 +69,12 @@ print([t.gradients[t] for t in [X, y, W, b]])
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     X, W, b, y = lesson.Input(), lesson.Input(), lesson.Input(), lesson.Input()
     lesson_cost = lesson.MSE(y, lesson.Sigmoid(lesson.Linear(X, W, b)))
-    feed = {X: np.array([[-1.0, -2.0], [-1, -2]]), y: np.array([1, 2]),
-            W: np.array([[2.0], [3.0]]), b: np.array([-3.0])}
+    feed = {
+        X: np.array([[-1.0, -2.0], [-1, -2]]),
+        y: np.array([1, 2]),
+        W: np.array([[2.0], [3.0]]),
+        b: np.array([-3.0]),
+    }
     lesson.forward_and_backward(lesson.topological_sort(feed))
     assert lesson_cost.value > 0
     assert out.stdout == str([t.gradients[t] for t in [X, y, W, b]]) + "\n"
@@ -83,7 +87,9 @@ def test_cost_is_the_last_node_and_a_float():
     forward_and_backward(graph)
     assert graph[-1] is cost
     assert isinstance(graph[-1].value, float)
-    assert graph[-1].value == pytest.approx(((1 - 1.67e-5) ** 2 + (2 - 1.67e-5 * 2) ** 2) / 2, rel=1e-4)
+    assert graph[-1].value == pytest.approx(
+        ((1 - 1.67e-5) ** 2 + (2 - 1.67e-5 * 2) ** 2) / 2, rel=1e-4
+    )
 
 
 def test_add_quiz():
@@ -156,7 +162,7 @@ def test_training_loop_matches_the_lesson_step_for_step(lesson):
     y_all = data_rng.standard_normal(50)
     runs = []
     for lib in (miniflow, lesson):
-        X, y, trainables, cost, weights = _two_layer(lib, np.random.default_rng(1))
+        X, y, trainables, _cost, weights = _two_layer(lib, np.random.default_rng(1))
         feed_dict = {X: X_all[:11], y: y_all[:11], **weights}
         graph = lib.topological_sort(feed_dict)
         losses = []
@@ -187,6 +193,17 @@ def test_input_without_consumers_has_zero_gradient():
 def test_star_import_gives_the_lesson_names():
     namespace = {}
     exec("from miniflow import *", namespace)
-    lesson_names = {"Node", "Input", "Linear", "Sigmoid", "MSE", "Add", "Mul", "topological_sort",
-                    "forward_and_backward", "forward_pass", "sgd_update"}
+    lesson_names = {
+        "Node",
+        "Input",
+        "Linear",
+        "Sigmoid",
+        "MSE",
+        "Add",
+        "Mul",
+        "topological_sort",
+        "forward_and_backward",
+        "forward_pass",
+        "sgd_update",
+    }
     assert lesson_names <= set(namespace)

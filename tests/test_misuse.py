@@ -2,9 +2,10 @@
 a gradient of the wrong shape, a feed_dict keyed by names, gradients dicts edited between steps,
 and weight arrays of any layout or float type updated in place."""
 
-import miniflow
 import numpy as np
 import pytest
+
+import miniflow
 from miniflow import (
     MSE,
     Input,
@@ -152,7 +153,8 @@ def test_sgd_updates_every_writable_float_array_in_place(layout):
     forward_and_backward(graph)
     expected = W_.astype(np.float64) - 0.1 * W.gradients[W].astype(np.float64)
     sgd_update([W], 0.1)
-    assert W.value is W_ and W_.dtype == weight_layouts()[layout].dtype
+    assert W.value is W_
+    assert W_.dtype == weight_layouts()[layout].dtype
     tolerance = {np.dtype(np.float16): 1e-3, np.dtype(np.float32): 1e-6}.get(W_.dtype, 1e-15)
     np.testing.assert_allclose(W_, expected, rtol=tolerance, atol=tolerance)
 
@@ -177,7 +179,8 @@ def test_a_list_or_integer_weight_is_replaced_by_a_float_array():
     )
     forward_and_backward(graph)
     sgd_update([W, b], 0.1)
-    assert W.value.dtype == np.float64 and b.value.dtype == np.float64
+    assert W.value.dtype == np.float64
+    assert b.value.dtype == np.float64
     assert not np.array_equal(W.value, [[1, 2], [3, 4]])
 
 
@@ -189,7 +192,8 @@ def test_float16_values_compute_in_float32_as_the_readme_says():
     cost = MSE(y, hidden)
     graph = topological_sort(dict(zip((X, W, b, y), (v.astype(np.float16) for v in values))))
     forward_and_backward(graph)
-    assert hidden.value.dtype == np.float32 and W.gradients[W].dtype == np.float32
+    assert hidden.value.dtype == np.float32
+    assert W.gradients[W].dtype == np.float32
     as_used = [v.astype(np.float16).astype(np.float64) for v in values]
     want = 1 / (1 + np.exp(-(as_used[0] @ as_used[1] + as_used[2])))
     np.testing.assert_allclose(hidden.value, want, rtol=1e-6)

@@ -3,8 +3,8 @@
 The kernel is this interpreter (``python -m ipykernel_launcher``), from a kernel spec written
 for the test: no kernel needs installing, the notebook imports the same installed MiniFlow as
 the other tests, and everything the kernel writes (connection file, IPython's profile and
-history) stays in a temporary directory. Its cells check their own results with ``assert``, so a wrong number fails
-here as surely as an exception does.
+history) stays in a temporary directory. Its cells check their own results with ``assert``, so
+a wrong number fails here as surely as an exception does.
 """
 
 from __future__ import annotations
@@ -92,13 +92,16 @@ def test_the_teaching_tools_show_inline(executed: nbformat.NotebookNode) -> None
         o.data for o in outputs(executed) if o.output_type in ("execute_result", "display_data")
     ]
     svgs = [data["image/svg+xml"] for data in shown if "image/svg+xml" in data]
-    assert len(svgs) == 2 and all(svg.lstrip().startswith("<svg") for svg in svgs)
+    assert len(svgs) == 2
+    assert all(svg.lstrip().startswith("<svg") for svg in svgs)
     explanations = [
         data["text/plain"] for data in shown if "backward pass: 7 steps" in data["text/plain"]
     ]
-    assert len(explanations) == 1 and "[2/7] s1 = Sigmoid(l1)" in explanations[0]
+    assert len(explanations) == 1
+    assert "[2/7] s1 = Sigmoid(l1)" in explanations[0]
     printed = "".join(o.text for o in outputs(executed) if o.output_type == "stream")
-    assert "first wrong backward()" in printed and "uses the input, x·(1 − x)" in printed
+    assert "first wrong backward()" in printed
+    assert "uses the input, x·(1 − x)" in printed
 
 
 def test_training_shows_a_progress_widget_and_the_loss_curve(

@@ -33,7 +33,7 @@ def build(lib, sizes, tie, fan_out):
     else:
         cost = lib.MSE(y, out)
     unique = list(dict.fromkeys(node for node, _ in weights))
-    shapes = {node: shape for node, shape in weights}
+    shapes = dict(weights)
     return X, y, unique, shapes, cost
 
 

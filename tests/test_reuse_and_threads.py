@@ -16,9 +16,14 @@ def two_layer(batch, n_in, hidden, seed=0):
     rng = np.random.default_rng(seed)
     X, y, W1, b1, W2, b2 = (Input() for _ in range(6))
     MSE(y, Linear(Sigmoid(Linear(X, W1, b1)), W2, b2))
-    feed = {X: rng.standard_normal((batch, n_in)), y: rng.standard_normal(batch),
-            W1: rng.standard_normal((n_in, hidden)) * 0.1, b1: np.zeros(hidden),
-            W2: rng.standard_normal((hidden, 1)) * 0.1, b2: np.zeros(1)}
+    feed = {
+        X: rng.standard_normal((batch, n_in)),
+        y: rng.standard_normal(batch),
+        W1: rng.standard_normal((n_in, hidden)) * 0.1,
+        b1: np.zeros(hidden),
+        W2: rng.standard_normal((hidden, 1)) * 0.1,
+        b2: np.zeros(1),
+    }
     return topological_sort(feed), [W1, b1, W2, b2], X, y
 
 
@@ -27,8 +32,11 @@ def computed_arrays(graph):
     arrays = []
     for node in graph:
         value = None if isinstance(node, Input) else node.value
-        arrays += [v for v in (value, getattr(node, "diff", None), *node.gradients.values())
-                   if isinstance(v, np.ndarray)]
+        arrays += [
+            v
+            for v in (value, getattr(node, "diff", None), *node.gradients.values())
+            if isinstance(v, np.ndarray)
+        ]
     return arrays
 
 
@@ -47,12 +55,13 @@ def test_steps_after_the_first_reuse_every_array():
 
 
 def test_a_batch_of_another_size_gets_new_buffers_and_right_answers(lesson):
-    graph, trainables, X, y = two_layer(11, 4, 3)
+    graph, _trainables, X, y = two_layer(11, 4, 3)
     forward_and_backward(graph)
     X.value, y.value = X.value[:5].copy(), y.value[:5].copy()
     forward_and_backward(graph)
-    assert graph[-1].value == pytest.approx(float(np.mean(
-        (y.value.reshape(-1, 1) - graph[-2].value) ** 2)), rel=1e-12)
+    assert graph[-1].value == pytest.approx(
+        float(np.mean((y.value.reshape(-1, 1) - graph[-2].value) ** 2)), rel=1e-12
+    )
     assert X.gradients[X].shape == (5, 4)
 
 
@@ -105,13 +114,17 @@ def test_thread_count_is_capped_at_four_per_hardware_thread():
 def import_with_thread_env(value):
     """get_num_threads() and the warnings of a fresh interpreter importing miniflow."""
     env = dict(os.environ, MINIFLOW_NUM_THREADS=value)
-    code = ("import warnings\n"
-            "with warnings.catch_warnings(record=True) as seen:\n"
-            "    warnings.simplefilter('always')\n"
-            "    import miniflow\n"
-            "print(miniflow.get_num_threads())\n"
-            "for w in seen: print(w.category.__name__, w.message)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    code = (
+        "import warnings\n"
+        "with warnings.catch_warnings(record=True) as seen:\n"
+        "    warnings.simplefilter('always')\n"
+        "    import miniflow\n"
+        "print(miniflow.get_num_threads())\n"
+        "for w in seen: print(w.category.__name__, w.message)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
     count, *warned = out.stdout.splitlines()
     return int(count), warned
 
@@ -126,11 +139,14 @@ def test_an_unusable_thread_count_in_the_environment_warns_once(value):
     count, warned = import_with_thread_env(value)
     assert count == os.cpu_count()
     assert len(warned) == 1
-    assert warned[0].startswith(f"RuntimeWarning MINIFLOW_NUM_THREADS='{value}' is not a whole number")
+    assert warned[0].startswith(
+        f"RuntimeWarning MINIFLOW_NUM_THREADS='{value}' is not a whole number"
+    )
 
 
 def test_a_thread_count_above_the_cap_in_the_environment_warns_and_is_capped():
     most = 4 * (os.cpu_count() or 1)
     count, warned = import_with_thread_env("100000")
     assert count == most
-    assert len(warned) == 1 and f"using {most}" in warned[0]
+    assert len(warned) == 1
+    assert f"using {most}" in warned[0]

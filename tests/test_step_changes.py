@@ -14,9 +14,14 @@ from miniflow.node import Node, consumers
 def build(lib, rng, batch=11, n_in=13, hidden=10, y_shape=None):
     X, y, W1, b1, W2, b2 = (lib.Input() for _ in range(6))
     lib.MSE(y, lib.Linear(lib.Sigmoid(lib.Linear(X, W1, b1)), W2, b2))
-    feed = {X: rng.standard_normal((batch, n_in)), y: rng.standard_normal(y_shape or (batch,)),
-            W1: rng.standard_normal((n_in, hidden)) * 0.5, b1: rng.standard_normal(hidden),
-            W2: rng.standard_normal((hidden, 1)) * 0.5, b2: rng.standard_normal(1)}
+    feed = {
+        X: rng.standard_normal((batch, n_in)),
+        y: rng.standard_normal(y_shape or (batch,)),
+        W1: rng.standard_normal((n_in, hidden)) * 0.5,
+        b1: rng.standard_normal(hidden),
+        W2: rng.standard_normal((hidden, 1)) * 0.5,
+        b2: rng.standard_normal(1),
+    }
     return lib.topological_sort(feed), [X, y, W1, b1, W2, b2]
 
 
@@ -44,7 +49,9 @@ def run_both(lesson, change, steps=3, rtol=1e-9, **shape):
 
 def new_batch(inputs, step):
     rng = np.random.default_rng(step)
-    return rng.standard_normal(np.shape(inputs[0].value)), rng.standard_normal(np.shape(inputs[1].value))
+    return rng.standard_normal(np.shape(inputs[0].value)), rng.standard_normal(
+        np.shape(inputs[1].value)
+    )
 
 
 def test_values_mutated_in_place(lesson):
@@ -96,7 +103,10 @@ def test_batch_size_changes_between_steps(lesson):
     def change(inputs, step):
         batch = [11, 4, 11, 1][step]
         rng = np.random.default_rng(step)
-        inputs[0].value, inputs[1].value = rng.standard_normal((batch, 13)), rng.standard_normal(batch)
+        inputs[0].value, inputs[1].value = (
+            rng.standard_normal((batch, 13)),
+            rng.standard_normal(batch),
+        )
 
     run_both(lesson, change, steps=4)
 
@@ -107,19 +117,22 @@ def test_float32_buffers_follow_the_dtype_between_steps():
     for node in inputs:
         node.value = node.value.astype(np.float32)
     forward_and_backward(graph)
-    assert graph[-2].value.dtype == np.float32 and inputs[2].gradients[inputs[2]].dtype == np.float32
+    assert graph[-2].value.dtype == np.float32
+    assert inputs[2].gradients[inputs[2]].dtype == np.float32
     for node in inputs:  # the same graph, now in float64: its float32 buffers are not reused
         node.value = node.value.astype(np.float64)
     forward_and_backward(graph)
-    assert graph[-2].value.dtype == np.float64 and inputs[2].gradients[inputs[2]].dtype == np.float64
+    assert graph[-2].value.dtype == np.float64
+    assert inputs[2].gradients[inputs[2]].dtype == np.float64
 
 
 def test_a_node_in_two_slots_is_summed_every_step():
     rng = np.random.default_rng(2)
     X, b, y = Input(), Input(), Input()
     cost = MSE(y, Linear(X, X, b))  # X · X + b: X is in two slots (the lesson cannot sort this)
-    graph = topological_sort({X: rng.standard_normal((4, 4)), b: rng.standard_normal(4),
-                              y: rng.standard_normal((4, 4))})
+    graph = topological_sort(
+        {X: rng.standard_normal((4, 4)), b: rng.standard_normal(4), y: rng.standard_normal((4, 4))}
+    )
     for _ in range(3):
         forward_and_backward(graph)
         x, diff = X.value, y.value - (X.value @ X.value + b.value)
@@ -136,8 +149,12 @@ def test_a_consumer_added_after_some_steps_is_counted(lesson):
         rng = np.random.default_rng(3)
         X, W, b, y = (lib.Input() for _ in range(4))
         lib.MSE(y, lib.Linear(X, W, b))
-        feed = {X: rng.standard_normal((5, 3)), W: rng.standard_normal((3, 1)), b: np.zeros(1),
-                y: rng.standard_normal(5)}
+        feed = {
+            X: rng.standard_normal((5, 3)),
+            W: rng.standard_normal((3, 1)),
+            b: np.zeros(1),
+            y: rng.standard_normal(5),
+        }
         graph = lib.topological_sort(feed)
         for _ in range(2):  # X has one consumer: its gradient is that consumer's buffer
             lib.forward_and_backward(graph)
@@ -180,4 +197,5 @@ def test_a_learners_node_without_node_init_still_finds_its_consumers():
     forward_and_backward(graph)
     sgd_update([W, b])
     forward_and_backward(graph)
-    assert np.shape(c.gradients[c]) == (2, 3) and np.isfinite(cost.value)
+    assert np.shape(c.gradients[c]) == (2, 3)
+    assert np.isfinite(cost.value)

@@ -1,9 +1,10 @@
 """forward_and_backward(graph, trainables=[...]): only the gradients the trainables need are
 computed; the rest are absent and say why when read, never left over from an earlier step."""
 
-import miniflow
 import numpy as np
 import pytest
+
+import miniflow
 from miniflow import (
     MSE,
     Input,
@@ -36,7 +37,18 @@ def two_layer(lib, seed=0, batch=7, n_in=5, hidden=4, dtype=np.float64):
     }
     feed = {node: value.astype(dtype) for node, value in feed.items()}
     graph = lib.topological_sort(feed)
-    return graph, dict(X=X, y=y, W1=W1, b1=b1, W2=W2, b2=b2, l1=l1, s1=s1, l2=l2, cost=cost)
+    return graph, {
+        "X": X,
+        "y": y,
+        "W1": W1,
+        "b1": b1,
+        "W2": W2,
+        "b2": b2,
+        "l1": l1,
+        "s1": s1,
+        "l2": l2,
+        "cost": cost,
+    }
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -73,7 +85,9 @@ def test_skipped_gradients_are_absent_and_say_why():
     graph, n = two_layer(miniflow)
     X, y, l1, cost = n["X"], n["y"], n["l1"], n["cost"]
     forward_and_backward(graph, trainables=[n["W1"], n["b1"], n["W2"], n["b2"]])
-    assert X not in l1.gradients and y not in cost.gradients and X not in X.gradients
+    assert X not in l1.gradients
+    assert y not in cost.gradients
+    assert X not in X.gradients
     assert set(l1.gradients) == {n["W1"], n["b1"]}
     for gradients, node in (
         (X.gradients, X),
@@ -121,7 +135,8 @@ def test_the_linear_kernel_skips_the_datas_gradient():
     np.testing.assert_allclose(dw, x.T @ g, rtol=1e-12)
     np.testing.assert_allclose(db, g.sum(axis=0), rtol=1e-12)
     again = _core.linear_backward(x, w, 2 * g, (dx, dw, db), False, (False, True, True))
-    assert again[1] is dw and again[0] is None  # the buffers are still reused
+    assert again[1] is dw
+    assert again[0] is None
     np.testing.assert_allclose(dw, x.T @ (2 * g), rtol=1e-12)
     with pytest.raises(TypeError, match="tuple of 3 bools"):
         _core.linear_backward(x, w, g, None, False, (True,))
@@ -180,7 +195,8 @@ def test_explain_names_what_was_skipped():
     assert "skipped   gradients[X]: no trainable depends on it" in text
     assert "skipped   gradients[y]: no trainable depends on it" in text
     assert "X = Input (data)\n  skipped   no trainable depends on it" in text
-    assert "gradients[W1] = " in text and "gradients[X] = " not in text
+    assert "gradients[W1] = " in text
+    assert "gradients[X] = " not in text
 
 
 def test_check_gradients_checks_what_was_computed():
@@ -188,8 +204,10 @@ def test_check_gradients_checks_what_was_computed():
     result = check_gradients(graph, trainables=[n["W1"], n["b1"], n["W2"], n["b2"]], verbose=False)
     assert result.ok
     checked = {(row.node, row.inbound) for row in result.rows}
-    assert (n["l1"], n["W1"]) in checked and (n["W1"], n["W1"]) in checked
-    assert (n["l1"], n["X"]) not in checked and (n["X"], n["X"]) not in checked
+    assert (n["l1"], n["W1"]) in checked
+    assert (n["W1"], n["W1"]) in checked
+    assert (n["l1"], n["X"]) not in checked
+    assert (n["X"], n["X"]) not in checked
     assert (n["cost"], n["y"]) not in checked
 
 
@@ -229,4 +247,5 @@ def test_steps_after_the_first_reuse_every_array():
         forward_and_backward(graph, trainables=trainables)
         sgd_update(trainables)
         now = arrays()
-        assert len(now) == len(first) and all(a is b for a, b in zip(now, first))
+        assert len(now) == len(first)
+        assert all(a is b for a, b in zip(now, first))

@@ -47,10 +47,14 @@ def test_build_network_is_the_lessons_graph():
     net = build_network(4, hidden=3, rng=np.random.default_rng(0))
     assert [t.name for t in net.trainables] == ["W1", "b1", "W2", "b2"]
     assert all(isinstance(t, Input) for t in net.trainables)
-    assert net.W1.value.shape == (4, 3) and net.b1.value.shape == (3,)
-    assert net.W2.value.shape == (3, 1) and net.b2.value.shape == (1,)
-    assert isinstance(net.graph[-1], MSE) and net.graph[-1] is net.cost
-    assert net.graph[0] is net.X and net.dtype == np.float64
+    assert net.W1.value.shape == (4, 3)
+    assert net.b1.value.shape == (3,)
+    assert net.W2.value.shape == (3, 1)
+    assert net.b2.value.shape == (1,)
+    assert isinstance(net.graph[-1], MSE)
+    assert net.graph[-1] is net.cost
+    assert net.graph[0] is net.X
+    assert net.dtype == np.float64
 
 
 def test_build_network_float32_and_given_weights_are_copied():
@@ -132,7 +136,8 @@ def test_callbacks_see_every_step_and_epoch(diabetes):
         on_epoch=lambda *args: epochs.append(args),
     )
     assert len(steps) == 2 * steps_per_epoch(len(y), 50, "shuffle")
-    assert [e[0] for e in epochs] == [1, 2] and [e[2] for e in epochs] == [None, None]
+    assert [e[0] for e in epochs] == [1, 2]
+    assert [e[2] for e in epochs] == [None, None]
     # the epoch's loss is the last running mean, the mean over every row seen
     assert epochs[-1][1] == steps[-1] == history.train_loss[-1]
 
@@ -162,7 +167,8 @@ def test_standardiser_centres_and_scales_constant_columns_safely():
 
 def test_split_indices():
     train_rows, test_rows = split_indices(442, 0.2, np.random.default_rng(0))
-    assert len(test_rows) == 88 and len(train_rows) == 354
+    assert len(test_rows) == 88
+    assert len(train_rows) == 354
     np.testing.assert_array_equal(np.sort(np.concatenate([train_rows, test_rows])), np.arange(442))
     assert len(split_indices(3, 0.01, np.random.default_rng(0))[1]) == 1
     for fraction in (0, 1, 1.5):
@@ -185,7 +191,8 @@ def test_model_save_load_round_trip(tmp_path, dtype):
     model.save(path)
     assert os.listdir(tmp_path) == ["model.npz"]  # the temporary file was renamed
     loaded = Model.load(path)
-    assert loaded.net.dtype == dtype and loaded.net.W1.value.shape == (10, 6)
+    assert loaded.net.dtype == dtype
+    assert loaded.net.W1.value.shape == (10, 6)
     assert (loaded.feature_names, loaded.target_name) == (model.feature_names, model.target_name)
     for name, value in model.net.weights.items():
         np.testing.assert_array_equal(loaded.net.weights[name], value)
@@ -208,7 +215,7 @@ def test_model_save_replaces_an_existing_file(tmp_path):
 
 def test_model_save_into_a_missing_folder_leaves_nothing(tmp_path):
     model, _ = make_model()
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match=r"its folder .*missing does not exist"):
         model.save(tmp_path / "missing" / "model.npz")
     assert os.listdir(tmp_path) == []
 
@@ -220,7 +227,7 @@ def saved_arrays(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "change, message",
+    ("change", "message"),
     [
         (lambda a: a.pop("format"), "not a saved MiniFlow model"),
         (lambda a: a.pop("W2"), "lacks W2"),
@@ -271,7 +278,8 @@ def test_examples_nn_runs_and_learns(capsys, monkeypatch):
     runpy.run_path(str(EXAMPLES / "nn.py"), run_name="__main__")
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Total number of examples = 442"
-    assert len(lines) == 101 and lines[1].startswith("Epoch: 1, Loss: ")
+    assert len(lines) == 101
+    assert lines[1].startswith("Epoch: 1, Loss: ")
     assert float(lines[-1].split("Loss: ")[1]) < 0.6 * float(lines[1].split("Loss: ")[1])
 
 
@@ -285,7 +293,7 @@ def npy_header(shape, descr="<f8"):
 
 
 @pytest.mark.parametrize(
-    "shapes, message",
+    ("shapes", "message"),
     [
         # a consistent model of 10**12 hidden units in a 3 KB file
         (

@@ -21,6 +21,8 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q cmake ninja
 export PATH="$PWD/.venv/bin:$PATH"
 
+bash tools/lint.sh  # the lint and type gates: ruff, mypy, clang-format, clang-tidy
+
 echo "== C++ harness (GoogleTest under ctest)"
 cmake -S . -B build/cpp-tests -G Ninja -DMINIFLOW_BUILD_TESTS=ON >/dev/null
 cmake --build build/cpp-tests

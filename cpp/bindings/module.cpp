@@ -16,19 +16,21 @@ namespace {
 // Which outputs a backward call computes: None for all, else one bool per output (a skipped
 // output is not computed and comes back as None).
 class WantedOutputs {
-  public:
+public:
     WantedOutputs(py::handle wanted, std::size_t count) {
         if (wanted.is_none()) return;
         if (!py::isinstance<py::tuple>(wanted) || py::len(wanted) != count) {
-            throw py::type_error("wanted must be None or a tuple of " + std::to_string(count) + " bools");
+            throw py::type_error("wanted must be None or a tuple of " + std::to_string(count) +
+                                 " bools");
         }
         for (std::size_t i = 0; i < count; ++i) {
-            all_[i] = PyObject_IsTrue(PyTuple_GET_ITEM(wanted.ptr(), static_cast<py::ssize_t>(i))) == 1;
+            all_[i] =
+                PyObject_IsTrue(PyTuple_GET_ITEM(wanted.ptr(), static_cast<py::ssize_t>(i))) == 1;
         }
     }
     bool operator[](std::size_t i) const { return all_[i]; }
 
-  private:
+private:
     bool all_[3] = {true, true, true};
 };
 
@@ -62,9 +64,9 @@ py::array linear_forward(py::handle x_obj, py::handle w_obj, py::handle b_obj, p
     LinearOperands<T> ops(x_obj, w_obj);
     Operand<T> b = to_contiguous<T>("b", b_obj);
     if (b.size() != ops.w.cols || (b.ndim() == 2 && b.rows != 1)) {
-        throw py::value_error("b has shape " + shape_text(b.array) + " but W has shape " +
-                              shape_text(ops.w.array) + ": the bias needs one value per column of W (" +
-                              std::to_string(ops.w.cols) + ")");
+        throw py::value_error(
+            "b has shape " + shape_text(b.array) + " but W has shape " + shape_text(ops.w.array) +
+            ": the bias needs one value per column of W (" + std::to_string(ops.w.cols) + ")");
     }
     auto y = output_buffer<T>(out, ops.out_shape, {&ops.x.array, &ops.w.array, &b.array});
     const MatrixView<T> x = ops.x.view(), w = ops.w.view();
@@ -97,17 +99,20 @@ py::tuple linear_backward(py::handle x_obj, py::handle w_obj, py::handle grad_ob
     T* dw_data = nullptr;
     T* db_data = nullptr;
     if (wanted[0]) {
-        auto buffer = gradient_buffer<T>("grad_x", previous[0], shape_of(ops.x.array), accumulate, inputs);
+        auto buffer =
+            gradient_buffer<T>("grad_x", previous[0], shape_of(ops.x.array), accumulate, inputs);
         dx_data = buffer.mutable_data();
         dx = std::move(buffer);
     }
     if (wanted[1]) {
-        auto buffer = gradient_buffer<T>("grad_w", previous[1], shape_of(ops.w.array), accumulate, inputs);
+        auto buffer =
+            gradient_buffer<T>("grad_w", previous[1], shape_of(ops.w.array), accumulate, inputs);
         dw_data = buffer.mutable_data();
         dw = std::move(buffer);
     }
     if (wanted[2]) {
-        auto buffer = gradient_buffer<T>("grad_b", previous[2], {static_cast<py::ssize_t>(cols)}, accumulate, inputs);
+        auto buffer = gradient_buffer<T>("grad_b", previous[2], {static_cast<py::ssize_t>(cols)},
+                                         accumulate, inputs);
         db_data = buffer.mutable_data();
         db = std::move(buffer);
     }
@@ -136,14 +141,15 @@ py::array sigmoid_forward(py::handle x_obj, py::handle out) {
 }
 
 template <typename T>
-py::tuple sigmoid_backward(py::handle s_obj, py::handle grad_obj, py::handle buffers, bool accumulate,
-                           py::handle wanted) {
+py::tuple sigmoid_backward(py::handle s_obj, py::handle grad_obj, py::handle buffers,
+                           bool accumulate, py::handle wanted) {
     const PreviousBuffers previous(buffers, 1);
     if (!WantedOutputs(wanted, 1)[0]) return py::make_tuple(py::none());
     Operand<T> s = to_contiguous<T>("s", s_obj);
     Operand<T> grad = to_contiguous<T>("grad", grad_obj);
     check_upstream("the sigmoid's output", grad, s.rows, s.cols, shape_of(s.array));
-    auto dx = gradient_buffer<T>("grad_x", previous[0], shape_of(s.array), accumulate, {&s.array, &grad.array});
+    auto dx = gradient_buffer<T>("grad_x", previous[0], shape_of(s.array), accumulate,
+                                 {&s.array, &grad.array});
     const T* s_data = s.data();
     const T* g_data = grad.data();
     T* dx_data = dx.mutable_data();
@@ -173,7 +179,8 @@ py::tuple mse_forward(py::handle y_obj, py::handle a_obj, py::handle out) {
                               shape_text(a.array) +
                               ": they must match (a 1-D y matches an (m, 1) a)");
     }
-    if (y.size() == 0) throw py::value_error("y and a are empty: the mean of no errors is undefined");
+    if (y.size() == 0)
+        throw py::value_error("y and a are empty: the mean of no errors is undefined");
     auto diff = output_buffer<T>(out, diff_shape, {&y.array, &a.array});
     const T* y_data = y.data();
     const T* a_data = a.data();
@@ -188,7 +195,8 @@ py::tuple mse_forward(py::handle y_obj, py::handle a_obj, py::handle out) {
 }
 
 template <typename T>
-py::tuple mse_backward(py::handle diff_obj, py::handle buffers, bool accumulate, py::handle wanted_obj) {
+py::tuple mse_backward(py::handle diff_obj, py::handle buffers, bool accumulate,
+                       py::handle wanted_obj) {
     const PreviousBuffers previous(buffers, 2);
     const WantedOutputs wanted(wanted_obj, 2);
     Operand<T> diff = to_contiguous<T>("diff", diff_obj);
@@ -257,8 +265,9 @@ py::array matmul(py::handle a_obj, py::handle b_obj, py::handle out) {
         throw py::value_error("matmul needs 2-D a (m, k) and b (k, n); got " + shape_text(a.array) +
                               " and " + shape_text(b.array));
     }
-    auto c = output_buffer<T>(out, {static_cast<py::ssize_t>(a.rows), static_cast<py::ssize_t>(b.cols)},
-                              {&a.array, &b.array});
+    auto c =
+        output_buffer<T>(out, {static_cast<py::ssize_t>(a.rows), static_cast<py::ssize_t>(b.cols)},
+                         {&a.array, &b.array});
     const MatrixView<T> a_view = a.view(), b_view = b.view();
     T* c_data = c.mutable_data();
     {
@@ -273,95 +282,107 @@ py::array matmul(py::handle a_obj, py::handle b_obj, py::handle out) {
 PYBIND11_MODULE(_core, m) {
     m.doc() = "MiniFlow's native kernels (private: use the miniflow package).";
 
-    m.def("linear_forward",
-          [](py::handle x, py::handle w, py::handle b, py::handle out) {
-              return all_float32({{"X", x}, {"W", w}, {"b", b}}) ? linear_forward<float>(x, w, b, out)
-                                                                 : linear_forward<double>(x, w, b, out);
-          },
-          py::arg("x"), py::arg("w"), py::arg("b"), py::arg("out") = py::none(),
-          "X . W + b with numpy.dot's shape rules; writes into `out` when it fits.");
-    m.def("linear_backward",
-          [](py::handle x, py::handle w, py::handle grad, py::handle buffers, bool accumulate,
-             py::handle wanted) {
-              return all_float32({{"X", x}, {"W", w}, {"grad", grad}})
-                         ? linear_backward<float>(x, w, grad, buffers, accumulate, wanted)
-                         : linear_backward<double>(x, w, grad, buffers, accumulate, wanted);
-          },
-          py::arg("x"), py::arg("w"), py::arg("grad"), py::arg("buffers") = py::none(),
-          py::arg("accumulate") = false, py::arg("wanted") = py::none(),
-          "Returns (grad . W^T, X^T . grad, column sums of grad), written into (or, with "
-          "accumulate, added to) `buffers`, an earlier call's result, when they fit; then the "
-          "very same tuple comes back. `wanted`, a tuple of 3 bools, skips outputs (None).");
-    m.def("sigmoid_forward",
-          [](py::handle x, py::handle out) {
-              return all_float32({{"x", x}}) ? sigmoid_forward<float>(x, out)
-                                             : sigmoid_forward<double>(x, out);
-          },
-          py::arg("x"), py::arg("out") = py::none(), "1 / (1 + exp(-x)), overflow-free.");
-    m.def("sigmoid_backward",
-          [](py::handle s, py::handle grad, py::handle buffers, bool accumulate, py::handle wanted) {
-              return all_float32({{"s", s}, {"grad", grad}})
-                         ? sigmoid_backward<float>(s, grad, buffers, accumulate, wanted)
-                         : sigmoid_backward<double>(s, grad, buffers, accumulate, wanted);
-          },
-          py::arg("s"), py::arg("grad"), py::arg("buffers") = py::none(), py::arg("accumulate") = false,
-          py::arg("wanted") = py::none(),
-          "Returns (s * (1 - s) * grad,), written into (or added to) `buffers`, an earlier call's "
-          "result, when it fits; then the very same tuple comes back. `wanted`, a tuple of 1 "
-          "bool, skips the output (None).");
-    m.def("mse_forward",
-          [](py::handle y, py::handle a, py::handle out) {
-              return all_float32({{"y", y}, {"a", a}}) ? mse_forward<float>(y, a, out)
-                                                       : mse_forward<double>(y, a, out);
-          },
-          py::arg("y"), py::arg("a"), py::arg("out") = py::none(),
-          "Returns (mean((y - a)**2), y - a); the difference is (m, 1) for column-like inputs.");
-    m.def("mse_backward",
-          [](py::handle diff, py::handle buffers, bool accumulate, py::handle wanted) {
-              return all_float32({{"diff", diff}})
-                         ? mse_backward<float>(diff, buffers, accumulate, wanted)
-                         : mse_backward<double>(diff, buffers, accumulate, wanted);
-          },
-          py::arg("diff"), py::arg("buffers") = py::none(), py::arg("accumulate") = false,
-          py::arg("wanted") = py::none(),
-          "Returns (2/n * diff, -2/n * diff), written into (or added to) `buffers`, an earlier "
-          "call's result, when they fit; then the very same tuple comes back. `wanted`, a tuple "
-          "of 2 bools, skips outputs (None).");
-    m.def("sgd_update",
-          [](py::handle value, py::handle grad, double learning_rate) {
-              return all_float32({{"value", value}, {"gradient", grad}})
-                         ? sgd_update<float>(value, grad, learning_rate)
-                         : sgd_update<double>(value, grad, learning_rate);
-          },
-          py::arg("value"), py::arg("grad"), py::arg("learning_rate"),
-          "value -= learning_rate * grad, in place when value is a writable C-ordered array of the "
-          "computing dtype (else into a new array, returned); None, with nothing done, when grad's "
-          "shape is not value's.");
-    m.def("matmul",
-          [](py::handle a, py::handle b, py::handle out) {
-              return all_float32({{"a", a}, {"b", b}}) ? matmul<float>(a, b, out)
-                                                       : matmul<double>(a, b, out);
-          },
-          py::arg("a"), py::arg("b"), py::arg("out") = py::none(), "a . b for 2-D arrays.");
+    m.def(
+        "linear_forward",
+        [](py::handle x, py::handle w, py::handle b, py::handle out) {
+            return all_float32({{"X", x}, {"W", w}, {"b", b}})
+                       ? linear_forward<float>(x, w, b, out)
+                       : linear_forward<double>(x, w, b, out);
+        },
+        py::arg("x"), py::arg("w"), py::arg("b"), py::arg("out") = py::none(),
+        "X . W + b with numpy.dot's shape rules; writes into `out` when it fits.");
+    m.def(
+        "linear_backward",
+        [](py::handle x, py::handle w, py::handle grad, py::handle buffers, bool accumulate,
+           py::handle wanted) {
+            return all_float32({{"X", x}, {"W", w}, {"grad", grad}})
+                       ? linear_backward<float>(x, w, grad, buffers, accumulate, wanted)
+                       : linear_backward<double>(x, w, grad, buffers, accumulate, wanted);
+        },
+        py::arg("x"), py::arg("w"), py::arg("grad"), py::arg("buffers") = py::none(),
+        py::arg("accumulate") = false, py::arg("wanted") = py::none(),
+        "Returns (grad . W^T, X^T . grad, column sums of grad), written into (or, with "
+        "accumulate, added to) `buffers`, an earlier call's result, when they fit; then the "
+        "very same tuple comes back. `wanted`, a tuple of 3 bools, skips outputs (None).");
+    m.def(
+        "sigmoid_forward",
+        [](py::handle x, py::handle out) {
+            return all_float32({{"x", x}}) ? sigmoid_forward<float>(x, out)
+                                           : sigmoid_forward<double>(x, out);
+        },
+        py::arg("x"), py::arg("out") = py::none(), "1 / (1 + exp(-x)), overflow-free.");
+    m.def(
+        "sigmoid_backward",
+        [](py::handle s, py::handle grad, py::handle buffers, bool accumulate, py::handle wanted) {
+            return all_float32({{"s", s}, {"grad", grad}})
+                       ? sigmoid_backward<float>(s, grad, buffers, accumulate, wanted)
+                       : sigmoid_backward<double>(s, grad, buffers, accumulate, wanted);
+        },
+        py::arg("s"), py::arg("grad"), py::arg("buffers") = py::none(),
+        py::arg("accumulate") = false, py::arg("wanted") = py::none(),
+        "Returns (s * (1 - s) * grad,), written into (or added to) `buffers`, an earlier call's "
+        "result, when it fits; then the very same tuple comes back. `wanted`, a tuple of 1 "
+        "bool, skips the output (None).");
+    m.def(
+        "mse_forward",
+        [](py::handle y, py::handle a, py::handle out) {
+            return all_float32({{"y", y}, {"a", a}}) ? mse_forward<float>(y, a, out)
+                                                     : mse_forward<double>(y, a, out);
+        },
+        py::arg("y"), py::arg("a"), py::arg("out") = py::none(),
+        "Returns (mean((y - a)**2), y - a); the difference is (m, 1) for column-like inputs.");
+    m.def(
+        "mse_backward",
+        [](py::handle diff, py::handle buffers, bool accumulate, py::handle wanted) {
+            return all_float32({{"diff", diff}})
+                       ? mse_backward<float>(diff, buffers, accumulate, wanted)
+                       : mse_backward<double>(diff, buffers, accumulate, wanted);
+        },
+        py::arg("diff"), py::arg("buffers") = py::none(), py::arg("accumulate") = false,
+        py::arg("wanted") = py::none(),
+        "Returns (2/n * diff, -2/n * diff), written into (or added to) `buffers`, an earlier "
+        "call's result, when they fit; then the very same tuple comes back. `wanted`, a tuple "
+        "of 2 bools, skips outputs (None).");
+    m.def(
+        "sgd_update",
+        [](py::handle value, py::handle grad, double learning_rate) {
+            return all_float32({{"value", value}, {"gradient", grad}})
+                       ? sgd_update<float>(value, grad, learning_rate)
+                       : sgd_update<double>(value, grad, learning_rate);
+        },
+        py::arg("value"), py::arg("grad"), py::arg("learning_rate"),
+        "value -= learning_rate * grad, in place when value is a writable C-ordered array of the "
+        "computing dtype (else into a new array, returned); None, with nothing done, when grad's "
+        "shape is not value's.");
+    m.def(
+        "matmul",
+        [](py::handle a, py::handle b, py::handle out) {
+            return all_float32({{"a", a}, {"b", b}}) ? matmul<float>(a, b, out)
+                                                     : matmul<double>(a, b, out);
+        },
+        py::arg("a"), py::arg("b"), py::arg("out") = py::none(), "a . b for 2-D arrays.");
     m.def("set_num_threads", &miniflow::set_num_threads, py::arg("count"),
           "Threads used by large matrix products, 1 to 4x the hardware threads (results are "
           "identical for any count).");
     m.def("get_num_threads", &miniflow::get_num_threads, "Threads used by large matrix products.");
     m.def("num_threads_env_problem", &miniflow::num_threads_env_problem,
           "Why MINIFLOW_NUM_THREADS was not used as it stands, or '' when it was (or is unset).");
-    m.def("isa", [] { return std::string(miniflow::isa_name(miniflow::best_isa())); },
-          "The vector instruction set the kernels run with on this CPU.");
-    m.def("isa_names",
-          [] {
-              py::list names;
-              for (miniflow::Isa isa : miniflow::built_isas()) names.append(miniflow::isa_name(isa));
-              return names;
-          },
-          "The values MINIFLOW_ISA accepts on this architecture, least capable first.");
-    m.def("isa_request",
-          [] {
-              const miniflow::IsaRequest& request = miniflow::isa_request();
-              return py::make_tuple(request.value, request.recognised);
-          },
-          "(MINIFLOW_ISA as read when the kernels were chosen, whether it was one of isa_names()).");
+    m.def(
+        "isa", [] { return std::string(miniflow::isa_name(miniflow::best_isa())); },
+        "The vector instruction set the kernels run with on this CPU.");
+    m.def(
+        "isa_names",
+        [] {
+            py::list names;
+            for (miniflow::Isa isa : miniflow::built_isas()) names.append(miniflow::isa_name(isa));
+            return names;
+        },
+        "The values MINIFLOW_ISA accepts on this architecture, least capable first.");
+    m.def(
+        "isa_request",
+        [] {
+            const miniflow::IsaRequest& request = miniflow::isa_request();
+            return py::make_tuple(request.value, request.recognised);
+        },
+        "(MINIFLOW_ISA as read when the kernels were chosen, whether it was one of isa_names()).");
 }

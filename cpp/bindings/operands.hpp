@@ -29,7 +29,7 @@ using miniflow::MatrixView;
 // An operand's or output's shape: at most 2 dimensions, so it lives on the stack (a std::vector
 // would allocate a few times per kernel call, which shows at the lesson's sizes).
 class Shape {
-  public:
+public:
     Shape() = default;
     Shape(std::initializer_list<py::ssize_t> dims) : Shape(dims.begin(), dims.end()) {}
     Shape(const py::ssize_t* first, const py::ssize_t* last) {
@@ -43,9 +43,11 @@ class Shape {
     std::size_t size() const { return ndim_; }
     const py::ssize_t* begin() const { return dims_; }
     const py::ssize_t* end() const { return dims_ + ndim_; }
-    bool operator==(const Shape& other) const { return std::equal(begin(), end(), other.begin(), other.end()); }
+    bool operator==(const Shape& other) const {
+        return std::equal(begin(), end(), other.begin(), other.end());
+    }
 
-  private:
+private:
     py::ssize_t dims_[2] = {0, 0};
     std::size_t ndim_ = 0;
 };
@@ -64,11 +66,13 @@ inline bool is_python_number(py::handle obj) {
                                            const std::string& what) {
     const std::string reason = py::str(error.value()).cast<std::string>();
     if (error.matches(PyExc_MemoryError)) {
-        py::raise_from(error, PyExc_MemoryError,
-                       (std::string(name) + ": out of memory while " + what + ": " + reason).c_str());
+        py::raise_from(
+            error, PyExc_MemoryError,
+            (std::string(name) + ": out of memory while " + what + ": " + reason).c_str());
     } else {
-        py::raise_from(error, PyExc_ValueError,
-                       (std::string(name) + " cannot be read as an array of numbers: " + reason).c_str());
+        py::raise_from(
+            error, PyExc_ValueError,
+            (std::string(name) + " cannot be read as an array of numbers: " + reason).c_str());
     }
     throw py::error_already_set();
 }
@@ -136,7 +140,9 @@ inline bool all_float32(std::initializer_list<Named> operands) {
 // ---- shapes in messages -------------------------------------------------------------------
 
 // An operand's shape (operands are checked to be at most 2-D).
-inline Shape shape_of(const py::array& array) { return {array.shape(), array.shape() + array.ndim()}; }
+inline Shape shape_of(const py::array& array) {
+    return {array.shape(), array.shape() + array.ndim()};
+}
 
 // Python's tuple spelling: (3,), (2, 3), ().
 inline std::string shape_text(const py::ssize_t* first, const py::ssize_t* last) {
@@ -190,7 +196,8 @@ template <typename T, int layout = 0>
 bool readable_in_place(py::handle obj) {
     if (!numpy_shim::is_ndarray(obj)) return false;
     const numpy_shim::ArrayFacts array = numpy_shim::facts(obj);
-    if (array.type_num != numpy_shim::type_num<T>() || !native_byte_order(array.byteorder)) return false;
+    if (array.type_num != numpy_shim::type_num<T>() || !native_byte_order(array.byteorder))
+        return false;
     int needed = numpy_shim::aligned;
     if (layout & py::array::c_style) needed |= numpy_shim::c_contiguous;
     if ((array.flags & needed) != needed) return false;
@@ -234,7 +241,8 @@ Operand<T> to_operand(const char* name, py::handle obj, bool vector_as_row = tru
         operand.rows = static_cast<std::size_t>(operand.array.shape(0));
         operand.cols = static_cast<std::size_t>(operand.array.shape(1));
     } else if (operand.array.ndim() == 1) {
-        (vector_as_row ? operand.cols : operand.rows) = static_cast<std::size_t>(operand.array.shape(0));
+        (vector_as_row ? operand.cols : operand.rows) =
+            static_cast<std::size_t>(operand.array.shape(0));
     }
     return operand;
 }
@@ -298,7 +306,7 @@ py::array_t<T> gradient_buffer(const char* name, py::handle given, const Shape& 
 
 // The buffers a backward kernel wrote last time: a tuple of `count` arrays, or None.
 class PreviousBuffers {
-  public:
+public:
     PreviousBuffers(py::handle buffers, std::size_t count) {
         if (buffers.is_none()) return;
         if (!py::isinstance<py::tuple>(buffers) || py::len(buffers) != count) {
@@ -326,15 +334,15 @@ class PreviousBuffers {
         return fresh;
     }
 
-  private:
+private:
     std::optional<py::tuple> tuple_;
 };
 
 // An upstream gradient must have the consumer's output shape; vectors of equal length match
 // whatever their orientation ((n,), (n, 1), (1, n)), as the lesson's reshapes allow.
 template <typename T>
-void check_upstream(const char* output, const Operand<T>& grad, std::size_t rows,
-                    std::size_t cols, const Shape& expected) {
+void check_upstream(const char* output, const Operand<T>& grad, std::size_t rows, std::size_t cols,
+                    const Shape& expected) {
     const bool exact = grad.ndim() == 2 && grad.rows == rows && grad.cols == cols;
     const bool vectors = (rows == 1 || cols == 1) && (grad.rows == 1 || grad.cols == 1) &&
                          grad.size() == rows * cols;
@@ -357,7 +365,7 @@ inline void raise_pending_signals() {
 // Releasing and retaking the GIL costs about as much as a tiny kernel: only release it for
 // work big enough that other Python threads gain something, and let that work be interrupted.
 class ReleaseGilFor {
-  public:
+public:
     explicit ReleaseGilFor(double flops) {
         if (flops >= 65536.0) {
             release_.emplace();
@@ -365,7 +373,7 @@ class ReleaseGilFor {
         }
     }
 
-  private:
+private:
     std::optional<py::gil_scoped_release> release_;
     std::optional<miniflow::InterruptCheck> interruptible_;  // ends before the GIL is retaken
 };

@@ -32,8 +32,8 @@ std::size_t reach(const char* what, std::size_t extent, std::ptrdiff_t stride, s
                   std::size_t cols) {
     if (extent < 2 || stride == 0) return 0;
     const auto limit = static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max());
-    const std::size_t magnitude = stride < 0 ? static_cast<std::size_t>(-(stride + 1)) + 1
-                                             : static_cast<std::size_t>(stride);
+    const std::size_t magnitude =
+        stride < 0 ? static_cast<std::size_t>(-(stride + 1)) + 1 : static_cast<std::size_t>(stride);
     if (extent - 1 > limit / magnitude) {
         throw std::invalid_argument(std::string(what) + " of shape " + shape_string(rows, cols) +
                                     " with stride " + std::to_string(stride) +
@@ -54,10 +54,10 @@ void check_view(const char* what, const MatrixView<T>& m) {
     const std::size_t col_reach = reach(what, m.cols, m.col_stride, m.rows, m.cols);
     const auto limit = static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max());
     if (row_reach > limit - col_reach) {
-        throw std::invalid_argument(std::string(what) + " of shape " + shape_string(m.rows, m.cols) +
-                                    " with strides (" + std::to_string(m.row_stride) + ", " +
-                                    std::to_string(m.col_stride) +
-                                    ") reaches past the addressable range");
+        throw std::invalid_argument(
+            std::string(what) + " of shape " + shape_string(m.rows, m.cols) + " with strides (" +
+            std::to_string(m.row_stride) + ", " + std::to_string(m.col_stride) +
+            ") reaches past the addressable range");
     }
 }
 

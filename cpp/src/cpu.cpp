@@ -60,8 +60,8 @@ X86Features detect_x86() {
     const bool avx = bit(registers[2], 28);
     if (!os_saves_registers || !avx) return features;
     const unsigned long long states = saved_register_states();
-    constexpr unsigned long long xmm_ymm = 0x6;            // SSE and AVX state
-    constexpr unsigned long long opmask_zmm = 0xE0;        // AVX-512 opmask and zmm state
+    constexpr unsigned long long xmm_ymm = 0x6;      // SSE and AVX state
+    constexpr unsigned long long opmask_zmm = 0xE0;  // AVX-512 opmask and zmm state
     if ((states & xmm_ymm) != xmm_ymm) return features;
     cpuid(7, 0, registers);
     const bool avx2 = bit(registers[1], 5);

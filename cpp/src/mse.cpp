@@ -3,8 +3,8 @@
 #include <stdexcept>
 
 #include "check.hpp"
-#include "miniflow/cpu.hpp"
 #include "elementwise/elementwise.hpp"
+#include "miniflow/cpu.hpp"
 
 namespace miniflow {
 

@@ -1,8 +1,8 @@
 #include "miniflow/sgd.hpp"
 
 #include "check.hpp"
-#include "miniflow/cpu.hpp"
 #include "elementwise/elementwise.hpp"
+#include "miniflow/cpu.hpp"
 
 namespace miniflow {
 

@@ -29,8 +29,12 @@ __version__ = _metadata.version("miniflow-backprop")
 def _warn_about_unknown_isa() -> None:
     requested, recognised = _core.isa_request()
     if not recognised:
-        warnings.warn(f"MINIFLOW_ISA={requested!r} is not one of {', '.join(_core.isa_names())}; "
-                      f"ignored, the kernels use {isa()}", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"MINIFLOW_ISA={requested!r} is not one of {', '.join(_core.isa_names())}; "
+            f"ignored, the kernels use {isa()}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 _warn_about_unknown_isa()

@@ -15,10 +15,11 @@ import secrets
 import signal
 import stat
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType
-from typing import BinaryIO, Iterator, Optional, Tuple, Union
+from typing import BinaryIO
 
 __all__ = [
     "UnwritablePathError",
@@ -45,13 +46,13 @@ class Terminated(BaseException):
     """SIGTERM arrived; raised like KeyboardInterrupt so that clean-up code runs."""
 
 
-def check_writable(path: Union[str, Path]) -> Path:
+def check_writable(path: str | Path) -> Path:
     """The real path a write to ``path`` replaces (symbolic links followed), or
     ``UnwritablePathError`` if it exists and is not a regular file, its folder is missing or
     not writable, or its name is too long for the file system."""
     target = Path(os.path.realpath(path))
     try:
-        info: Optional[os.stat_result] = os.stat(target)
+        info: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
         info = None
     except OSError as error:
@@ -68,7 +69,7 @@ def check_writable(path: Union[str, Path]) -> Path:
 
 
 @contextmanager
-def replace_file(path: Union[str, Path]) -> Iterator[BinaryIO]:
+def replace_file(path: str | Path) -> Iterator[BinaryIO]:
     """Write a new ``path`` atomically; an error (or Ctrl-C) inside the block leaves the old
     file as it was and no temporary file behind.
 
@@ -77,7 +78,7 @@ def replace_file(path: Union[str, Path]) -> Iterator[BinaryIO]:
     """
     target = check_writable(path)
     try:
-        mode: Optional[int] = stat.S_IMODE(os.stat(target).st_mode)
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
         mode = None
     temp, fd = _create_temporary(path, target)
@@ -97,7 +98,7 @@ def replace_file(path: Union[str, Path]) -> Iterator[BinaryIO]:
         raise
 
 
-def _create_temporary(path: Union[str, Path], target: Path) -> Tuple[Path, int]:
+def _create_temporary(path: str | Path, target: Path) -> tuple[Path, int]:
     """A new file beside ``target`` named ``.NAME.RANDOM.tmp``, with NAME shortened so the
     whole name fits the file system's limit even when ``target``'s own name is at it.
     Created with mode 0666 so that the umask applies, as it does for any new file."""
@@ -122,7 +123,7 @@ def _name_max(folder: Path) -> int:
         return 255
 
 
-def _unwritable(path: Union[str, Path], error: OSError) -> UnwritablePathError:
+def _unwritable(path: str | Path, error: OSError) -> UnwritablePathError:
     return UnwritablePathError(f"{path}: cannot be written: {error.strerror or error}")
 
 
@@ -134,7 +135,7 @@ def terminate_as_exception() -> Iterator[None]:
         yield
         return
 
-    def terminate(signum: int, frame: Optional[FrameType]) -> None:
+    def terminate(signum: int, frame: FrameType | None) -> None:
         raise Terminated()
 
     previous = signal.signal(signal.SIGTERM, terminate)

@@ -12,9 +12,10 @@ import math
 import os
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, NoReturn, Optional, Sequence, Tuple
+from typing import Any, Callable, NoReturn
 
 import numpy as np
 from tqdm import tqdm
@@ -54,7 +55,7 @@ from .training import (
 
 __all__ = ["main", "build_parser", "add_command", "CommandError"]
 
-Split = Tuple[np.ndarray, np.ndarray]
+Split = tuple[np.ndarray, np.ndarray]
 TRAIN_HELP = "train the lesson's network (Linear, Sigmoid, Linear, MSE) with mini-batch SGD"
 # the largest activation array a run may make, rows (or features) x hidden units: 128 MiB of
 # float64, so a mistyped --hidden is refused instead of exhausting memory
@@ -72,7 +73,7 @@ class CommandError(Exception):
     """A problem the user can fix (a bad flag or file): printed without a traceback, exit 2."""
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     try:
         args = build_parser().parse_args(argv)
@@ -80,7 +81,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     try:
         with terminate_as_exception():
-            code = args.run(args)
+            code: int = args.run(args)
             sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
         return code
     except (CommandError, DataError, ModelFileError, UnwritablePathError) as error:
@@ -153,10 +154,12 @@ def add_command(
     name: str,
     run: Callable[[argparse.Namespace], int],
     help: str,
-    flags: Optional[Callable[[argparse.ArgumentParser], None]] = None,
+    flags: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> argparse.ArgumentParser:
     """Register a subcommand: ``run(args)`` returns the exit code; ``flags(parser)`` adds flags."""
-    parser = commands.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, help=help, description=help[0].upper() + help[1:] + "."
+    )
     if flags is not None:
         flags(parser)
     parser.set_defaults(run=run)
@@ -377,9 +380,12 @@ def _check_outputs(args: argparse.Namespace) -> None:
         if path is not None:
             with _blaming(flag):
                 check_writable(path)
-    if args.save is not None and args.plot is not None:
-        if os.path.realpath(args.save) == os.path.realpath(args.plot):
-            raise CommandError(f"--save and --plot both name {args.save}; give two files")
+    if (
+        args.save is not None
+        and args.plot is not None
+        and os.path.realpath(args.save) == os.path.realpath(args.plot)
+    ):
+        raise CommandError(f"--save and --plot both name {args.save}; give two files")
     if args.plot is not None:
         if args.epochs == 0:
             raise CommandError("--plot draws the loss per epoch: it needs --epochs 1 or more")
@@ -500,7 +506,7 @@ def _fit(
     # the mean baseline's loss: the loss of a network that learnt nothing
     baseline = float(np.var(train_set[1])) or 1.0
 
-    def on_epoch(epoch: int, loss: float, test_loss: Optional[float]) -> None:
+    def on_epoch(epoch: int, loss: float, test_loss: float | None) -> None:
         for what, value in (("loss", loss), ("test loss", test_loss)):
             if value is not None and not (math.isfinite(value) and value < DIVERGED * baseline):
                 raise CommandError(
@@ -530,9 +536,9 @@ def _fit(
         )
 
 
-def _scores(prediction: np.ndarray, target: np.ndarray) -> Dict[str, Optional[float]]:
+def _scores(prediction: np.ndarray, target: np.ndarray) -> dict[str, float | None]:
     # JSON has no NaN: an undefined R² (a constant test target) is null
-    def finite(x: float) -> Optional[float]:
+    def finite(x: float) -> float | None:
         return x if math.isfinite(x) else None
 
     return {"mse": finite(mse(prediction, target)), "r2": finite(r2_score(prediction, target))}
@@ -540,7 +546,7 @@ def _scores(prediction: np.ndarray, target: np.ndarray) -> Dict[str, Optional[fl
 
 def _results(
     args: argparse.Namespace, model: Model, history: History, train_set: Split, test_set: Split
-) -> Dict[str, Any]:
+) -> dict[str, Any]:
     """Everything the run measured, as JSON-ready values (MSE is on the standardised target)."""
     mean = float(np.mean(train_set[1]))
     return {
@@ -573,7 +579,7 @@ def _results(
     }
 
 
-def _print_report(results: Dict[str, Any], seconds: float) -> None:
+def _print_report(results: dict[str, Any], seconds: float) -> None:
     settings = results["settings"]
     print(f"Trained {settings['epochs']} epochs in {seconds:.2f} s.")
     print(f"{'':<15}{'train MSE':>10}{'train R2':>10}{'test MSE':>10}{'test R2':>10}")
@@ -588,14 +594,14 @@ def _print_report(results: Dict[str, Any], seconds: float) -> None:
             print(f"{what} {results[key]}")
 
 
-def _number(value: Optional[float]) -> str:
+def _number(value: float | None) -> str:
     """At most 10 characters: 3 decimals, or 3 significant digits for large magnitudes."""
     if value is None:
         return "n/a"
     return f"{value:.3f}" if abs(value) < 1e5 else f"{value:.2e}"
 
 
-def _plot(history: History, results: Dict[str, Any], path: Path) -> None:
+def _plot(history: History, results: dict[str, Any], path: Path) -> None:
     """Draw the train and test loss per epoch, with the mean baseline's test loss for scale."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

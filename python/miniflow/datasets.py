@@ -13,9 +13,10 @@ import csv
 import math
 import os
 import stat
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Iterator, List, NamedTuple, TextIO, Tuple, Union
+from typing import NamedTuple, TextIO
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class Dataset(NamedTuple):
 
     data: np.ndarray
     target: np.ndarray
-    feature_names: Tuple[str, ...]
+    feature_names: tuple[str, ...]
     target_name: str
 
 
@@ -55,7 +56,7 @@ def load_diabetes() -> Dataset:
 MAX_CSV_BYTES = 100_000_000
 
 
-def load_csv(path: Union[str, Path], target: str) -> Dataset:
+def load_csv(path: str | Path, target: str) -> Dataset:
     """Read a comma-separated file with one header row; every other column becomes a feature.
 
     The file is read a line at a time into floats, so memory stays near 8 bytes a cell; a file
@@ -120,7 +121,7 @@ def _capped_lines(path: Path, file: TextIO) -> Iterator[str]:
         yield line
 
 
-def _read_table(path: Path, lines: Iterable[str], target: str) -> Tuple[List[str], np.ndarray]:
+def _read_table(path: Path, lines: Iterable[str], target: str) -> tuple[list[str], np.ndarray]:
     """The header and the non-blank data rows as a float array ``(rows, columns)``."""
     reader = csv.reader(lines)
     # blank lines are skipped; the first other line is the header

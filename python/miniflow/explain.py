@@ -79,7 +79,7 @@ def run(
     head = f"backward pass: {len(graph)} steps, last node first"
     if graph and np.ndim(graph[-1].value) == 0 and graph[-1].value is not None:
         head += f"; {cost} = {number(float(graph[-1].value))}"
-    return Explanation("\n\n".join([head] + steps) + "\n")
+    return Explanation("\n\n".join([head, *steps]) + "\n")
 
 
 def _step(node: Node, index: int, total: int, names: dict[Node, str], cost: str) -> str:

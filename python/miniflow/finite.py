@@ -59,8 +59,9 @@ def _inputs(node: Node, names: dict[Node, str]) -> list[str]:
     if not node.inbound_nodes:
         return []
     lines = ["  its inputs:"]
-    for inbound in node.inbound_nodes:
-        lines.append(f"    {title(inbound, names)}: {summary(inbound.value)}")
+    lines.extend(
+        f"    {title(inbound, names)}: {summary(inbound.value)}" for inbound in node.inbound_nodes
+    )
     if node.value is not None:
         lines.append(f"  its value: {summary(node.value)}")
     return lines

@@ -90,9 +90,11 @@ class GradientCheck:
                 f"first wrong backward(): {self.first_wrong_name} "
                 "(in backward order; the nodes after it only pass its mistake along)"
             )
-            for r in self.rows:
-                if r.node is self.first_wrong and not r.ok and r.note:
-                    lines.append(f"  ∂/∂{r.inbound_name}: {r.note}")
+            lines.extend(
+                f"  ∂/∂{r.inbound_name}: {r.note}"
+                for r in self.rows
+                if r.node is self.first_wrong and not r.ok and r.note
+            )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -143,7 +145,7 @@ def check_gradients(
                 first = node
     result = GradientCheck(rows, tolerance, h, first, title(first, names) if first else "")
     if verbose:
-        print(result)
+        print(result)  # noqa: T201 (asked for: verbose=True)
     return result
 
 

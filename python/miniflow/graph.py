@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import (
     Any,
     Optional,
+    TypeVar,
+    cast,
     overload,
 )
 
@@ -22,6 +24,10 @@ __all__ = ["topological_sort", "forward_and_backward", "forward_pass", "sgd_upda
 
 # the library's own nodes already name themselves in the errors they raise
 _NAMES_ITSELF = (Input, _NativeNode, _ElementwiseQuizNode)
+
+# a learner's {X: X_, y: y_} is a dict[Input, ...], and a Mapping's key type is invariant: so
+# topological_sort takes a mapping keyed by any kind of Node
+AnyNode = TypeVar("AnyNode", bound=Node)
 
 
 def _discover(feed_dict: Mapping[Node, Any]) -> list[Node]:
@@ -56,7 +62,7 @@ def _discover(feed_dict: Mapping[Node, Any]) -> list[Node]:
     return nodes
 
 
-def topological_sort(feed_dict: Mapping[Node, Any]) -> list[Node]:
+def topological_sort(feed_dict: Mapping[AnyNode, Any]) -> list[Node]:
     """Sort the nodes reachable from the fed Inputs with Kahn's algorithm.
 
     Sets each fed Input's value from ``feed_dict`` as it is emitted (the very object given, so
@@ -75,9 +81,11 @@ def topological_sort(feed_dict: Mapping[Node, Any]) -> list[Node]:
                 f"feed_dict's keys must be Input nodes (X = Input(); {{X: X_}}), "
                 f"not the {type(key).__name__} {key!r}"
             )
-    nodes = _discover(feed_dict)
+    # every key is a Node (checked above): what the invariance of Mapping's keys hides from mypy
+    fed = cast("Mapping[Node, Any]", feed_dict)
+    nodes = _discover(fed)
     members = set(nodes)
-    in_degree = {node: 0 for node in nodes}
+    in_degree = dict.fromkeys(nodes, 0)
     for node in nodes:
         for consumer in node.outbound_nodes:
             if consumer in members:
@@ -88,8 +96,8 @@ def topological_sort(feed_dict: Mapping[Node, Any]) -> list[Node]:
     sinks: list[Node] = []
     while ready:
         node = ready.popleft()
-        if isinstance(node, Input) and node in feed_dict:
-            node.value = feed_dict[node]
+        if isinstance(node, Input) and node in fed:
+            node.value = fed[node]
         consumers = [c for c in node.outbound_nodes if c in members]
         (order if consumers else sinks).append(node)
         for consumer in consumers:
@@ -213,7 +221,7 @@ def forward_and_backward(
 
         text = run(graph, trainables=trainables, explain=explain, check_finite=check_finite)
         if text is not None:
-            print(text)
+            print(text)  # noqa: T201 (asked for: explain=True)
         return
     try:
         for node in graph:

@@ -18,9 +18,10 @@ import math
 import os
 import stat
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -72,22 +73,23 @@ class Network:
     b2: Input
     output: Node
     cost: MSE
-    graph: List[Node]
+    graph: list[Node]
 
     @property
-    def trainables(self) -> List[Input]:
+    def trainables(self) -> list[Input]:
         """The weights and biases, in the order ``sgd_update`` gets them."""
         return [self.W1, self.b1, self.W2, self.b2]
 
     @property
-    def weights(self) -> Dict[str, np.ndarray]:
+    def weights(self) -> dict[str, np.ndarray]:
         """The current weights and biases by name: ``W1``, ``b1``, ``W2``, ``b2``."""
         return {name: getattr(self, name).value for name in ("W1", "b1", "W2", "b2")}
 
     @property
     def dtype(self) -> np.dtype:
         """The float type of the weights; data is fed in the same type."""
-        return self.W1.value.dtype
+        dtype: np.dtype = self.W1.value.dtype
+        return dtype
 
 
 def build_network(
@@ -95,8 +97,8 @@ def build_network(
     hidden: int = 10,
     *,
     dtype: DTypeLike = np.float64,
-    rng: Optional[np.random.Generator] = None,
-    weights: Optional[Dict[str, np.ndarray]] = None,
+    rng: np.random.Generator | None = None,
+    weights: dict[str, np.ndarray] | None = None,
 ) -> Network:
     """Build and sort the lesson's network: Linear → Sigmoid → Linear → MSE.
 
@@ -133,8 +135,8 @@ def build_network(
 class History:
     """The mean loss of every epoch, on the training data and (if given) the test data."""
 
-    train_loss: List[float] = field(default_factory=list)
-    test_loss: List[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
 
 
 def batches(
@@ -171,9 +173,9 @@ def train(
     rng: np.random.Generator,
     batch_size: int = 11,
     sampling: str = "bootstrap",
-    test: Optional[Tuple[np.ndarray, np.ndarray]] = None,
-    on_step: Optional[Callable[[float], None]] = None,
-    on_epoch: Optional[Callable[[int, float, Optional[float]], None]] = None,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
+    on_step: Callable[[float], None] | None = None,
+    on_epoch: Callable[[int, float, float | None], None] | None = None,
 ) -> History:
     """Mini-batch SGD, as in the lesson: feed a batch, ``forward_and_backward``, ``sgd_update``.
 
@@ -242,7 +244,7 @@ class Standardiser:
     scale: np.ndarray
 
     @classmethod
-    def fit(cls, values: np.ndarray) -> "Standardiser":
+    def fit(cls, values: np.ndarray) -> Standardiser:
         values = np.asarray(values, np.float64)
         scale = values.std(axis=0)
         # a column constant in the training rows carries nothing to learn: centre it only
@@ -250,12 +252,13 @@ class Standardiser:
         return cls(values.mean(axis=0), scale)
 
     def transform(self, values: np.ndarray) -> np.ndarray:
-        return (np.asarray(values, np.float64) - self.mean) / self.scale
+        scaled: np.ndarray = (np.asarray(values, np.float64) - self.mean) / self.scale
+        return scaled
 
 
 def split_indices(
     n: int, test_fraction: float, rng: np.random.Generator
-) -> Tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Random train and test row indices, ``round(n * test_fraction)`` (at least 1) for testing.
 
     Raises:
@@ -292,17 +295,17 @@ class Model:
     net: Network
     x_scaler: Standardiser
     y_scaler: Standardiser
-    feature_names: Tuple[str, ...]
+    feature_names: tuple[str, ...]
     target_name: str
 
-    def save(self, path: Union[str, Path]) -> None:
+    def save(self, path: str | Path) -> None:
         """Write an ``.npz`` file atomically: a temporary file beside it, then a rename.
 
         Raises:
             UnwritablePathError: ``path`` is not a regular file (a device, a FIFO, a folder),
                 its folder is missing, or the file system refuses the write.
         """
-        arrays = dict(
+        arrays: dict[str, Any] = dict(
             format=np.array(_FORMAT),
             hidden=np.array(self.net.W1.value.shape[1]),
             x_mean=self.x_scaler.mean,
@@ -317,7 +320,7 @@ class Model:
             np.savez(file, **arrays)
 
     @classmethod
-    def load(cls, path: Union[str, Path], dtype: Optional[DTypeLike] = None) -> "Model":
+    def load(cls, path: str | Path, dtype: DTypeLike | None = None) -> Model:
         """Read a file written by ``save``; ``dtype`` defaults to the saved weights' dtype.
 
         Every array's shape and dtype are checked against the model's before any array is
@@ -345,7 +348,7 @@ class Model:
         return cls._from_arrays(path, arrays, dtype)
 
     @classmethod
-    def _from_arrays(cls, path: Any, arrays: Dict[str, np.ndarray], dtype: Any) -> "Model":
+    def _from_arrays(cls, path: Any, arrays: dict[str, np.ndarray], dtype: Any) -> Model:
         if str(arrays["format"]) != _FORMAT:
             raise ModelFileError(f"{path}: is not a saved MiniFlow model (no '{_FORMAT}' mark)")
         for key in _FLOAT_KEYS:
@@ -378,7 +381,7 @@ _READ_HEADER = {
 }
 
 
-def _read_arrays(path: Any, archive: zipfile.ZipFile) -> Dict[str, np.ndarray]:
+def _read_arrays(path: Any, archive: zipfile.ZipFile) -> dict[str, np.ndarray]:
     """The model's arrays, read only after every ``.npy`` header has been checked against the
     model's shapes and the file's size: ``np.load`` allocates whatever a header declares
     before it reads (a 3 KB file can declare terabytes)."""
@@ -431,7 +434,7 @@ def _read_arrays(path: Any, archive: zipfile.ZipFile) -> Dict[str, np.ndarray]:
     return {key: read(key) for key in headers}
 
 
-def _header(path: Any, archive: zipfile.ZipFile, name: str) -> Tuple[Tuple[int, ...], np.dtype]:
+def _header(path: Any, archive: zipfile.ZipFile, name: str) -> tuple[tuple[int, ...], np.dtype]:
     """An ``.npy`` member's declared shape and dtype, refused if its data could not fit in the
     member (as the zip directory sizes it) or a stored member in the file."""
     info = archive.getinfo(name)

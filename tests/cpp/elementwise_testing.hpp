@@ -1,23 +1,23 @@
 // Helpers shared by the elementwise kernel tests (sigmoid, MSE, SGD, vectorised exp).
 #pragma once
 
-#include <algorithm>
 #include <gtest/gtest.h>
+#include <algorithm>
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <initializer_list>
+#include <limits>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
 
-#include "miniflow/cpu.hpp"
 #include "elementwise/elementwise.hpp"
+#include "miniflow/cpu.hpp"
 
 namespace elementwise_testing {
 

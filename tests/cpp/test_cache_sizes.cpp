@@ -30,16 +30,16 @@ CpuidRegisters subleaf(CacheType type, std::uint32_t level, std::uint32_t thread
 // Sapphire Rapids: 48 KiB 12-way L1d, 2 MiB 16-way L2 per core (2 threads), 105 MiB 15-way L3
 // shared by 128 threads (64 cores).
 const std::vector<CpuidRegisters> sapphire_rapids_leaf4 = {
-    subleaf(data, 1, 2, 12, 64),          subleaf(instruction, 1, 2, 8, 64),
-    subleaf(unified, 2, 2, 16, 2048),     subleaf(unified, 3, 128, 15, 114688),
+    subleaf(data, 1, 2, 12, 64),      subleaf(instruction, 1, 2, 8, 64),
+    subleaf(unified, 2, 2, 16, 2048), subleaf(unified, 3, 128, 15, 114688),
     subleaf(null_type, 0, 1, 1, 1),
 };
 
 // Zen 4: 32 KiB 8-way L1d, 1 MiB 8-way L2 per core (2 threads), 32 MiB 16-way L3 per CCD of
 // 8 cores (16 threads).
 const std::vector<CpuidRegisters> zen4_leaf_8000001d = {
-    subleaf(data, 1, 2, 8, 64),       subleaf(instruction, 1, 2, 8, 64),
-    subleaf(unified, 2, 2, 8, 2048),  subleaf(unified, 3, 16, 16, 32768),
+    subleaf(data, 1, 2, 8, 64),      subleaf(instruction, 1, 2, 8, 64),
+    subleaf(unified, 2, 2, 8, 2048), subleaf(unified, 3, 16, 16, 32768),
     subleaf(null_type, 0, 1, 1, 1),
 };
 
@@ -80,7 +80,7 @@ void expect_blocks_fit(const CacheSizes& caches, const BlockSizes& blocks, std::
     EXPECT_EQ(blocks.mc % blocks.mr, 0U);
     EXPECT_EQ(blocks.nc % blocks.nr, 0U);
     EXPECT_LE(blocks.kc * blocks.nr * bytes, 2 * caches.l1d);  // a B micro-panel in twice L1
-    EXPECT_LE(blocks.mc * blocks.kc * bytes, caches.l2);  // the A block in L2
+    EXPECT_LE(blocks.mc * blocks.kc * bytes, caches.l2);       // the A block in L2
     EXPECT_LE(blocks.kc * blocks.nc * bytes, caches.l3_per_core / 2);  // the B block in L3
 }
 
@@ -125,7 +125,7 @@ TEST(BlockSizes, StayWithinBoundsForExtremeCaches) {
     // A tiny L1 gets the smallest kc, a huge one the largest; no L3 means 4 x L2.
     const BlockSizes tiny = miniflow::detail::block_sizes_for({2048, 65536, 0}, 4, 8, 8);
     EXPECT_EQ(tiny.kc, 128U);  // 2 x 2 KiB / 64 bytes = 64, raised to 128
-    EXPECT_EQ(tiny.mc, 64U);  // 64 KiB / 1 KiB
+    EXPECT_EQ(tiny.mc, 64U);   // 64 KiB / 1 KiB
     EXPECT_EQ(tiny.nc, 128U);  // 4 x 64 KiB / 2 / 1 KiB
     const BlockSizes huge =
         miniflow::detail::block_sizes_for({1U << 30, 1U << 30, 1U << 30}, 4, 8, 8);

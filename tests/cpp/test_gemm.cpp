@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "miniflow/cpu.hpp"
 #include "gemm/gemm_kernels.hpp"
+#include "miniflow/cpu.hpp"
 #include "miniflow/gemm.hpp"
 
 namespace {
@@ -126,6 +126,7 @@ void expect_product(const Stored<T>& a, const Stored<T>& b, const std::vector<T>
         for (std::size_t j = 0; j < ldc; ++j) {
             const T actual = c[i * ldc + j];
             if (j >= b.cols) {
+                // bit for bit (NaN included): NOLINTNEXTLINE(bugprone-suspicious-memory-comparison)
                 if (std::memcmp(&actual, &c_before[i * ldc + j], sizeof(T)) != 0) ++failures;
                 continue;
             }
@@ -418,8 +419,8 @@ TEST(Gemm, ThreadSettingIsUsedAndKeepsBits) {
     std::mt19937 rng(7);
     const Stored<double> a = make_matrix<double>(260, 250, Layout::row_major, rng);
     const Stored<double> b = make_matrix<double>(250, 240, Layout::column_major, rng);
-    std::vector<double> one(260 * 240);
-    std::vector<double> two(260 * 240);
+    std::vector<double> one(std::size_t{260} * 240);
+    std::vector<double> two(std::size_t{260} * 240);
     miniflow::set_num_threads(1);
     EXPECT_EQ(miniflow::get_num_threads(), 1);
     miniflow::gemm(a.view, b.view, one.data(), 240, false);
@@ -437,8 +438,7 @@ TEST(Gemm, ThreadCountIsCapped) {
     EXPECT_EQ(miniflow::max_num_threads(), 4 * hardware);
     miniflow::set_num_threads(miniflow::max_num_threads());
     EXPECT_EQ(miniflow::get_num_threads(), miniflow::max_num_threads());
-    EXPECT_THROW(miniflow::set_num_threads(miniflow::max_num_threads() + 1),
-                 std::invalid_argument);
+    EXPECT_THROW(miniflow::set_num_threads(miniflow::max_num_threads() + 1), std::invalid_argument);
     EXPECT_THROW(miniflow::set_num_threads(100000), std::invalid_argument);
     EXPECT_EQ(miniflow::get_num_threads(), miniflow::max_num_threads());
     miniflow::set_num_threads(before);
@@ -514,11 +514,12 @@ TEST(Gemm, ConcurrentCallersGetCorrectResults) {
     std::mt19937 rng(8);
     const Stored<float> a = make_matrix<float>(200, 180, Layout::row_major, rng);
     const Stored<float> b = make_matrix<float>(180, 190, Layout::row_major, rng);
-    std::vector<float> expected(200 * 190);
+    std::vector<float> expected(std::size_t{200} * 190);
     miniflow::detail::gemm_with(miniflow::best_isa(), 1, GemmPath::blocked, a.view, b.view,
                                 expected.data(), 190, false, static_cast<const float*>(nullptr));
-    std::vector<std::vector<float>> results(3, std::vector<float>(200 * 190));
+    std::vector<std::vector<float>> results(3, std::vector<float>(std::size_t{200} * 190));
     std::vector<std::thread> callers;
+    callers.reserve(results.size());
     for (auto& result : results) {
         callers.emplace_back([&] {
             for (int repeat = 0; repeat < 5; ++repeat) {

@@ -33,7 +33,8 @@ TYPED_TEST(LinearTest, ForwardMatchesTheLesson) {
     using T = TypeParam;
     const std::vector<T> x{-1, -2, -1, -2}, w{2, -3, 2, -3}, b{-3, -5};
     std::vector<T> y(4);
-    miniflow::linear_forward(row_major(x.data(), 2, 2), row_major(w.data(), 2, 2), b.data(), y.data());
+    miniflow::linear_forward(row_major(x.data(), 2, 2), row_major(w.data(), 2, 2), b.data(),
+                             y.data());
     EXPECT_EQ(y, (std::vector<T>{-9, 4, -9, 4}));
 }
 
@@ -57,7 +58,8 @@ TEST(LinearBackward, MatchesFiniteDifferences) {
     auto b = random_values<double>(n, 3), g = random_values<double>(m * n, 4);
     const auto cost = [&] {
         std::vector<double> y(m * n);
-        miniflow::linear_forward(row_major(x.data(), m, k), row_major(w.data(), k, n), b.data(), y.data());
+        miniflow::linear_forward(row_major(x.data(), m, k), row_major(w.data(), k, n), b.data(),
+                                 y.data());
         double total = 0;
         for (std::size_t i = 0; i < m * n; ++i) total += g[i] * y[i];
         return total;
@@ -121,7 +123,8 @@ TYPED_TEST(LinearTest, StridedViewsNeedNoCopies) {
         for (std::size_t j = 0; j < n; ++j) w[i * n + j] = wt[j * k + i];
     const std::vector<T> b{T(0.5), T(-0.5)};
     std::vector<T> expected(m * n), got(m * n);
-    miniflow::linear_forward(row_major(x.data(), m, k), row_major(w.data(), k, n), b.data(), expected.data());
+    miniflow::linear_forward(row_major(x.data(), m, k), row_major(w.data(), k, n), b.data(),
+                             expected.data());
     const MatrixView<T> x_view{x_fortran.data(), m, k, 1, static_cast<std::ptrdiff_t>(m)};
     const MatrixView<T> w_view = miniflow::transposed(row_major(wt.data(), n, k));
     miniflow::linear_forward(x_view, w_view, b.data(), got.data());
@@ -129,21 +132,24 @@ TYPED_TEST(LinearTest, StridedViewsNeedNoCopies) {
 }
 
 TEST(LinearErrors, InnerDimensionsMustAgree) {
-    std::vector<double> x(11 * 12), w(13 * 10), y(110);
+    std::vector<double> x(std::size_t{11} * 12), w(std::size_t{13} * 10), y(110);
     try {
-        miniflow::linear_forward(row_major(x.data(), 11, 12), row_major(w.data(), 13, 10), nullptr, y.data());
+        miniflow::linear_forward(row_major(x.data(), 11, 12), row_major(w.data(), 13, 10), nullptr,
+                                 y.data());
         FAIL() << "no exception";
     } catch (const std::invalid_argument& error) {
-        EXPECT_STREQ(error.what(),
-                     "linear_forward: x is (11, 12) and w is (13, 10): x's columns must equal w's rows");
+        EXPECT_STREQ(
+            error.what(),
+            "linear_forward: x is (11, 12) and w is (13, 10): x's columns must equal w's rows");
     }
 }
 
 TEST(LinearErrors, GradientMustHaveTheOutputShape) {
     std::vector<double> x(6), w(6), g(6), dx(6);
-    EXPECT_THROW(miniflow::linear_backward(row_major(x.data(), 2, 3), row_major(w.data(), 3, 2),
-                                           row_major(g.data(), 3, 2), dx.data(), nullptr, nullptr, false),
-                 std::invalid_argument);
+    EXPECT_THROW(
+        miniflow::linear_backward(row_major(x.data(), 2, 3), row_major(w.data(), 3, 2),
+                                  row_major(g.data(), 3, 2), dx.data(), nullptr, nullptr, false),
+        std::invalid_argument);
 }
 
 TEST(LinearErrors, NullBuffersWithElements) {

@@ -20,10 +20,10 @@ namespace {
 using elementwise_testing::alignment_offsets;
 using elementwise_testing::awkward_sizes;
 using elementwise_testing::GuardedBuffer;
-using elementwise_testing::OffsetBuffer;
-using elementwise_testing::streamed_size;
 using elementwise_testing::kernels;
+using elementwise_testing::OffsetBuffer;
 using elementwise_testing::random_values;
+using elementwise_testing::streamed_size;
 using elementwise_testing::supported_isas;
 using miniflow::isa_name;
 
@@ -138,9 +138,9 @@ TYPED_TEST(Mse, BackwardIsExactForEveryOutputChoiceAndTailLength) {
             for (bool accumulate : {false, true}) {
                 for (bool to_y : {false, true}) {
                     for (bool to_a : {false, true}) {
-                        SCOPED_TRACE(testing::Message() << "accumulate " << accumulate
-                                                        << ", grad_y " << to_y
-                                                        << ", grad_a " << to_a);
+                        SCOPED_TRACE(testing::Message()
+                                     << "accumulate " << accumulate << ", grad_y " << to_y
+                                     << ", grad_a " << to_a);
                         GuardedBuffer<T> grad_y(before_y), grad_a(before_a);
                         kernels<T>(isa).mse_backward(diff.data(), n, scale,
                                                      to_y ? grad_y.data() : nullptr,

@@ -16,8 +16,8 @@ namespace {
 using elementwise_testing::alignment_offsets;
 using elementwise_testing::awkward_sizes;
 using elementwise_testing::GuardedBuffer;
-using elementwise_testing::OffsetBuffer;
 using elementwise_testing::kernels;
+using elementwise_testing::OffsetBuffer;
 using elementwise_testing::random_values;
 using elementwise_testing::supported_isas;
 using miniflow::isa_name;

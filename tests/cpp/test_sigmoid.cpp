@@ -20,10 +20,10 @@ namespace {
 using elementwise_testing::alignment_offsets;
 using elementwise_testing::awkward_sizes;
 using elementwise_testing::GuardedBuffer;
-using elementwise_testing::OffsetBuffer;
-using elementwise_testing::streamed_size;
 using elementwise_testing::kernels;
+using elementwise_testing::OffsetBuffer;
 using elementwise_testing::random_values;
+using elementwise_testing::streamed_size;
 using elementwise_testing::supported_isas;
 using elementwise_testing::ulp_distance;
 using miniflow::isa_name;

@@ -14,9 +14,9 @@ namespace {
 
 using elementwise_testing::awkward_sizes;
 using elementwise_testing::GuardedBuffer;
+using elementwise_testing::kernels;
 using elementwise_testing::OffsetBuffer;
 using elementwise_testing::streamed_size;
-using elementwise_testing::kernels;
 using elementwise_testing::supported_isas;
 using elementwise_testing::ulp_distance;
 using miniflow::isa_name;

@@ -46,8 +46,8 @@ template <>
 struct ExpPolynomial<double, 3> {
     static constexpr int degree = 6;
     static constexpr double coefficients[degree + 1] = {
-        0x1.0000000000000p+0,  0x1.00000000000a2p-1, 0x1.555555555559dp-3, 0x1.5555554ad2be1p-5,
-        0x1.1111110c65418p-7,  0x1.6c1c3928d1669p-10, 0x1.a01eddd492b8ep-13,
+        0x1.0000000000000p+0, 0x1.00000000000a2p-1,  0x1.555555555559dp-3,  0x1.5555554ad2be1p-5,
+        0x1.1111110c65418p-7, 0x1.6c1c3928d1669p-10, 0x1.a01eddd492b8ep-13,
     };
     static constexpr double table[8] = {
         0x1.0000000000000p+0, 0x1.172b83c7d517bp+0, 0x1.306fe0a31b715p+0, 0x1.4bfdad5362a27p+0,
@@ -70,9 +70,8 @@ struct ExpPolynomial<double, 0> {
 template <>
 struct ExpPolynomial<float, 4> {
     static constexpr int degree = 2;
-    static constexpr float coefficients[degree + 1] = {
-        0x1.000000p+0f, 0x1.0001ecp-1f, 0x1.5556e0p-3f,
-    };
+    static constexpr float coefficients[degree + 1] = {0x1.000000p+0f, 0x1.0001ecp-1f,
+                                                       0x1.5556e0p-3f};
     static constexpr float table[16] = {
         0x1.000000p+0f, 0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f,
         0x1.306fe0p+0f, 0x1.3dea64p+0f, 0x1.4bfdaep+0f, 0x1.5ab07ep+0f,
@@ -85,9 +84,8 @@ struct ExpPolynomial<float, 4> {
 template <>
 struct ExpPolynomial<float, 3> {
     static constexpr int degree = 3;
-    static constexpr float coefficients[degree + 1] = {
-        0x1.000000p+0f, 0x1.000000p-1f, 0x1.555d88p-3f, 0x1.555acep-5f,
-    };
+    static constexpr float coefficients[degree + 1] = {0x1.000000p+0f, 0x1.000000p-1f,
+                                                       0x1.555d88p-3f, 0x1.555acep-5f};
     static constexpr float table[8] = {
         0x1.000000p+0f, 0x1.172b84p+0f, 0x1.306fe0p+0f, 0x1.4bfdaep+0f,
         0x1.6a09e6p+0f, 0x1.8ace54p+0f, 0x1.ae89fap+0f, 0x1.d5818ep+0f,

@@ -28,6 +28,7 @@ using Simd = Avx512<T>;
 #define ELEMENTWISE_TARGET MINIFLOW_TARGET_AVX512
 #define ELEMENTWISE_INLINE MINIFLOW_AVX512_OP
 #include "vector_exp.inc"
+// (after vector_exp.inc: the kernel bodies call vector_exp and vector_sigmoid)
 #include "kernel_bodies.inc"
 #undef ELEMENTWISE_TARGET
 #undef ELEMENTWISE_INLINE

@@ -20,6 +20,7 @@ using Simd = Neon<T>;
 #define ELEMENTWISE_TARGET
 #define ELEMENTWISE_INLINE MINIFLOW_NEON_OP
 #include "vector_exp.inc"
+// (after vector_exp.inc: the kernel bodies call vector_exp and vector_sigmoid)
 #include "kernel_bodies.inc"
 #undef ELEMENTWISE_TARGET
 #undef ELEMENTWISE_INLINE

@@ -20,7 +20,8 @@ struct CacheSizes {
 };
 
 // What the caches are taken to be when the platform will not say (a small, common x86 core).
-inline constexpr CacheSizes fallback_cache_sizes{32 * 1024, 512 * 1024, 0};
+inline constexpr std::size_t kibibyte = 1024;
+inline constexpr CacheSizes fallback_cache_sizes{32 * kibibyte, 512 * kibibyte, 0};
 
 // The four registers one cpuid subleaf returns.
 struct CpuidRegisters {

@@ -15,9 +15,9 @@
 #include <thread>
 #include <utility>
 
-#include "gemm_internal.hpp"
 #include "check.hpp"
 #include "gemm/cache_sizes.hpp"
+#include "gemm_internal.hpp"
 #include "miniflow/gemm.hpp"
 
 namespace miniflow {
@@ -28,13 +28,13 @@ namespace {
 
 // Products up to this many multiply-adds skip packing, which costs more than it saves there
 // (measured: the crossover is near 32^3 when b's rows are contiguous, near 16^3 when not).
-constexpr std::size_t direct_limit_contiguous_b = 32 * 32 * 32;
-constexpr std::size_t direct_limit_strided_b = 16 * 16 * 16;
+constexpr std::size_t direct_limit_contiguous_b = std::size_t{32} * 32 * 32;
+constexpr std::size_t direct_limit_strided_b = std::size_t{16} * 16 * 16;
 // A product with this few rows or columns of c is bound by reading the operands once, which
 // the direct path does; packing would read and write them first.
 constexpr std::size_t direct_thin_limit = 4;
 // Products below this many multiply-adds per thread are not worth waking a worker.
-constexpr std::size_t work_per_thread_minimum = 96 * 96 * 96;
+constexpr std::size_t work_per_thread_minimum = std::size_t{96} * 96 * 96;
 // A is packed whole per block of its rows, and B per block of its columns: at most this many
 // bytes each (a 2048 x 2048 double matrix and its padding fit).
 constexpr std::size_t packed_limit = std::size_t{48} << 20;
@@ -304,9 +304,9 @@ void gemm_rows(const BlockedKernel<T>& blocked, std::size_t team, const MatrixVi
         const std::size_t padded_cols = round_up(cols, blocks.nr);
         // Tiles near square (the least of A and B read per multiply-add), rows of up to mc cut
         // evenly; then columns, up to nc, to make up the number wanted.
-        const auto side = static_cast<std::size_t>(
-            std::sqrt(static_cast<double>(m) * static_cast<double>(cols) /
-                      static_cast<double>(wanted_tiles)));
+        const auto side =
+            static_cast<std::size_t>(std::sqrt(static_cast<double>(m) * static_cast<double>(cols) /
+                                               static_cast<double>(wanted_tiles)));
         const std::size_t tile_rows = even_piece(m, side, blocks.mr, blocks.mc);
         const std::size_t row_tiles = (m + tile_rows - 1) / tile_rows;
         // A whole number of tiles per thread, so that the last round leaves no thread idle.

@@ -18,10 +18,11 @@ namespace {
 constexpr std::size_t avx2_mr = 6;
 
 template <typename V>
-MINIFLOW_TARGET_AVX2 void compute_tile_avx2(
-    std::size_t k, const typename V::Scalar* packed_a, const typename V::Scalar* packed_b,
-    typename V::Scalar* c, std::size_t ldc, std::size_t rows, std::size_t cols, bool load_c,
-    const typename V::Scalar* bias) {
+MINIFLOW_TARGET_AVX2 void compute_tile_avx2(std::size_t k, const typename V::Scalar* packed_a,
+                                            const typename V::Scalar* packed_b,
+                                            typename V::Scalar* c, std::size_t ldc,
+                                            std::size_t rows, std::size_t cols, bool load_c,
+                                            const typename V::Scalar* bias) {
     using T = typename V::Scalar;
     constexpr std::size_t lanes = V::width;
     constexpr std::size_t nr = 2 * lanes;
@@ -79,9 +80,10 @@ MINIFLOW_TARGET_AVX2 void compute_tile_avx2(
 
 // The direct path, vectorised for this ISA: flatten inlines the whole template here.
 template <typename T>
-MINIFLOW_TARGET_AVX2 MINIFLOW_FLATTEN void direct_product_avx2(
-    const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate,
-    const T* bias) {
+MINIFLOW_TARGET_AVX2 MINIFLOW_FLATTEN void direct_product_avx2(const MatrixView<T>& a,
+                                                               const MatrixView<T>& b, T* c,
+                                                               std::size_t ldc, bool accumulate,
+                                                               const T* bias) {
     direct_product<T, 32>(a, b, c, ldc, accumulate, bias);
 }
 
@@ -89,15 +91,13 @@ MINIFLOW_TARGET_AVX2 MINIFLOW_FLATTEN void direct_product_avx2(
 
 template <>
 Kernel<double> avx2_kernel<double>() {
-    return {avx2_mr, 2 * Avx2<double>::width,
-            &compute_tile_avx2<Avx2<double>>,
+    return {avx2_mr, 2 * Avx2<double>::width, &compute_tile_avx2<Avx2<double>>,
             &direct_product_avx2<double>};
 }
 
 template <>
 Kernel<float> avx2_kernel<float>() {
-    return {avx2_mr, 2 * Avx2<float>::width,
-            &compute_tile_avx2<Avx2<float>>,
+    return {avx2_mr, 2 * Avx2<float>::width, &compute_tile_avx2<Avx2<float>>,
             &direct_product_avx2<float>};
 }
 

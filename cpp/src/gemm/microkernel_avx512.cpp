@@ -20,10 +20,11 @@ namespace {
 constexpr std::size_t avx512_mr = 14;
 
 template <typename V>
-MINIFLOW_TARGET_AVX512 void compute_tile_avx512(
-    std::size_t k, const typename V::Scalar* packed_a, const typename V::Scalar* packed_b,
-    typename V::Scalar* c, std::size_t ldc, std::size_t rows, std::size_t cols, bool load_c,
-    const typename V::Scalar* bias) {
+MINIFLOW_TARGET_AVX512 void compute_tile_avx512(std::size_t k, const typename V::Scalar* packed_a,
+                                                const typename V::Scalar* packed_b,
+                                                typename V::Scalar* c, std::size_t ldc,
+                                                std::size_t rows, std::size_t cols, bool load_c,
+                                                const typename V::Scalar* bias) {
     constexpr std::size_t lanes = V::width;
     constexpr std::size_t nr = 2 * lanes;
     typename V::Vec left[avx512_mr];
@@ -84,9 +85,10 @@ MINIFLOW_TARGET_AVX512 void compute_tile_avx512(
 
 // The direct path, vectorised for this ISA: flatten inlines the whole template here.
 template <typename T>
-MINIFLOW_TARGET_AVX512 MINIFLOW_FLATTEN void direct_product_avx512(
-    const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate,
-    const T* bias) {
+MINIFLOW_TARGET_AVX512 MINIFLOW_FLATTEN void direct_product_avx512(const MatrixView<T>& a,
+                                                                   const MatrixView<T>& b, T* c,
+                                                                   std::size_t ldc, bool accumulate,
+                                                                   const T* bias) {
     direct_product<T, 64>(a, b, c, ldc, accumulate, bias);
 }
 
@@ -94,15 +96,13 @@ MINIFLOW_TARGET_AVX512 MINIFLOW_FLATTEN void direct_product_avx512(
 
 template <>
 Kernel<double> avx512_kernel<double>() {
-    return {avx512_mr, 2 * Avx512<double>::width,
-            &compute_tile_avx512<Avx512<double>>,
+    return {avx512_mr, 2 * Avx512<double>::width, &compute_tile_avx512<Avx512<double>>,
             &direct_product_avx512<double>};
 }
 
 template <>
 Kernel<float> avx512_kernel<float>() {
-    return {avx512_mr, 2 * Avx512<float>::width,
-            &compute_tile_avx512<Avx512<float>>,
+    return {avx512_mr, 2 * Avx512<float>::width, &compute_tile_avx512<Avx512<float>>,
             &direct_product_avx512<float>};
 }
 

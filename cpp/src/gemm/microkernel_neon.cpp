@@ -42,9 +42,8 @@ MINIFLOW_NEON_OP void for_each_row(Body&& body, std::index_sequence<rows...>) {
 }
 
 template <typename T>
-void compute_tile_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c,
-                       std::size_t ldc, std::size_t rows, std::size_t cols, bool load_c,
-                       const T* bias) {
+void compute_tile_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c, std::size_t ldc,
+                       std::size_t rows, std::size_t cols, bool load_c, const T* bias) {
     using V = Neon<T>;
     using Vec = typename V::Vec;
     constexpr std::size_t mr = NeonTile<T>::mr;
@@ -109,15 +108,13 @@ void compute_tile_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c
 template <>
 Kernel<double> neon_kernel<double>() {
     return {NeonTile<double>::mr, NeonTile<double>::vectors * Neon<double>::width,
-            &compute_tile_neon<double>,
-            &direct_product<double, 16>};
+            &compute_tile_neon<double>, &direct_product<double, 16>};
 }
 
 template <>
 Kernel<float> neon_kernel<float>() {
     return {NeonTile<float>::mr, NeonTile<float>::vectors * Neon<float>::width,
-            &compute_tile_neon<float>,
-            &direct_product<float, 16>};
+            &compute_tile_neon<float>, &direct_product<float, 16>};
 }
 
 }  // namespace miniflow::detail

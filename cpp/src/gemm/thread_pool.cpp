@@ -80,11 +80,10 @@ std::string num_threads_env_problem() { return thread_default().problem; }
 
 void set_num_threads(int count) {
     if (count < 1 || count > max_num_threads()) {
-        throw std::invalid_argument("set_num_threads: count must be from 1 to " +
-                                    std::to_string(max_num_threads()) +
-                                    " (four times this machine's " +
-                                    std::to_string(hardware_threads()) +
-                                    " hardware threads), got " + std::to_string(count));
+        throw std::invalid_argument(
+            "set_num_threads: count must be from 1 to " + std::to_string(max_num_threads()) +
+            " (four times this machine's " + std::to_string(hardware_threads()) +
+            " hardware threads), got " + std::to_string(count));
     }
     thread_setting().store(count);
 }

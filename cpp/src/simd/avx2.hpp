@@ -25,8 +25,8 @@ template <>
 struct Avx2<float> : X86Memory {
     using Scalar = float;
     using Vec = __m256;
-    using Mask = __m256;      // a comparison result: all bits set in the lanes where it holds
-    using Lanes = __m256i;    // the lanes a tail touches
+    using Mask = __m256;    // a comparison result: all bits set in the lanes where it holds
+    using Lanes = __m256i;  // the lanes a tail touches
     static constexpr std::size_t width = 8;
 
     static MINIFLOW_AVX2_OP Vec load(const float* p) { return _mm256_loadu_ps(p); }
