@@ -1,7 +1,8 @@
 // The AVX-512 micro-kernel: a 14 x (2 vectors) tile of c held in 28 zmm registers, fed by two
-// loads of B and 14 broadcasts of A per step; edge tiles are written with masked loads and
-// stores. Only the functions marked with the target (MINIFLOW_TARGET_AVX512) use AVX-512, so
-// this file is safe to link into a binary for any x86-64 CPU.
+// loads of B and 14 broadcasts of A per step (an 8-row version for short edge panels); edge
+// tiles are written with masked loads and stores. Only the functions marked with the target
+// (MINIFLOW_TARGET_AVX512) use AVX-512, so this file is safe to link into a binary for any
+// x86-64 CPU.
 #include "simd/target.hpp"
 
 #if MINIFLOW_X86_64
@@ -19,23 +20,26 @@ namespace {
 
 constexpr std::size_t avx512_mr = 14;
 
-template <typename V>
-MINIFLOW_TARGET_AVX512 void compute_tile_avx512(std::size_t k, const typename V::Scalar* packed_a,
+// The tile's first Rows rows (of the avx512_mr that packed A holds per step): the edge panel of
+// a product whose rows are not a multiple of avx512_mr computes only what it writes. Every
+// element is the same chain of multiply-adds in either case, so the bits do not change.
+template <typename V, std::size_t Rows>
+MINIFLOW_TARGET_AVX512 void compute_rows_avx512(std::size_t k, const typename V::Scalar* packed_a,
                                                 const typename V::Scalar* packed_b,
                                                 typename V::Scalar* c, std::size_t ldc,
                                                 std::size_t rows, std::size_t cols, bool load_c,
                                                 const typename V::Scalar* bias) {
     constexpr std::size_t lanes = V::width;
     constexpr std::size_t nr = 2 * lanes;
-    typename V::Vec left[avx512_mr];
-    typename V::Vec right[avx512_mr];
+    typename V::Vec left[Rows];
+    typename V::Vec right[Rows];
     // The tile of c is needed only at the end: start fetching it now, behind the arithmetic.
     for (std::size_t r = 0; r < rows; ++r) {
         V::prefetch(c + r * ldc);
         V::prefetch(c + r * ldc + nr - 1);
     }
     MINIFLOW_UNROLL(14)
-    for (std::size_t r = 0; r < avx512_mr; ++r) left[r] = right[r] = V::zero();
+    for (std::size_t r = 0; r < Rows; ++r) left[r] = right[r] = V::zero();
     // A and B both stream from L2 (a kc-deep B micro-panel is larger than L1): fetch each a few
     // steps ahead, both lines of a step (B: measured +2-3% at 2048 on Zen 4).
     constexpr std::size_t a_prefetch_distance = 16 * avx512_mr;
@@ -49,7 +53,7 @@ MINIFLOW_TARGET_AVX512 void compute_tile_avx512(std::size_t k, const typename V:
         const typename V::Vec b_left = V::load(packed_b);
         const typename V::Vec b_right = V::load(packed_b + lanes);
         MINIFLOW_UNROLL(14)
-        for (std::size_t r = 0; r < avx512_mr; ++r) {
+        for (std::size_t r = 0; r < Rows; ++r) {
             const typename V::Vec a_value = V::broadcast(packed_a + r);
             left[r] = V::fmadd(a_value, b_left, left[r]);
             right[r] = V::fmadd(a_value, b_right, right[r]);
@@ -64,7 +68,7 @@ MINIFLOW_TARGET_AVX512 void compute_tile_avx512(std::size_t k, const typename V:
     const typename V::Vec bias_right =
         bias != nullptr ? V::load(bias + lanes, mask_right) : V::zero();
     MINIFLOW_UNROLL(14)
-    for (std::size_t r = 0; r < avx512_mr; ++r) {
+    for (std::size_t r = 0; r < Rows; ++r) {
         if (r < rows) {
             typename V::Scalar* row = c + r * ldc;
             typename V::Vec out_left = left[r];
@@ -80,6 +84,20 @@ MINIFLOW_TARGET_AVX512 void compute_tile_avx512(std::size_t k, const typename V:
             V::store(row, out_left, mask_left);
             V::store(row + lanes, out_right, mask_right);
         }
+    }
+}
+
+template <typename V>
+MINIFLOW_TARGET_AVX512 void compute_tile_avx512(std::size_t k, const typename V::Scalar* packed_a,
+                                                const typename V::Scalar* packed_b,
+                                                typename V::Scalar* c, std::size_t ldc,
+                                                std::size_t rows, std::size_t cols, bool load_c,
+                                                const typename V::Scalar* bias) {
+    // 64 rows are four panels of 14 and one of 8: the last would do 43% of its work for nothing.
+    if (rows <= 8) {
+        compute_rows_avx512<V, 8>(k, packed_a, packed_b, c, ldc, rows, cols, load_c, bias);
+    } else {
+        compute_rows_avx512<V, avx512_mr>(k, packed_a, packed_b, c, ldc, rows, cols, load_c, bias);
     }
 }
 

@@ -31,9 +31,22 @@ void pack_panels(const T* origin, std::ptrdiff_t across_stride, std::ptrdiff_t s
                 packed += Width;
             }
         } else if (width == Width && step_stride == 1) {
-            // Each lane is contiguous along the steps (a row-major A, a transposed B): Width
-            // read streams, written out in order.
-            for (std::ptrdiff_t step = 0; step < steps; ++step) {
+            // Each lane is contiguous along the steps (a row-major A, a transposed B). A cache
+            // line of each lane is copied at once: lanes a power of two apart (rows of a
+            // 1024-wide matrix) share a few L1 sets, so a line read one step at a time is
+            // evicted before the next step reaches it (measured: 0.82x numpy at 1024 float32).
+            constexpr std::ptrdiff_t line = 64 / sizeof(T);
+            std::ptrdiff_t step = 0;
+            for (; step + line <= steps; step += line) {
+                for (std::ptrdiff_t lane = 0; lane < Width; ++lane) {
+                    const T* source = panel + lane * across_stride + step;
+                    for (std::ptrdiff_t offset = 0; offset < line; ++offset) {
+                        packed[offset * Width + lane] = source[offset];
+                    }
+                }
+                packed += line * Width;
+            }
+            for (; step < steps; ++step) {
                 for (std::ptrdiff_t lane = 0; lane < Width; ++lane) {
                     packed[lane] = panel[lane * across_stride + step];
                 }
