@@ -19,18 +19,29 @@ template <typename T, std::ptrdiff_t Width>
 void pack_panels(const T* origin, std::ptrdiff_t across_stride, std::ptrdiff_t step_stride,
                  std::size_t across_count, std::size_t depth, T* packed) {
     const auto steps = static_cast<std::ptrdiff_t>(depth);
-    for (std::size_t start = 0; start < across_count; start += Width) {
+    std::size_t start = 0;
+    if (across_stride == 1) {
+        // Each step is contiguous across the panels (a transposed A, a row-major B): read a
+        // step's values for every full panel in one run, so the CPU's prefetchers see a stream
+        // (a panel at a time reads Width values per row of a wide B: a page jump every step).
+        const auto panels = static_cast<std::ptrdiff_t>(across_count / Width);
+        for (std::ptrdiff_t step = 0; step < steps; ++step) {
+            const T* source = origin + step * step_stride;
+            for (std::ptrdiff_t panel = 0; panel < panels; ++panel) {
+                T* out = packed + (panel * steps + step) * Width;
+                for (std::ptrdiff_t lane = 0; lane < Width; ++lane) {
+                    out[lane] = source[panel * Width + lane];
+                }
+            }
+        }
+        start = static_cast<std::size_t>(panels) * Width;
+        packed += panels * steps * Width;
+    }
+    for (; start < across_count; start += Width) {
         const auto width = static_cast<std::ptrdiff_t>(
             std::min<std::size_t>(static_cast<std::size_t>(Width), across_count - start));
         const T* panel = origin + static_cast<std::ptrdiff_t>(start) * across_stride;
-        if (width == Width && across_stride == 1) {
-            // Each step is Width contiguous values (a transposed A, a row-major B).
-            for (std::ptrdiff_t step = 0; step < steps; ++step) {
-                const T* source = panel + step * step_stride;
-                for (std::ptrdiff_t lane = 0; lane < Width; ++lane) packed[lane] = source[lane];
-                packed += Width;
-            }
-        } else if (width == Width && step_stride == 1) {
+        if (width == Width && step_stride == 1) {
             // Each lane is contiguous along the steps (a row-major A, a transposed B). A cache
             // line of each lane is copied at once: lanes a power of two apart (rows of a
             // 1024-wide matrix) share a few L1 sets, so a line read one step at a time is
