@@ -247,7 +247,10 @@ def step_rows(
                         for name, make in STEP_SIDES
                         if available.get(name, True)
                     }
-                    times = compare(sides, repeats=repeats, min_seconds=0.05, pause=0.05)
+                    # OpenBLAS's worker spins a full core for 0.1 s after a call (measured): on
+                    # two threads, a side that starts within that time loses the second core
+                    pause = 0.05 if threads == 1 else 0.3
+                    times = compare(sides, repeats=repeats, min_seconds=0.05, pause=pause)
                 for name, t in times.items():
                     medians[(label, np.dtype(dtype).name, threads, name)] = t
                 cells = [

@@ -52,10 +52,14 @@ def compare(
     other programs on a shared machine do not inflate.
     """
     samples: dict[str, list[float]] = {name: [] for name in sides}
-    for _ in range(repeats):
-        for name, fn in sides.items():
+    names = list(sides)
+    for round_number in range(repeats):
+        # each round starts one side later, so no side always follows the same one (whose
+        # threads may still be running when it starts)
+        start = round_number % len(names)
+        for name in names[start:] + names[:start]:
             time.sleep(pause)
-            samples[name].append(per_call_seconds(fn, min_seconds, clock))
+            samples[name].append(per_call_seconds(sides[name], min_seconds, clock))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
