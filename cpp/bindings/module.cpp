@@ -362,9 +362,10 @@ PYBIND11_MODULE(_core, m) {
         },
         py::arg("a"), py::arg("b"), py::arg("out") = py::none(), "a . b for 2-D arrays.");
     m.def("set_num_threads", &miniflow::set_num_threads, py::arg("count"),
-          "Threads used by large matrix products, 1 to 4x the hardware threads (results are "
-          "identical for any count).");
-    m.def("get_num_threads", &miniflow::get_num_threads, "Threads used by large matrix products.");
+          "Threads used by large matrix products and elementwise passes, 1 to 4x the hardware "
+          "threads (results are identical for any count).");
+    m.def("get_num_threads", &miniflow::get_num_threads,
+          "Threads used by large matrix products and elementwise passes.");
     m.def("num_threads_env_problem", &miniflow::num_threads_env_problem,
           "Why MINIFLOW_NUM_THREADS was not used as it stands, or '' when it was (or is unset).");
     m.def(

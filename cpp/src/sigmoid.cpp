@@ -2,6 +2,7 @@
 
 #include "check.hpp"
 #include "elementwise/elementwise.hpp"
+#include "elementwise/parallel.hpp"
 #include "miniflow/cpu.hpp"
 
 namespace miniflow {
@@ -10,7 +11,10 @@ template <typename T>
 void sigmoid_forward(const T* x, T* y, std::size_t n) {
     check_buffer("sigmoid_forward: x", x, n);
     check_buffer("sigmoid_forward: y", y, n);
-    detail::elementwise_kernels<T>(best_isa()).sigmoid_forward(x, y, n);
+    const auto& kernels = detail::elementwise_kernels<T>(best_isa());
+    detail::for_each_piece(n, [&](std::size_t first, std::size_t count) {
+        kernels.sigmoid_forward(x + first, y + first, count);
+    });
 }
 
 template <typename T>
@@ -18,7 +22,10 @@ void sigmoid_backward(const T* s, const T* grad, T* grad_x, std::size_t n, bool 
     check_buffer("sigmoid_backward: s", s, n);
     check_buffer("sigmoid_backward: grad", grad, n);
     check_buffer("sigmoid_backward: grad_x", grad_x, n);
-    detail::elementwise_kernels<T>(best_isa()).sigmoid_backward(s, grad, grad_x, n, accumulate);
+    const auto& kernels = detail::elementwise_kernels<T>(best_isa());
+    detail::for_each_piece(n, [&](std::size_t first, std::size_t count) {
+        kernels.sigmoid_backward(s + first, grad + first, grad_x + first, count, accumulate);
+    });
 }
 
 template void sigmoid_forward<float>(const float*, float*, std::size_t);

@@ -59,11 +59,11 @@ def matmul(a: ArrayLike, b: ArrayLike, out: Any = None) -> Array:
     """a . b for 2-D arrays."""
 
 def set_num_threads(count: int) -> None:
-    """Threads used by large matrix products, 1 to 4x the hardware threads (results are
-    identical for any count)."""
+    """Threads used by large matrix products and elementwise passes, 1 to 4x the hardware
+    threads (results are identical for any count)."""
 
 def get_num_threads() -> int:
-    """Threads used by large matrix products."""
+    """Threads used by large matrix products and elementwise passes."""
 
 def num_threads_env_problem() -> str:
     """Why MINIFLOW_NUM_THREADS was not used as it stands, or '' when it was (or is unset)."""

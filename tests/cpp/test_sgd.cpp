@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "elementwise_testing.hpp"
+#include "miniflow/gemm.hpp"
 #include "miniflow/sgd.hpp"
 
 namespace {
@@ -83,6 +84,25 @@ TYPED_TEST(Sgd, PublicFunctionMatchesTheBestKernel) {
     const auto& best = kernels<T>(miniflow::best_isa());
     best.sgd_update(expected.data(), grad.data(), expected.size(), T(0.1));
     EXPECT_EQ(value, expected);
+}
+
+// A large update is shared out to the threads in pieces: the bits of one kernel call whatever
+// the thread count (a size of many pieces and a ragged end).
+TYPED_TEST(Sgd, PublicFunctionOnEveryThreadCountMatchesOneKernelCall) {
+    using T = TypeParam;
+    const std::size_t n = (std::size_t{1} << 18) + 37;
+    const auto start = random_values<T>(n, 1.0, 83);
+    const auto grad = random_values<T>(n, 1.0, 84);
+    auto expected = start;
+    kernels<T>(miniflow::best_isa()).sgd_update(expected.data(), grad.data(), n, T(0.1));
+    const int threads_before = miniflow::get_num_threads();
+    for (int threads : {1, 2, 3, 8}) {
+        miniflow::set_num_threads(threads);
+        auto value = start;
+        miniflow::sgd_update(value.data(), grad.data(), n, T(0.1));
+        EXPECT_EQ(value, expected) << threads << " threads";
+    }
+    miniflow::set_num_threads(threads_before);
 }
 
 TYPED_TEST(Sgd, NullBuffersAreRejectedWithTheirSize) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "elementwise_testing.hpp"
+#include "miniflow/gemm.hpp"
 #include "miniflow/sigmoid.hpp"
 
 namespace {
@@ -190,6 +191,30 @@ TYPED_TEST(Sigmoid, PublicFunctionsMatchTheBestKernels) {
     miniflow::sigmoid_backward(y.data(), grad.data(), grad_x.data(), x.size(), true);
     best.sigmoid_backward(y.data(), grad.data(), expected_grad_x.data(), x.size(), true);
     EXPECT_EQ(grad_x, expected_grad_x);
+}
+
+// Large buffers are shared out to the threads in pieces: the bits of one kernel call whatever
+// the thread count, in place too (a size of many pieces and a ragged end).
+TYPED_TEST(Sigmoid, PublicFunctionsOnEveryThreadCountMatchOneKernelCall) {
+    using T = TypeParam;
+    const std::size_t n = (std::size_t{1} << 18) + 37;
+    const auto x = random_values<T>(n, 6.0, 23);
+    const auto grad = random_values<T>(n, 1.0, 24);
+    const auto& best = kernels<T>(miniflow::best_isa());
+    std::vector<T> expected_y(n), expected_grad_x(n, T(0.5));
+    best.sigmoid_forward(x.data(), expected_y.data(), n);
+    best.sigmoid_backward(expected_y.data(), grad.data(), expected_grad_x.data(), n, true);
+    const int threads_before = miniflow::get_num_threads();
+    for (int threads : {1, 2, 3, 8}) {
+        miniflow::set_num_threads(threads);
+        std::vector<T> y = x;
+        miniflow::sigmoid_forward(y.data(), y.data(), n);
+        EXPECT_EQ(y, expected_y) << threads << " threads";
+        std::vector<T> grad_x(n, T(0.5));
+        miniflow::sigmoid_backward(y.data(), grad.data(), grad_x.data(), n, true);
+        EXPECT_EQ(grad_x, expected_grad_x) << threads << " threads";
+    }
+    miniflow::set_num_threads(threads_before);
 }
 
 // Every instruction set computes s * (1 - s) * grad in the same order, so the bits agree.

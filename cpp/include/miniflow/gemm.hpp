@@ -44,10 +44,10 @@ private:
     const std::function<void()>* outer_;
 };
 
-// Threads used by large products, from 1 to max_num_threads(). The default is
-// MINIFLOW_NUM_THREADS when it is a whole number in that range (above it: the maximum), else the
-// number of hardware threads. Results are bitwise identical for every thread count.
-// set_num_threads throws std::invalid_argument for a count outside 1..max_num_threads().
+// Threads used by large products and large sigmoid and SGD passes, from 1 to max_num_threads().
+// The default is MINIFLOW_NUM_THREADS when it is a whole number in that range (above it: the
+// maximum), else the number of hardware threads. Results are bitwise identical for every thread
+// count. set_num_threads throws std::invalid_argument for a count outside 1..max_num_threads().
 void set_num_threads(int count);
 int get_num_threads();
 

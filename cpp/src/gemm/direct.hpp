@@ -145,11 +145,120 @@ void direct_row_block(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std:
     }
 }
 
+// Writes `count` sums held in `sums` to rows row0.. of c's column 0 as every kernel writes c:
+// (a.b + bias) + old c.
+template <typename T>
+void write_column(const T* sums, std::size_t count, T* c, std::size_t ldc, std::size_t row0,
+                  bool accumulate, const T* bias) {
+    for (std::size_t i = 0; i < count; ++i) {
+        T value = sums[i];
+        if (bias != nullptr) value += bias[0];
+        T& out = c[(row0 + i) * ldc];
+        if (accumulate) value += out;
+        out = value;
+    }
+}
+
+// A matrix times a vector, a's columns contiguous (a transposed row-major matrix, as in the
+// weight gradient Xᵀ.g of a layer with one output): rows in blocks of Vectors vectors, and each
+// step adds a column of a times one value of b, so every value is summed in step order.
+template <typename T, std::size_t Vectors, std::size_t Bytes>
+void column_times_vector(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
+                         std::size_t row0, bool accumulate, const T* bias) {
+    using Vec = typename LanesOf<T, Bytes>::type;
+    constexpr std::size_t lanes = Bytes / sizeof(T);
+    Vec sum[Vectors] = {};
+    for (std::size_t p = 0; p < a.cols; ++p) {
+        const Vec b_value = b(p, 0) - Vec{};  // a bare broadcast, as in direct_tile
+        const T* column = &a(row0, p);
+        for (std::size_t v = 0; v < Vectors; ++v) {
+            Vec a_values;
+            load_lanes(a_values, column + v * lanes, 1);
+            sum[v] += a_values * b_value;
+        }
+    }
+    T sums[Vectors * lanes];
+    std::memcpy(sums, sum, sizeof(sum));
+    write_column(sums, Vectors * lanes, c, ldc, row0, accumulate, bias);
+}
+
+// Every row of c: blocks of eight vectors, then one vector, then halving widths down to one.
+template <typename T, std::size_t Bytes>
+void columns_times_vector(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
+                          std::size_t row0, bool accumulate, const T* bias) {
+    constexpr std::size_t lanes = Bytes / sizeof(T);
+    for (; row0 + 8 * lanes <= a.rows; row0 += 8 * lanes) {
+        column_times_vector<T, 8, Bytes>(a, b, c, ldc, row0, accumulate, bias);
+    }
+    for (; row0 + lanes <= a.rows; row0 += lanes) {
+        column_times_vector<T, 1, Bytes>(a, b, c, ldc, row0, accumulate, bias);
+    }
+    if constexpr (lanes > 1) {
+        columns_times_vector<T, Bytes / 2>(a, b, c, ldc, row0, accumulate, bias);
+    }
+}
+
+// A matrix times a vector, a's rows contiguous (the output layer X.w of a layer with one
+// output): Rows dot products at once, each summed in lanes (step p into lane p % lanes), the
+// lanes then added in lane order and the last steps after them, so the order depends on the
+// shape only.
+template <typename T, std::size_t Rows, std::size_t Bytes>
+void rows_dot_vector(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
+                     std::size_t row0, bool accumulate, const T* bias) {
+    using Vec = typename LanesOf<T, Bytes>::type;
+    constexpr std::size_t lanes = Bytes / sizeof(T);
+    Vec sum[Rows] = {};
+    std::size_t p = 0;
+    for (; p + lanes <= a.cols; p += lanes) {
+        Vec b_values;
+        load_lanes(b_values, &b(p, 0), b.row_stride);
+        for (std::size_t r = 0; r < Rows; ++r) {
+            Vec a_values;
+            load_lanes(a_values, &a(row0 + r, p), 1);
+            sum[r] += a_values * b_values;
+        }
+    }
+    T totals[Rows];
+    for (std::size_t r = 0; r < Rows; ++r) {
+        T lane_sums[lanes];
+        std::memcpy(lane_sums, &sum[r], sizeof(Vec));
+        T total = lane_sums[0];
+        for (std::size_t lane = 1; lane < lanes; ++lane) total += lane_sums[lane];
+        for (std::size_t q = p; q < a.cols; ++q) total += a(row0 + r, q) * b(q, 0);
+        totals[r] = total;
+    }
+    write_column(totals, Rows, c, ldc, row0, accumulate, bias);
+}
+
+// c = a.b [+ bias] (or c += ...) for b with one column; false when a's layout has neither
+// contiguous rows nor contiguous columns (the general tiles take it).
+template <typename T, std::size_t VectorBytes>
+bool direct_matrix_vector(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
+                          bool accumulate, const T* bias) {
+    if (a.row_stride == 1) {
+        columns_times_vector<T, VectorBytes>(a, b, c, ldc, 0, accumulate, bias);
+        return true;
+    }
+    if (a.col_stride != 1) return false;
+    constexpr std::size_t rows = 8;
+    std::size_t row0 = 0;
+    for (; row0 + rows <= a.rows; row0 += rows) {
+        rows_dot_vector<T, rows, VectorBytes>(a, b, c, ldc, row0, accumulate, bias);
+    }
+    for (; row0 < a.rows; ++row0) {
+        rows_dot_vector<T, 1, VectorBytes>(a, b, c, ldc, row0, accumulate, bias);
+    }
+    return true;
+}
+
 // c = a.b [+ bias] (or c += ...), 4 rows at a time, then the last 1 to 3 rows together, with
-// vectors of VectorBytes.
+// vectors of VectorBytes; a product with one column of b, by rows or columns of a.
 template <typename T, std::size_t VectorBytes>
 void direct_product(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
                     bool accumulate, const T* bias) {
+    if (b.cols == 1 && direct_matrix_vector<T, VectorBytes>(a, b, c, ldc, accumulate, bias)) {
+        return;
+    }
     constexpr std::size_t rows = 4;
     std::size_t row0 = 0;
     for (; row0 + rows <= a.rows; row0 += rows) {
