@@ -167,10 +167,13 @@ def elementwise_rows(sizes: list[int], repeats: int) -> list[list]:
                 ),
             }
             for name, (ours, numpy_side, arrays_moved) in cases.items():
-                times = compare(
-                    {"copy": lambda: np.copyto(out, x), "numpy": numpy_side, "miniflow": ours},
-                    repeats=repeats,
-                )
+                # one thread: numpy's elementwise passes have no other (large sigmoid and SGD
+                # passes of ours use every thread set by set_num_threads)
+                with thread_count(1):
+                    times = compare(
+                        {"copy": lambda: np.copyto(out, x), "numpy": numpy_side, "miniflow": ours},
+                        repeats=repeats,
+                    )
                 bytes_moved = arrays_moved * n * x.itemsize
                 copy_rate = 2 * n * x.itemsize / times["copy"]
                 ours_rate = bytes_moved / times["miniflow"]
