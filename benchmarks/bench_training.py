@@ -239,67 +239,84 @@ def available_sides() -> dict[str, bool]:
     }
 
 
-def step_rows(shapes: dict[str, tuple[int, int, int]], repeats: int) -> list[list]:
-    """µs per step of every side, float32 and float64, 1 and 2 threads, with the target ratios."""
+def interleaved_medians(
+    cells: dict[tuple, tuple[int, dict[str, Callable[[], None]]]], repeats: int
+) -> dict[tuple, dict[str, float]]:
+    """Median seconds per call of every side of every cell ({key: (threads, {name: step})}).
+
+    Round after round over all the cells, each round starting one side later: a cell's samples
+    come from moments spread over the whole run, so a burst of load from another program on this
+    shared machine spoils one sample of many cells rather than every sample of one cell, and the
+    1- and 2-thread cells of a side are measured in the same rounds.
+    """
+    samples = {key: {name: [] for name in sides} for key, (_, sides) in cells.items()}
+    for round_number in range(repeats):
+        for key, (threads, sides) in cells.items():
+            names = list(sides)
+            start = round_number % len(names)
+            with thread_count(threads):
+                for name in names[start:] + names[:start]:
+                    # OpenBLAS's worker spins a full core for 0.1 s after a call (measured):
+                    # on two threads, a side that starts within that time loses the second core
+                    time.sleep(0.05 if threads == 1 else 0.3)
+                    samples[key][name].append(per_call_seconds(sides[name], 0.05))
+    return {
+        key: {name: statistics.median(values) for name, values in by_side.items()}
+        for key, by_side in samples.items()
+    }
+
+
+def step_rows(
+    shapes: dict[str, tuple[int, int, int]], repeats: int
+) -> tuple[list[list], dict[tuple, float]]:
+    """µs per step of every side, float32 and float64, 1 and 2 threads, with the target ratios;
+    and the medians by (shape, dtype, threads, side)."""
     available = available_sides()
-    rows = []
+    cells = {}
     for label, shape in shapes.items():
         for dtype in (np.float32, np.float64):
+            # one step per side, timed on 1 and on 2 threads
+            sides = {
+                name: make(*shape, dtype=dtype)
+                for name, make in STEP_SIDES
+                if available.get(name, True)
+            }
             for threads in (1, 2):
-                with thread_count(threads):
-                    sides = {
-                        name: make(*shape, dtype=dtype)
-                        for name, make in STEP_SIDES
-                        if available.get(name, True)
-                    }
-                    # OpenBLAS's worker spins a full core for 0.1 s after a call (measured): on
-                    # two threads, a side that starts within that time loses the second core
-                    pause = 0.05 if threads == 1 else 0.3
-                    times = compare(sides, repeats=repeats, min_seconds=0.05, pause=pause)
-                cells = [
-                    f"{times[name] * 1e6:,.0f}" if name in times else "n/a"
-                    for name, _ in STEP_SIDES
-                ]
+                cells[(label, np.dtype(dtype).name, threads)] = (threads, sides)
+    rows, medians = [], {}
+    for (label, dtype_name, threads), times in interleaved_medians(cells, repeats).items():
+        for name, t in times.items():
+            medians[(label, dtype_name, threads, name)] = t
+        cells_text = [
+            f"{times[name] * 1e6:,.0f}" if name in times else "n/a" for name, _ in STEP_SIDES
+        ]
 
-                def ratio(slower: str, faster: str) -> str:
-                    if slower not in times or faster not in times:
-                        return "n/a"
-                    return f"{times[slower] / times[faster]:.2f}"
+        def ratio(slower: str, faster: str, times: dict[str, float] = times) -> str:
+            if slower not in times or faster not in times:
+                return "n/a"
+            return f"{times[slower] / times[faster]:.2f}"
 
-                rows.append(
-                    [
-                        label,
-                        np.dtype(dtype).name,
-                        threads,
-                        *cells,
-                        ratio("PyTorch with data grad", "MiniFlow default"),
-                        ratio("PyTorch default", "MiniFlow, data grad skipped"),
-                        ratio("hand-fused numpy", "MiniFlow, data grad skipped"),
-                    ]
-                )
-    return rows
+        rows.append(
+            [
+                label,
+                dtype_name,
+                threads,
+                *cells_text,
+                ratio("PyTorch with data grad", "MiniFlow default"),
+                ratio("PyTorch default", "MiniFlow, data grad skipped"),
+                ratio("hand-fused numpy", "MiniFlow, data grad skipped"),
+            ]
+        )
+    return rows, medians
 
 
-def scaling_rows(shapes: dict[str, tuple[int, int, int]], repeats: int) -> list[list]:
-    """One thread's step time over two threads', per side: the two counts alternate round by
-    round on the same step, so both see the shared machine in the same state (ratios taken
-    across the rows of the step table would compare different moments)."""
-    available = available_sides()
+def scaling_rows(medians: dict[tuple, float]) -> list[list]:
+    """One thread's step time over two threads', per side, from the interleaved medians."""
     rows = []
-    for label, shape in shapes.items():
-        for dtype in (np.float32, np.float64):
-            for name, make in STEP_SIDES:
-                if not available.get(name, True):
-                    continue
-                step = make(*shape, dtype=dtype)
-                samples: dict[int, list[float]] = {1: [], 2: []}
-                for round_number in range(repeats):
-                    for threads in (1, 2) if round_number % 2 == 0 else (2, 1):
-                        with thread_count(threads):
-                            time.sleep(0.3)  # the other count's spinning threads go idle
-                            samples[threads].append(per_call_seconds(step, 0.05))
-                ratio = statistics.median(samples[1]) / statistics.median(samples[2])
-                rows.append([label, np.dtype(dtype).name, name, f"{ratio:.2f}"])
+    for (label, dtype, threads, name), one in medians.items():
+        two = medians.get((label, dtype, 2, name))
+        if threads == 1 and two is not None:
+            rows.append([label, dtype, name, f"{one / two:.2f}"])
     return rows
 
 
@@ -355,13 +372,13 @@ def peak_rss_mib(side: str) -> float:
 
 
 def report(quick: bool) -> str:
-    repeats = 3 if quick else 5
+    repeats = 3 if quick else 7
     shapes = {k: v for k, v in SHAPES.items() if v[1] > 100 and not (quick and v[1] > 800)}
     lesson = markdown_table(
         ["side", "µs per step", "speed-up over the lesson's numpy MiniFlow"],
         lesson_rows(3 if quick else 7),
     )
-    rows = step_rows(shapes, repeats)
+    rows, medians = step_rows(shapes, repeats)
     steps = markdown_table(
         [
             "shape (batch×in→hidden→1)",
@@ -375,7 +392,7 @@ def report(quick: bool) -> str:
         rows,
     )
     scaling = markdown_table(
-        ["shape", "dtype", "side", "1 thread ÷ 2 threads"], scaling_rows(shapes, repeats)
+        ["shape", "dtype", "side", "1 thread ÷ 2 threads"], scaling_rows(medians)
     )
     memory = markdown_table(
         ["measure", "lesson MiniFlow", "MiniFlow"],
@@ -409,7 +426,7 @@ def report(quick: bool) -> str:
     return (
         f"### Lesson-size step (float64, 1 thread)\n\n{lesson}\n\n"
         f"### Training steps (µs per step: forward, backward, SGD)\n\n{steps}\n{skipped}\n"
-        "### Two threads against one (each side's step on 1 and 2 threads, alternating)\n\n"
+        "### Two threads against one (the interleaved medians above)\n\n"
         f"{scaling}\n\n"
         f"### Memory\n\n{memory}\n"
     )
