@@ -292,6 +292,30 @@ TYPED_TEST(GemmTyped, EveryLayoutOfBothOperands) {
     }
 }
 
+// One column of b (a layer with one output) has a direct path of its own, by a's rows or by its
+// columns: every layout of both, row counts around its blocks (8 rows; 8 vectors, 1 vector and
+// the narrower tails), depths around a vector, bias, accumulate and a padded ldc.
+TYPED_TEST(GemmTyped, MatrixTimesVectorOnEveryLayout) {
+    std::mt19937 rng(15);
+    int variant = 0;
+    for (Isa isa : runnable_isas()) {
+        for (Layout a_layout : all_layouts) {
+            for (Layout b_layout : all_layouts) {
+                for (std::size_t m : {1, 3, 8, 9, 17, 65, 200}) {
+                    for (std::size_t k : {1, 5, 16, 37}) {
+                        Case test{m, 1, k, a_layout, b_layout};
+                        test.with_bias = variant % 2 == 0;
+                        test.accumulate = variant % 3 == 0;
+                        test.ldc_padding = variant % 4 == 0 ? 2 : 0;
+                        ++variant;
+                        check_case<TypeParam>(isa, GemmPath::direct, test, rng);
+                    }
+                }
+            }
+        }
+    }
+}
+
 TYPED_TEST(GemmTyped, EmptyInnerDimensionWritesBiasOrKeepsC) {
     std::mt19937 rng(4);
     for (Isa isa : runnable_isas()) {
