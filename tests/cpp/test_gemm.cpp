@@ -297,12 +297,14 @@ TYPED_TEST(GemmTyped, EveryLayoutOfBothOperands) {
 // the narrower tails), depths around a vector, bias, accumulate and a padded ldc.
 TYPED_TEST(GemmTyped, MatrixTimesVectorOnEveryLayout) {
     std::mt19937 rng(15);
+    const std::size_t row_counts[] = {1, 3, 8, 9, 17, 65, 200};
+    const std::size_t depths[] = {1, 5, 16, 37};
     int variant = 0;
     for (Isa isa : runnable_isas()) {
         for (Layout a_layout : all_layouts) {
             for (Layout b_layout : all_layouts) {
-                for (std::size_t m : {1, 3, 8, 9, 17, 65, 200}) {
-                    for (std::size_t k : {1, 5, 16, 37}) {
+                for (std::size_t m : row_counts) {
+                    for (std::size_t k : depths) {
                         Case test{m, 1, k, a_layout, b_layout};
                         test.with_bias = variant % 2 == 0;
                         test.accumulate = variant % 3 == 0;
