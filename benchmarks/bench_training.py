@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "reference"))
 import lesson_miniflow
-from common import compare, markdown_table, per_call_seconds, thread_count
+from common import compare, markdown_table, per_call_seconds, round_order, thread_count
 
 import miniflow
 
@@ -244,7 +244,7 @@ def interleaved_medians(
 ) -> dict[tuple, dict[str, float]]:
     """Median seconds per call of every side of every cell ({key: (threads, {name: step})}).
 
-    Round after round over all the cells, each round starting one side later: a cell's samples
+    Round after round over all the cells (sides in common.round_order): a cell's samples
     come from moments spread over the whole run, so a burst of load from another program on this
     shared machine spoils one sample of many cells rather than every sample of one cell, and the
     1- and 2-thread cells of a side are measured in the same rounds.
@@ -252,10 +252,8 @@ def interleaved_medians(
     samples = {key: {name: [] for name in sides} for key, (_, sides) in cells.items()}
     for round_number in range(repeats):
         for key, (threads, sides) in cells.items():
-            names = list(sides)
-            start = round_number % len(names)
             with thread_count(threads):
-                for name in names[start:] + names[:start]:
+                for name in round_order(list(sides), round_number):
                     # OpenBLAS's worker spins a full core for 0.1 s after a call (measured):
                     # on two threads, a side that starts within that time loses the second core
                     time.sleep(0.05 if threads == 1 else 0.3)

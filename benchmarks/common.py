@@ -37,6 +37,13 @@ def per_call_seconds(
         calls *= 2 if elapsed == 0 else max(2, int(min_seconds / elapsed * 1.2))
 
 
+def round_order(names: list[str], round_number: int) -> list[str]:
+    """The sides in the order round `round_number` times them: each round starts one side later,
+    so no side always follows the same one (whose threads may still be running when it starts)."""
+    start = round_number % len(names)
+    return names[start:] + names[:start]
+
+
 def compare(
     sides: dict[str, Callable[[], object]],
     repeats: int = 7,
@@ -52,12 +59,8 @@ def compare(
     other programs on a shared machine do not inflate.
     """
     samples: dict[str, list[float]] = {name: [] for name in sides}
-    names = list(sides)
     for round_number in range(repeats):
-        # each round starts one side later, so no side always follows the same one (whose
-        # threads may still be running when it starts)
-        start = round_number % len(names)
-        for name in names[start:] + names[:start]:
+        for name in round_order(list(sides), round_number):
             time.sleep(pause)
             samples[name].append(per_call_seconds(sides[name], min_seconds, clock))
     return {name: statistics.median(values) for name, values in samples.items()}

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "gemm/gemm_internal.hpp"
 #include "miniflow/matrix.hpp"
 
 namespace miniflow::detail {
@@ -145,20 +146,6 @@ void direct_row_block(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std:
     }
 }
 
-// Writes `count` sums held in `sums` to rows row0.. of c's column 0 as every kernel writes c:
-// (a.b + bias) + old c.
-template <typename T>
-void write_column(const T* sums, std::size_t count, T* c, std::size_t ldc, std::size_t row0,
-                  bool accumulate, const T* bias) {
-    for (std::size_t i = 0; i < count; ++i) {
-        T value = sums[i];
-        if (bias != nullptr) value += bias[0];
-        T& out = c[(row0 + i) * ldc];
-        if (accumulate) value += out;
-        out = value;
-    }
-}
-
 // A matrix times a vector, a's columns contiguous (a transposed row-major matrix, as in the
 // weight gradient Xᵀ.g of a layer with one output): rows in blocks of Vectors vectors, and each
 // step adds a column of a times one value of b, so every value is summed in step order.
@@ -179,7 +166,7 @@ void column_times_vector(const MatrixView<T>& a, const MatrixView<T>& b, T* c, s
     }
     T sums[Vectors * lanes];
     std::memcpy(sums, sum, sizeof(sum));
-    write_column(sums, Vectors * lanes, c, ldc, row0, accumulate, bias);
+    write_tile(sums, 1, c + row0 * ldc, ldc, Vectors * lanes, 1, accumulate, bias);
 }
 
 // Every row of c: blocks of eight vectors, then one vector, then halving widths down to one.
@@ -227,7 +214,7 @@ void rows_dot_vector(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::
         for (std::size_t q = p; q < a.cols; ++q) total += a(row0 + r, q) * b(q, 0);
         totals[r] = total;
     }
-    write_column(totals, Rows, c, ldc, row0, accumulate, bias);
+    write_tile(totals, 1, c + row0 * ldc, ldc, Rows, 1, accumulate, bias);
 }
 
 // c = a.b [+ bias] (or c += ...) for b with one column; false when a's layout has neither
