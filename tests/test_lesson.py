@@ -207,3 +207,19 @@ def test_star_import_gives_the_lesson_names():
         "sgd_update",
     }
     assert lesson_names <= set(namespace)
+
+
+def test_star_import_gives_numpy_as_np_like_the_lessons_module():
+    # a learner's script that never imports numpy itself, as some public lesson scripts do
+    script = (
+        "from miniflow import *\n"
+        "X, W, b = Input(), Input(), Input()\n"
+        "f = Linear(X, W, b)\n"
+        "graph = topological_sort({X: np.array([[-1.0, -2.0]]), W: np.array([[2.0], [3.0]]),"
+        " b: np.array([-3.0])})\n"
+        "output = forward_pass(f, graph)\n"
+    )
+    namespace: dict = {}
+    exec(script, namespace)
+    assert namespace["np"] is np
+    np.testing.assert_array_equal(namespace["output"], [[-11.0]])

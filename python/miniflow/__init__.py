@@ -4,11 +4,14 @@ Build a graph of ``Input``, ``Linear``, ``Sigmoid`` and ``MSE`` nodes, sort it w
 ``topological_sort(feed_dict)``, then ``forward_and_backward(graph)`` and
 ``sgd_update(trainables)``. ``from miniflow import *`` gives the lesson's names plus the
 teaching tools (``explain``, ``check_gradients``, ``draw``, ``to_dot``, ``to_mermaid``,
-``NonFiniteError``).
+``NonFiniteError``), and ``np``: the lesson's ``miniflow.py`` did ``import numpy as np`` with no
+``__all__``, so learners' scripts call ``np.array`` after the star import alone.
 """
 
 import warnings
 from importlib import metadata as _metadata
+
+import numpy as np
 
 from . import _core
 from ._core import get_num_threads, isa, set_num_threads
@@ -44,6 +47,7 @@ if _core.num_threads_env_problem():
     warnings.warn(_core.num_threads_env_problem(), RuntimeWarning, stacklevel=2)
 
 __all__ = [
+    "np",  # the lesson's star import gave numpy too, and learners' scripts rely on it
     "Node",
     "Input",
     "Linear",
