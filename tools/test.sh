@@ -3,8 +3,17 @@
 # under ASan and UBSan), the CMake package, the release artefacts (pytest against the sdist and
 # the repaired wheel, each installed into a fresh venv), then the other compilers and platforms.
 # Run from anywhere: bash tools/test.sh
+# The quick tier for the edit loop, bash tools/test.sh --quick: the lint gates, the C++ harness
+# (plain) and pytest against a development build (kept in build/dev, so a rebuild is incremental).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+quick=false
+case "${1:-}" in
+  "") ;;
+  --quick) quick=true ;;
+  *) echo "usage: bash tools/test.sh [--quick]" >&2; exit 2 ;;
+esac
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -27,6 +36,15 @@ echo "== C++ harness (GoogleTest under ctest)"
 cmake -S . -B build/cpp-tests -G Ninja -DMINIFLOW_BUILD_TESTS=ON >/dev/null
 cmake --build build/cpp-tests
 ctest --test-dir build/cpp-tests --output-on-failure
+
+if $quick; then
+  echo "== pytest against a development build (the quick tier)"
+  pybind11=$(grep -o '"pybind11[^"]*"' pyproject.toml | head -1 | tr -d '"')
+  .venv/bin/python -m pip install -q scikit-build-core "$pybind11"
+  .venv/bin/python -m pip install -q --no-build-isolation -Cbuild-dir=build/dev ".[test]"
+  .venv/bin/python -m pytest
+  exit 0
+fi
 
 echo "== C++ harness again, under AddressSanitizer and UBSan"
 cmake -S . -B build/cpp-tests-sanitized -G Ninja -DMINIFLOW_BUILD_TESTS=ON -DMINIFLOW_BUILD_SANITIZED=ON >/dev/null
