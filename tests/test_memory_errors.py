@@ -18,9 +18,13 @@ class OutOfMemoryArray:
         raise MemoryError("no room for this array")
 
 
+# the names a Linear gives its operands in the core's errors
+LINEAR_SLOTS = ("X", "W", "b")
+
+
 def test_a_failed_dtype_conversion_is_a_memory_error_naming_the_operand():
     with pytest.raises(MemoryError) as error:
-        _core.linear_forward(HUGE, np.ones((2**20, 1)), np.ones(1), None)
+        _core.matmul(HUGE, np.ones((2**20, 1)), None, False, np.ones(1), LINEAR_SLOTS)
     message = str(error.value)
     assert message.startswith("X: out of memory while converting its (1048576, 1048576) int64 ")
     assert "to float64" in message
@@ -30,14 +34,14 @@ def test_a_failed_dtype_conversion_is_a_memory_error_naming_the_operand():
 
 def test_an_array_like_out_of_memory_stays_a_memory_error():
     with pytest.raises(MemoryError, match=r"^W: out of memory .*no room for this array"):
-        _core.linear_forward(np.ones((2, 2)), OutOfMemoryArray(), np.ones(1), None)
+        _core.matmul(np.ones((2, 2)), OutOfMemoryArray(), None, False, np.ones(1), LINEAR_SLOTS)
 
 
 def test_other_conversion_failures_stay_value_errors():
     with pytest.raises(
         ValueError, match=r"^X cannot be read as an array of numbers: .*inhomogeneous"
     ):
-        _core.linear_forward([[1, 2], [3]], np.ones((2, 1)), np.ones(1), None)
+        _core.matmul([[1, 2], [3]], np.ones((2, 1)), None, False, np.ones(1), LINEAR_SLOTS)
 
 
 def test_in_a_graph_the_message_names_the_node_and_the_operand():

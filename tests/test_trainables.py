@@ -11,7 +11,6 @@ from miniflow import (
     Linear,
     Node,
     Sigmoid,
-    _core,
     check_gradients,
     explain,
     forward_and_backward,
@@ -127,19 +126,20 @@ def test_only_the_second_layer_skips_the_first_layers_backward_entirely():
         n["l1"].gradients[n["W1"]]
 
 
-def test_the_linear_kernel_skips_the_datas_gradient():
+def test_a_linear_asked_only_for_w_and_b_computes_no_data_gradient():
     rng = np.random.default_rng(1)
-    x, w, g = rng.standard_normal((6, 4)), rng.standard_normal((4, 3)), rng.standard_normal((6, 3))
-    dx, dw, db = _core.linear_backward(x, w, g, None, False, (False, True, True))
-    assert dx is None
-    np.testing.assert_allclose(dw, x.T @ g, rtol=1e-12)
-    np.testing.assert_allclose(db, g.sum(axis=0), rtol=1e-12)
-    again = _core.linear_backward(x, w, 2 * g, (dx, dw, db), False, (False, True, True))
-    assert again[1] is dw
-    assert again[0] is None
-    np.testing.assert_allclose(dw, x.T @ (2 * g), rtol=1e-12)
-    with pytest.raises(TypeError, match="tuple of 3 bools"):
-        _core.linear_backward(x, w, g, None, False, (True,))
+    X, W, b, y = Input(), Input(), Input(), Input()
+    layer = Linear(X, W, b)
+    MSE(y, layer)
+    feed = {X: rng.standard_normal((6, 4)), W: rng.standard_normal((4, 1)), b: np.zeros(1)}
+    graph = topological_sort({**feed, y: rng.standard_normal(6)})
+    forward_and_backward(graph, trainables=[W, b])
+    G = graph[-1].gradients[layer]
+    assert list(layer.gradients) == [W, b]
+    np.testing.assert_allclose(layer.gradients[W], feed[X].T @ G, rtol=1e-12)
+    np.testing.assert_allclose(layer.gradients[b], G.sum(axis=0), rtol=1e-12)
+    with pytest.raises(KeyError, match=r"the gradient for Input #\d+ was skipped"):
+        layer.gradients[X]
 
 
 class Scale(Node):

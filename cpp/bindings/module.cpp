@@ -1,4 +1,9 @@
 // pybind11 glue for the MiniFlow core: convert, check shapes, release the GIL, call. No math.
+//
+// The module binds primitives, not nodes: a matrix product, column sums, each activation's
+// forward and backward, the MSE's two halves and the SGD update. Every one writes into `out`
+// when it fits (a backward with `accumulate` adds into it instead) and returns the array it
+// wrote, so the Python layer reuses its buffers step after step. Arguments are positional.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -13,161 +18,146 @@ using namespace miniflow_bindings;
 
 namespace {
 
-// Which outputs a backward call computes: None for all, else one bool per output (a skipped
-// output is not computed and comes back as None).
-class WantedOutputs {
+// Calls `call(float{})` when every array operand is float32, else `call(double{})`: the one
+// place the computing dtype is chosen.
+template <typename Call>
+py::object in_computing_type(std::initializer_list<Named> operands, Call&& call) {
+    if (all_float32(operands)) return call(float{});
+    return call(double{});
+}
+
+// The operands' names in error messages: a node's slot names when it passes them (("X", "W",
+// "b") for a Linear), else the primitive's own.
+class OperandNames {
 public:
-    WantedOutputs(py::handle wanted, std::size_t count) {
-        if (wanted.is_none()) return;
-        if (!py::isinstance<py::tuple>(wanted) || py::len(wanted) != count) {
-            throw py::type_error("wanted must be None or a tuple of " + std::to_string(count) +
-                                 " bools");
+    OperandNames(py::handle names, std::initializer_list<const char*> defaults) {
+        std::copy(defaults.begin(), defaults.end(), names_);
+        if (names.is_none()) return;
+        if (!py::isinstance<py::tuple>(names) || py::len(names) != defaults.size()) {
+            throw py::type_error("names must be None or a tuple of " +
+                                 std::to_string(defaults.size()) + " strings");
         }
-        for (std::size_t i = 0; i < count; ++i) {
-            all_[i] =
-                PyObject_IsTrue(PyTuple_GET_ITEM(wanted.ptr(), static_cast<py::ssize_t>(i))) == 1;
+        for (std::size_t i = 0; i < defaults.size(); ++i) {
+            // str keeps its UTF-8 form cached: no copy after the first call
+            const char* text =
+                PyUnicode_AsUTF8(PyTuple_GET_ITEM(names.ptr(), static_cast<py::ssize_t>(i)));
+            if (text == nullptr) throw py::error_already_set();
+            names_[i] = text;
         }
     }
-    bool operator[](std::size_t i) const { return all_[i]; }
+    const char* operator[](std::size_t i) const { return names_[i]; }
 
 private:
-    bool all_[3] = {true, true, true};
+    const char* names_[3] = {};
 };
 
-// ---- Linear -------------------------------------------------------------------------------
+// ---- the matrix product -------------------------------------------------------------------
 
-// X (m, k) . W (k, n) with numpy.dot's rules for vectors: a 1-D X is one row, a 1-D W one
-// column, and those axes are dropped from the result.
+// a . b [+ bias] with numpy.dot's rules for vectors: a 1-D a is one row, a 1-D b one column,
+// and those axes are dropped from the result. The views keep the arrays' strides, so a.T is
+// read in place.
 template <typename T>
-struct LinearOperands {
-    Operand<T> x;
-    Operand<T> w;
-    Shape out_shape;
-
-    LinearOperands(py::handle x_obj, py::handle w_obj)
-        : x(to_operand<T>("X", x_obj, true)), w(to_operand<T>("W", w_obj, false)) {
-        if (x.cols != w.rows) {
-            throw py::value_error("X has shape " + shape_text(x.array) + " and W has shape " +
-                                  shape_text(w.array) + ": X's last dimension (" +
-                                  std::to_string(x.cols) + ") must equal W's first (" +
-                                  std::to_string(w.rows) + ")");
+py::object matmul(py::handle a_obj, py::handle b_obj, py::handle out, bool accumulate,
+                  py::handle bias_obj, const OperandNames& names) {
+    const Operand<T> a = to_operand<T>(names[0], a_obj, true);
+    const Operand<T> b = to_operand<T>(names[1], b_obj, false);
+    if (a.cols != b.rows) {
+        throw py::value_error(std::string(names[0]) + " has shape " + shape_text(a.array) +
+                              " and " + names[1] + " has shape " + shape_text(b.array) + ": " +
+                              names[0] + "'s last dimension (" + std::to_string(a.cols) +
+                              ") must equal " + names[1] + "'s first (" + std::to_string(b.rows) +
+                              ")");
+    }
+    Shape shape;
+    if (a.ndim() == 2) shape.push_back(static_cast<py::ssize_t>(a.rows));
+    if (b.ndim() == 2) shape.push_back(static_cast<py::ssize_t>(b.cols));
+    std::optional<Operand<T>> bias;
+    if (!bias_obj.is_none()) {
+        bias = to_contiguous<T>(names[2], bias_obj);
+        if (bias->size() != b.cols || (bias->ndim() == 2 && bias->rows != 1)) {
+            throw py::value_error(std::string(names[2]) + " has shape " + shape_text(bias->array) +
+                                  " but " + names[1] + " has shape " + shape_text(b.array) +
+                                  ": the bias needs one value per column of " + names[1] + " (" +
+                                  std::to_string(b.cols) + ")");
         }
-        if (x.ndim() == 2) out_shape.push_back(static_cast<py::ssize_t>(x.rows));
-        if (w.ndim() == 2) out_shape.push_back(static_cast<py::ssize_t>(w.cols));
     }
-
-    double flops() const { return 2.0 * double(x.rows) * double(x.cols) * double(w.cols); }
-};
-
-template <typename T>
-py::array linear_forward(py::handle x_obj, py::handle w_obj, py::handle b_obj, py::handle out) {
-    LinearOperands<T> ops(x_obj, w_obj);
-    Operand<T> b = to_contiguous<T>("b", b_obj);
-    if (b.size() != ops.w.cols || (b.ndim() == 2 && b.rows != 1)) {
-        throw py::value_error(
-            "b has shape " + shape_text(b.array) + " but W has shape " + shape_text(ops.w.array) +
-            ": the bias needs one value per column of W (" + std::to_string(ops.w.cols) + ")");
-    }
-    auto y = output_buffer<T>(out, ops.out_shape, {&ops.x.array, &ops.w.array, &b.array});
-    const MatrixView<T> x = ops.x.view(), w = ops.w.view();
-    T* y_data = y.mutable_data();
+    const py::array* bias_array = bias ? &bias->array : &a.array;  // a: no extra input to check
+    auto c = gradient_buffer<T>("out", out, shape, accumulate, {&a.array, &b.array, bias_array});
+    const MatrixView<T> a_view = a.view(), b_view = b.view();
+    const T* bias_data = bias ? bias->data() : nullptr;
+    T* c_data = c.mutable_data();
     {
-        ReleaseGilFor release(ops.flops());
-        miniflow::linear_forward(x, w, b.data(), y_data);
+        ReleaseGilFor release(2.0 * double(a.rows) * double(a.cols) * double(b.cols));
+        miniflow::gemm(a_view, b_view, c_data, b.cols, accumulate, bias_data);
     }
-    return std::move(y);
+    return std::move(c);
 }
 
+// The sum of each column of a (a 1-D a is one row): a Linear's bias gradient.
 template <typename T>
-py::tuple linear_backward(py::handle x_obj, py::handle w_obj, py::handle grad_obj,
-                          py::handle buffers, bool accumulate, py::handle wanted_obj) {
-    const PreviousBuffers previous(buffers, 3);
-    const WantedOutputs wanted(wanted_obj, 3);
-    LinearOperands<T> ops(x_obj, w_obj);
-    const std::size_t rows = ops.x.rows, cols = ops.w.cols;
-    Operand<T> grad = to_operand<T>("grad", grad_obj);
-    check_upstream("the output X . W", grad, rows, cols, ops.out_shape);
-    // a vector gradient is laid out like the (1, n) or (m, 1) output it belongs to
-    MatrixView<T> grad_view = grad.view();
-    if (grad.ndim() != 2 || grad.rows != rows) {
-        grad = to_contiguous<T>("grad", grad.array);
-        grad_view = miniflow::row_major(grad.data(), rows, cols);
-    }
-    const std::initializer_list<const py::array*> inputs{&ops.x.array, &ops.w.array, &grad.array};
-    py::object dx = py::none(), dw = py::none(), db = py::none();  // None: not wanted
-    T* dx_data = nullptr;
-    T* dw_data = nullptr;
-    T* db_data = nullptr;
-    if (wanted[0]) {
-        auto buffer =
-            gradient_buffer<T>("grad_x", previous[0], shape_of(ops.x.array), accumulate, inputs);
-        dx_data = buffer.mutable_data();
-        dx = std::move(buffer);
-    }
-    if (wanted[1]) {
-        auto buffer =
-            gradient_buffer<T>("grad_w", previous[1], shape_of(ops.w.array), accumulate, inputs);
-        dw_data = buffer.mutable_data();
-        dw = std::move(buffer);
-    }
-    if (wanted[2]) {
-        auto buffer = gradient_buffer<T>("grad_b", previous[2], {static_cast<py::ssize_t>(cols)},
-                                         accumulate, inputs);
-        db_data = buffer.mutable_data();
-        db = std::move(buffer);
-    }
-    const MatrixView<T> x = ops.x.view(), w = ops.w.view();
+py::object column_sums(py::handle a_obj, py::handle out, bool accumulate) {
+    const Operand<T> a = to_operand<T>("a", a_obj);
+    auto sums =
+        gradient_buffer<T>("out", out, {static_cast<py::ssize_t>(a.cols)}, accumulate, {&a.array});
+    const MatrixView<T> a_view = a.view();
+    T* sums_data = sums.mutable_data();
     {
-        ReleaseGilFor release((wanted[0] + wanted[1]) * ops.flops());
-        miniflow::linear_backward(x, w, grad_view, dx_data, dw_data, db_data, accumulate);
+        ReleaseGilFor release(double(a.size()));
+        miniflow::column_sums(a_view, sums_data, accumulate);
     }
-    return previous.reuse_or({dx, dw, db});
+    return std::move(sums);
 }
 
-// ---- Sigmoid ------------------------------------------------------------------------------
+// ---- activations --------------------------------------------------------------------------
 
 template <typename T>
-py::array sigmoid_forward(py::handle x_obj, py::handle out) {
-    Operand<T> x = to_contiguous<T>("x", x_obj);
+using ElementwiseForward = void (*)(const T*, T*, std::size_t);
+template <typename T>
+using ElementwiseBackward = void (*)(const T*, const T*, T*, std::size_t, bool);
+
+// y = f(x), elementwise; `flops_per_element` only decides whether the GIL is worth releasing.
+template <typename T>
+py::object activation_forward(ElementwiseForward<T> forward, double flops_per_element,
+                              py::handle x_obj, py::handle out) {
+    const Operand<T> x = to_contiguous<T>("x", x_obj);
     auto y = output_buffer<T>(out, shape_of(x.array), {&x.array});
     const T* x_data = x.data();
     T* y_data = y.mutable_data();
     const std::size_t n = x.size();
     {
-        ReleaseGilFor release(20.0 * double(n));
-        miniflow::sigmoid_forward(x_data, y_data, n);
+        ReleaseGilFor release(flops_per_element * double(n));
+        forward(x_data, y_data, n);
     }
     return std::move(y);
 }
 
+// grad_x = f'(x) * grad (or += with accumulate), where f' is read from the forward output y.
 template <typename T>
-py::tuple sigmoid_backward(py::handle s_obj, py::handle grad_obj, py::handle buffers,
-                           bool accumulate, py::handle wanted) {
-    const PreviousBuffers previous(buffers, 1);
-    if (!WantedOutputs(wanted, 1)[0]) return py::make_tuple(py::none());
-    Operand<T> s = to_contiguous<T>("s", s_obj);
-    Operand<T> grad = to_contiguous<T>("grad", grad_obj);
-    check_upstream("the sigmoid's output", grad, s.rows, s.cols, shape_of(s.array));
-    auto dx = gradient_buffer<T>("grad_x", previous[0], shape_of(s.array), accumulate,
-                                 {&s.array, &grad.array});
-    const T* s_data = s.data();
-    const T* g_data = grad.data();
-    T* dx_data = dx.mutable_data();
-    const std::size_t n = s.size();
+py::object activation_backward(ElementwiseBackward<T> backward, py::handle y_obj,
+                               py::handle grad_obj, py::handle out, bool accumulate) {
+    const Operand<T> y = to_contiguous<T>("value", y_obj);
+    const Operand<T> grad = to_contiguous<T>("grad", grad_obj);
+    check_upstream("the value", grad, y.rows, y.cols, shape_of(y.array));
+    auto grad_x =
+        gradient_buffer<T>("out", out, shape_of(y.array), accumulate, {&y.array, &grad.array});
+    const T* y_data = y.data();
+    const T* grad_data = grad.data();
+    T* grad_x_data = grad_x.mutable_data();
+    const std::size_t n = y.size();
     {
         ReleaseGilFor release(4.0 * double(n));
-        miniflow::sigmoid_backward(s_data, g_data, dx_data, n, accumulate);
+        backward(y_data, grad_data, grad_x_data, n, accumulate);
     }
-    return previous.reuse_or({dx});
+    return std::move(grad_x);
 }
 
 // ---- MSE ----------------------------------------------------------------------------------
 
 // Both 1-D or (m, 1): the lesson's column case, diff is (m, 1). Otherwise the shapes must match.
 template <typename T>
-py::tuple mse_forward(py::handle y_obj, py::handle a_obj, py::handle out) {
-    Operand<T> y = to_contiguous<T>("y", y_obj);
-    Operand<T> a = to_contiguous<T>("a", a_obj);
+py::object mse_forward(py::handle y_obj, py::handle a_obj, py::handle out) {
+    const Operand<T> y = to_contiguous<T>("y", y_obj);
+    const Operand<T> a = to_contiguous<T>("a", a_obj);
     const auto column_like = [](const Operand<T>& op) { return op.ndim() < 2 || op.cols == 1; };
     Shape diff_shape;
     if (column_like(y) && column_like(a) && y.size() == a.size()) {
@@ -194,33 +184,21 @@ py::tuple mse_forward(py::handle y_obj, py::handle a_obj, py::handle out) {
     return py::make_tuple(static_cast<double>(value), diff);
 }
 
+// sign * 2/n * diff (or += with accumulate): +1 gives the target's gradient, -1 the output's.
 template <typename T>
-py::tuple mse_backward(py::handle diff_obj, py::handle buffers, bool accumulate,
-                       py::handle wanted_obj) {
-    const PreviousBuffers previous(buffers, 2);
-    const WantedOutputs wanted(wanted_obj, 2);
-    Operand<T> diff = to_contiguous<T>("diff", diff_obj);
-    const Shape shape = shape_of(diff.array);
-    py::object dy = py::none(), da = py::none();  // None: not wanted
-    T* dy_data = nullptr;
-    T* da_data = nullptr;
-    if (wanted[0]) {
-        auto buffer = gradient_buffer<T>("grad_y", previous[0], shape, accumulate, {&diff.array});
-        dy_data = buffer.mutable_data();
-        dy = std::move(buffer);
-    }
-    if (wanted[1]) {
-        auto buffer = gradient_buffer<T>("grad_a", previous[1], shape, accumulate, {&diff.array});
-        da_data = buffer.mutable_data();
-        da = std::move(buffer);
-    }
+py::object mse_backward(py::handle diff_obj, int sign, py::handle out, bool accumulate) {
+    if (sign != 1 && sign != -1) throw py::value_error("sign must be 1 (for y) or -1 (for a)");
+    const Operand<T> diff = to_contiguous<T>("diff", diff_obj);
+    auto grad = gradient_buffer<T>("out", out, shape_of(diff.array), accumulate, {&diff.array});
     const T* diff_data = diff.data();
+    T* grad_data = grad.mutable_data();
     const std::size_t n = diff.size();
     {
-        ReleaseGilFor release(4.0 * double(n));
-        miniflow::mse_backward(diff_data, dy_data, da_data, n, accumulate);
+        ReleaseGilFor release(2.0 * double(n));
+        miniflow::mse_backward(diff_data, sign > 0 ? grad_data : nullptr,
+                               sign < 0 ? grad_data : nullptr, n, accumulate);
     }
-    return previous.reuse_or({dy, da});
+    return std::move(grad);
 }
 
 // ---- SGD ----------------------------------------------------------------------------------
@@ -229,7 +207,7 @@ py::tuple mse_backward(py::handle diff_obj, py::handle buffers, bool accumulate,
 // learner's fed array sees the update, as in the lesson); otherwise a new array is returned.
 template <typename T>
 py::object sgd_update(py::handle value_obj, py::handle grad_obj, double learning_rate) {
-    Operand<T> grad = to_contiguous<T>("gradient", grad_obj);
+    const Operand<T> grad = to_contiguous<T>("gradient", grad_obj);
     const auto in_place_or_copy = [&]() -> py::array_t<T> {
         if (readable_in_place<T, py::array::c_style>(value_obj) &&
             py::reinterpret_borrow<py::array>(value_obj).writeable()) {
@@ -255,112 +233,105 @@ py::object sgd_update(py::handle value_obj, py::handle grad_obj, double learning
     return std::move(value);
 }
 
-// ---- plain matrix product (for the benchmarks) --------------------------------------------
+// Binds `name_forward(x, out)` and `name_backward(value, grad, out, accumulate)` for one
+// activation, whose derivative is read from its forward output.
+template <template <typename> class Kernels>
+void def_activation(py::module_& m, const char* name, const std::string& formula,
+                    const std::string& derivative, double flops_per_element) {
+    m.def((std::string(name) + "_forward").c_str(),
+          [flops_per_element](py::handle x, py::handle out) {
+              return in_computing_type({{"x", x}}, [&](auto type) {
+                  using T = decltype(type);
+                  return activation_forward<T>(Kernels<T>::forward, flops_per_element, x, out);
+              });
+          },
+          py::arg("x"), py::arg("out") = py::none(),
+          (formula + ", elementwise; written into `out` when it fits.").c_str());
+    m.def((std::string(name) + "_backward").c_str(),
+          [](py::handle value, py::handle grad, py::handle out, bool accumulate) {
+              return in_computing_type({{"value", value}, {"grad", grad}}, [&](auto type) {
+                  using T = decltype(type);
+                  return activation_backward<T>(Kernels<T>::backward, value, grad, out, accumulate);
+              });
+          },
+          py::arg("value"), py::arg("grad"), py::arg("out") = py::none(),
+          py::arg("accumulate") = false,
+          (derivative + " * grad, written into `out` when it fits (added to it with "
+                        "accumulate); value is the forward output.")
+              .c_str());
+}
 
 template <typename T>
-py::array matmul(py::handle a_obj, py::handle b_obj, py::handle out) {
-    Operand<T> a = to_operand<T>("a", a_obj);
-    Operand<T> b = to_operand<T>("b", b_obj);
-    if (a.ndim() != 2 || b.ndim() != 2 || a.cols != b.rows) {
-        throw py::value_error("matmul needs 2-D a (m, k) and b (k, n); got " + shape_text(a.array) +
-                              " and " + shape_text(b.array));
-    }
-    auto c =
-        output_buffer<T>(out, {static_cast<py::ssize_t>(a.rows), static_cast<py::ssize_t>(b.cols)},
-                         {&a.array, &b.array});
-    const MatrixView<T> a_view = a.view(), b_view = b.view();
-    T* c_data = c.mutable_data();
-    {
-        ReleaseGilFor release(2.0 * double(a.rows) * double(a.cols) * double(b.cols));
-        miniflow::gemm(a_view, b_view, c_data, b.cols, false);
-    }
-    return std::move(c);
-}
+struct SigmoidKernels {
+    static constexpr ElementwiseForward<T> forward = miniflow::sigmoid_forward<T>;
+    static constexpr ElementwiseBackward<T> backward = miniflow::sigmoid_backward<T>;
+};
 
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
-    m.doc() = "MiniFlow's native kernels (private: use the miniflow package).";
+    m.doc() = "MiniFlow's native primitives (private: use the miniflow package).";
 
     m.def(
-        "linear_forward",
-        [](py::handle x, py::handle w, py::handle b, py::handle out) {
-            return all_float32({{"X", x}, {"W", w}, {"b", b}})
-                       ? linear_forward<float>(x, w, b, out)
-                       : linear_forward<double>(x, w, b, out);
+        "matmul",
+        [](py::handle a, py::handle b, py::handle out, bool accumulate, py::handle bias,
+           py::handle names) {
+            const OperandNames operand_names(names, {"a", "b", "bias"});
+            const std::initializer_list<Named> operands{
+                {operand_names[0], a}, {operand_names[1], b}, {operand_names[2], bias}};
+            return in_computing_type(operands, [&](auto type) {
+                return matmul<decltype(type)>(a, b, out, accumulate, bias, operand_names);
+            });
         },
-        py::arg("x"), py::arg("w"), py::arg("b"), py::arg("out") = py::none(),
-        "X . W + b with numpy.dot's shape rules; writes into `out` when it fits.");
+        py::arg("a"), py::arg("b"), py::arg("out") = py::none(), py::arg("accumulate") = false,
+        py::arg("bias") = py::none(), py::arg("names") = py::none(),
+        "a . b (+ bias, one value per column of b) with numpy.dot's rules for vectors, written "
+        "into `out` when it fits (added to it with accumulate); `names` (3 strings) name a, b "
+        "and bias in errors.");
     m.def(
-        "linear_backward",
-        [](py::handle x, py::handle w, py::handle grad, py::handle buffers, bool accumulate,
-           py::handle wanted) {
-            return all_float32({{"X", x}, {"W", w}, {"grad", grad}})
-                       ? linear_backward<float>(x, w, grad, buffers, accumulate, wanted)
-                       : linear_backward<double>(x, w, grad, buffers, accumulate, wanted);
+        "column_sums",
+        [](py::handle a, py::handle out, bool accumulate) {
+            return in_computing_type({{"a", a}}, [&](auto type) {
+                return column_sums<decltype(type)>(a, out, accumulate);
+            });
         },
-        py::arg("x"), py::arg("w"), py::arg("grad"), py::arg("buffers") = py::none(),
-        py::arg("accumulate") = false, py::arg("wanted") = py::none(),
-        "Returns (grad . W^T, X^T . grad, column sums of grad), written into (or, with "
-        "accumulate, added to) `buffers`, an earlier call's result, when they fit; then the "
-        "very same tuple comes back. `wanted`, a tuple of 3 bools, skips outputs (None).");
-    m.def(
-        "sigmoid_forward",
-        [](py::handle x, py::handle out) {
-            return all_float32({{"x", x}}) ? sigmoid_forward<float>(x, out)
-                                           : sigmoid_forward<double>(x, out);
-        },
-        py::arg("x"), py::arg("out") = py::none(), "1 / (1 + exp(-x)), overflow-free.");
-    m.def(
-        "sigmoid_backward",
-        [](py::handle s, py::handle grad, py::handle buffers, bool accumulate, py::handle wanted) {
-            return all_float32({{"s", s}, {"grad", grad}})
-                       ? sigmoid_backward<float>(s, grad, buffers, accumulate, wanted)
-                       : sigmoid_backward<double>(s, grad, buffers, accumulate, wanted);
-        },
-        py::arg("s"), py::arg("grad"), py::arg("buffers") = py::none(),
-        py::arg("accumulate") = false, py::arg("wanted") = py::none(),
-        "Returns (s * (1 - s) * grad,), written into (or added to) `buffers`, an earlier call's "
-        "result, when it fits; then the very same tuple comes back. `wanted`, a tuple of 1 "
-        "bool, skips the output (None).");
+        py::arg("a"), py::arg("out") = py::none(), py::arg("accumulate") = false,
+        "The sum of each column of a (a 1-D a is one row), written into `out` when it fits "
+        "(added to it with accumulate).");
+    def_activation<SigmoidKernels>(m, "sigmoid", "1 / (1 + exp(-x)), overflow-free",
+                                   "value * (1 - value)", 20.0);
     m.def(
         "mse_forward",
         [](py::handle y, py::handle a, py::handle out) {
-            return all_float32({{"y", y}, {"a", a}}) ? mse_forward<float>(y, a, out)
-                                                     : mse_forward<double>(y, a, out);
+            return in_computing_type({{"y", y}, {"a", a}}, [&](auto type) {
+                return mse_forward<decltype(type)>(y, a, out);
+            });
         },
         py::arg("y"), py::arg("a"), py::arg("out") = py::none(),
-        "Returns (mean((y - a)**2), y - a); the difference is (m, 1) for column-like inputs.");
+        "(mean((y - a)**2), y - a); the difference is (m, 1) for column-like inputs and is "
+        "written into `out` when it fits.");
     m.def(
         "mse_backward",
-        [](py::handle diff, py::handle buffers, bool accumulate, py::handle wanted) {
-            return all_float32({{"diff", diff}})
-                       ? mse_backward<float>(diff, buffers, accumulate, wanted)
-                       : mse_backward<double>(diff, buffers, accumulate, wanted);
+        [](py::handle diff, int sign, py::handle out, bool accumulate) {
+            return in_computing_type({{"diff", diff}}, [&](auto type) {
+                return mse_backward<decltype(type)>(diff, sign, out, accumulate);
+            });
         },
-        py::arg("diff"), py::arg("buffers") = py::none(), py::arg("accumulate") = false,
-        py::arg("wanted") = py::none(),
-        "Returns (2/n * diff, -2/n * diff), written into (or added to) `buffers`, an earlier "
-        "call's result, when they fit; then the very same tuple comes back. `wanted`, a tuple "
-        "of 2 bools, skips outputs (None).");
+        py::arg("diff"), py::arg("sign"), py::arg("out") = py::none(),
+        py::arg("accumulate") = false,
+        "sign * 2/n * diff (sign 1: the target's gradient, -1: the output's), written into "
+        "`out` when it fits (added to it with accumulate).");
     m.def(
         "sgd_update",
         [](py::handle value, py::handle grad, double learning_rate) {
-            return all_float32({{"value", value}, {"gradient", grad}})
-                       ? sgd_update<float>(value, grad, learning_rate)
-                       : sgd_update<double>(value, grad, learning_rate);
+            return in_computing_type({{"value", value}, {"gradient", grad}}, [&](auto type) {
+                return sgd_update<decltype(type)>(value, grad, learning_rate);
+            });
         },
         py::arg("value"), py::arg("grad"), py::arg("learning_rate"),
         "value -= learning_rate * grad, in place when value is a writable C-ordered array of the "
         "computing dtype (else into a new array, returned); None, with nothing done, when grad's "
         "shape is not value's.");
-    m.def(
-        "matmul",
-        [](py::handle a, py::handle b, py::handle out) {
-            return all_float32({{"a", a}, {"b", b}}) ? matmul<float>(a, b, out)
-                                                     : matmul<double>(a, b, out);
-        },
-        py::arg("a"), py::arg("b"), py::arg("out") = py::none(), "a . b for 2-D arrays.");
     m.def("set_num_threads", &miniflow::set_num_threads, py::arg("count"),
           "Threads used by large matrix products and elementwise passes, 1 to 4x the hardware "
           "threads (results are identical for any count).");

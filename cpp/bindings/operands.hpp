@@ -304,40 +304,6 @@ py::array_t<T> gradient_buffer(const char* name, py::handle given, const Shape& 
     return buffer;
 }
 
-// The buffers a backward kernel wrote last time: a tuple of `count` arrays, or None.
-class PreviousBuffers {
-public:
-    PreviousBuffers(py::handle buffers, std::size_t count) {
-        if (buffers.is_none()) return;
-        if (!py::isinstance<py::tuple>(buffers) || py::len(buffers) != count) {
-            throw py::type_error("buffers must be None or the tuple of " + std::to_string(count) +
-                                 " arrays an earlier call returned");
-        }
-        tuple_ = py::reinterpret_borrow<py::tuple>(buffers);
-    }
-
-    py::handle operator[](std::size_t i) const {
-        return tuple_ ? py::handle(PyTuple_GET_ITEM(tuple_->ptr(), static_cast<py::ssize_t>(i)))
-                      : py::handle(Py_None);
-    }
-
-    // The same tuple when every buffer was reused (one identity check for the caller), else a
-    // new tuple of the arrays written.
-    py::tuple reuse_or(std::initializer_list<py::handle> written) const {
-        std::size_t i = 0;
-        bool reused = static_cast<bool>(tuple_);
-        for (py::handle array : written) reused = reused && array.ptr() == (*this)[i++].ptr();
-        if (reused) return *tuple_;
-        py::tuple fresh(written.size());
-        i = 0;
-        for (py::handle array : written) fresh[i++] = py::reinterpret_borrow<py::object>(array);
-        return fresh;
-    }
-
-private:
-    std::optional<py::tuple> tuple_;
-};
-
 // An upstream gradient must have the consumer's output shape; vectors of equal length match
 // whatever their orientation ((n,), (n, 1), (1, n)), as the lesson's reshapes allow.
 template <typename T>

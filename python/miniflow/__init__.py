@@ -15,12 +15,13 @@ import numpy as np
 
 from . import _core
 from ._core import get_num_threads, isa, set_num_threads
+from .activations import Sigmoid
 from .draw import draw, to_dot, to_mermaid
 from .explain import explain
 from .finite import NonFiniteError
 from .gradcheck import check_gradients
 from .graph import forward_and_backward, forward_pass, sgd_update, topological_sort
-from .layers import MSE, Linear, Sigmoid
+from .layers import MSE, Linear
 from .node import Input, Node
 from .quiz import Add, Mul
 

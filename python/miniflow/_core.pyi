@@ -1,4 +1,8 @@
-"""Type stubs for MiniFlow's private native module (the kernels of the C++ core)."""
+"""Type stubs for MiniFlow's private native module (the primitives of the C++ core).
+
+Checked against the compiled module by tests/test_core_stubs.py: the same functions, the same
+parameters and the same docstrings (written once, in cpp/bindings/module.cpp).
+"""
 
 from typing import Any
 
@@ -8,59 +12,49 @@ import numpy.typing as npt
 ArrayLike = npt.ArrayLike
 Array = npt.NDArray[np.floating[Any]]
 
-def linear_forward(x: ArrayLike, w: ArrayLike, b: ArrayLike, out: Any = None) -> Array:
-    """X . W + b with numpy.dot's shape rules; writes into `out` when it fits."""
-
-def linear_backward(
-    x: ArrayLike,
-    w: ArrayLike,
-    grad: ArrayLike,
-    buffers: tuple[Array | None, Array | None, Array | None] | None = None,
+def matmul(
+    a: ArrayLike,
+    b: ArrayLike,
+    out: Array | None = None,
     accumulate: bool = False,
-    wanted: tuple[bool, ...] | None = None,
-) -> tuple[Array | None, Array | None, Array | None]:
-    """Returns (grad . W^T, X^T . grad, column sums of grad), written into (or, with accumulate,
-    added to) `buffers`, an earlier call's result, when they fit; then the very same tuple comes
-    back. `wanted`, a tuple of 3 bools, skips outputs (None)."""
+    bias: ArrayLike | None = None,
+    names: tuple[str, str, str] | None = None,
+) -> Array:
+    """a . b (+ bias, one value per column of b) with numpy.dot's rules for vectors, written into
+    `out` when it fits (added to it with accumulate); `names` (3 strings) name a, b and bias in
+    errors."""
 
-def sigmoid_forward(x: ArrayLike, out: Any = None) -> Array:
-    """1 / (1 + exp(-x)), overflow-free."""
+def column_sums(a: ArrayLike, out: Array | None = None, accumulate: bool = False) -> Array:
+    """The sum of each column of a (a 1-D a is one row), written into `out` when it fits (added to
+    it with accumulate)."""
+
+def sigmoid_forward(x: ArrayLike, out: Array | None = None) -> Array:
+    """1 / (1 + exp(-x)), overflow-free, elementwise; written into `out` when it fits."""
 
 def sigmoid_backward(
-    s: ArrayLike,
-    grad: ArrayLike,
-    buffers: tuple[Array | None] | None = None,
-    accumulate: bool = False,
-    wanted: tuple[bool, ...] | None = None,
-) -> tuple[Array | None]:
-    """Returns (s * (1 - s) * grad,), written into (or added to) `buffers`, an earlier call's
-    result, when it fits; then the very same tuple comes back. `wanted`, a tuple of 1 bool,
-    skips the output (None)."""
+    value: ArrayLike, grad: ArrayLike, out: Array | None = None, accumulate: bool = False
+) -> Array:
+    """value * (1 - value) * grad, written into `out` when it fits (added to it with accumulate);
+    value is the forward output."""
 
-def mse_forward(y: ArrayLike, a: ArrayLike, out: Any = None) -> tuple[float, Array]:
-    """Returns (mean((y - a)**2), y - a); the difference is (m, 1) for column-like inputs."""
+def mse_forward(y: ArrayLike, a: ArrayLike, out: Array | None = None) -> tuple[float, Array]:
+    """(mean((y - a)**2), y - a); the difference is (m, 1) for column-like inputs and is written
+    into `out` when it fits."""
 
 def mse_backward(
-    diff: ArrayLike,
-    buffers: tuple[Array | None, Array | None] | None = None,
-    accumulate: bool = False,
-    wanted: tuple[bool, ...] | None = None,
-) -> tuple[Array | None, Array | None]:
-    """Returns (2/n * diff, -2/n * diff), written into (or added to) `buffers`, an earlier
-    call's result, when they fit; then the very same tuple comes back. `wanted`, a tuple of 2
-    bools, skips outputs (None)."""
+    diff: ArrayLike, sign: int, out: Array | None = None, accumulate: bool = False
+) -> Array:
+    """sign * 2/n * diff (sign 1: the target's gradient, -1: the output's), written into `out` when
+    it fits (added to it with accumulate)."""
 
 def sgd_update(value: ArrayLike, grad: ArrayLike, learning_rate: float) -> Array | None:
     """value -= learning_rate * grad, in place when value is a writable C-ordered array of the
-    computing dtype (else into a new array, returned); None, with nothing done, when grad's shape
-    is not value's."""
-
-def matmul(a: ArrayLike, b: ArrayLike, out: Any = None) -> Array:
-    """a . b for 2-D arrays."""
+    computing dtype (else into a new array, returned); None, with nothing done, when grad's
+    shape is not value's."""
 
 def set_num_threads(count: int) -> None:
-    """Threads used by large matrix products and elementwise passes, 1 to 4x the hardware
-    threads (results are identical for any count)."""
+    """Threads used by large matrix products and elementwise passes, 1 to 4x the hardware threads
+    (results are identical for any count)."""
 
 def get_num_threads() -> int:
     """Threads used by large matrix products and elementwise passes."""

@@ -8,20 +8,28 @@ from typing import Any
 
 import numpy as np
 
-from .layers import MSE, Linear, Sigmoid
-from .node import Input, Node, consumers, received
-from .quiz import Add, Mul
+from .gradients import add_up, consumers
+from .node import Input, Node
+from .op import builtin_op_named
 
-# the lesson's short names: l1 for the first Linear, s1 for the first Sigmoid, ...
-_PREFIXES = {"Linear": "l", "Sigmoid": "s", "MSE": "cost", "Add": "add", "Mul": "mul"}
-# the lesson's names for the slots of its layers: an unnamed Input is named after the slot its
-# first consumer reads it in, and the pictures label edges with them
-SLOT_NAMES = {"Linear": ("X", "W", "b"), "MSE": ("y", "a")}
+
+def declared(node: Node, attribute: str) -> Any:
+    """What `node`'s class declares about it (see ``Node``'s class attributes). A learner's
+    class that declares nothing but is named like a built-in op (the lesson has learners write
+    their own Linear, Sigmoid and MSE) is described like that op."""
+    value = getattr(node, attribute, None)
+    if value == getattr(Node, attribute):
+        twin = builtin_op_named(type(node).__name__)
+        if twin is not None:
+            return getattr(twin, attribute)
+    return value
 
 
 def slot_name(node: Node, slot: int) -> str:
-    """The lesson's name for slot `slot` of `node` (``W`` for a Linear's second), or ``""``."""
-    names = SLOT_NAMES.get(type(node).__name__, ())
+    """The lesson's name for slot `slot` of `node` (``W`` for a Linear's second), or ``""``:
+    the names its class declares. An unnamed Input is named after the slot its first consumer
+    reads it in, and the pictures label edges with them."""
+    names = declared(node, "slot_names") or ()
     return names[slot] if slot < len(names) else ""
 
 
@@ -41,9 +49,10 @@ def upstream(node: Node) -> Any:
     when a consumer sent nothing back (it was skipped, or its backward() forgot it)."""
     if not node.outbound_nodes:
         return 1.0 if seeds_gradient(node) else 0.0
-    if len(sent_back_by(node)) < len(consumers(node)):
+    terms = [grad for _, grad in sent_back_by(node)]
+    if len(terms) < len(consumers(node)):
         return None
-    return np.array(received(node), dtype=float)
+    return np.array(terms[0] if len(terms) == 1 else add_up(node, terms), dtype=float)
 
 
 def short_names(graph: Sequence[Node]) -> dict[Node, str]:
@@ -86,8 +95,7 @@ def short_names(graph: Sequence[Node]) -> dict[Node, str]:
 def _stem(node: Node) -> str:
     if isinstance(node, Input) or not node.inbound_nodes:
         return _input_symbol(node)
-    kind = type(node).__name__
-    return _PREFIXES.get(kind, kind.lower())
+    return declared(node, "short_name") or type(node).__name__.lower()
 
 
 def _input_symbol(node: Node) -> str:
@@ -99,17 +107,19 @@ def _input_symbol(node: Node) -> str:
 
 
 def is_trainable(node: Node) -> bool:
-    """Whether an Input looks like a weight or bias (a Linear reads it as W or b), not data."""
+    """Whether an Input looks like a weight or bias (a consumer reads it in a slot its class
+    declares trainable, as a Linear's W and b), not data."""
     return isinstance(node, Input) and any(
-        isinstance(c, Linear) and any(s is node for s in c.inbound_nodes[1:])
+        any(c.inbound_nodes[slot] is node for slot in declared(c, "trainable_slots") or ())
         for c in node.outbound_nodes
     )
 
 
 def seeds_gradient(node: Node) -> bool:
-    """Whether a node nobody reads is the cost, where backpropagation starts (G = 1): an MSE or a
-    learner's own node; a built-in Input, Linear, Sigmoid, Add or Mul there sends nothing back."""
-    return isinstance(node, MSE) or not isinstance(node, (Input, Linear, Sigmoid, Add, Mul))
+    """Whether a node nobody reads is the cost, where backpropagation starts (G = 1): one whose
+    class says it is (an MSE), or a learner's own node that does not say; a built-in Input,
+    Linear or activation there sends nothing back."""
+    return declared(node, "is_cost") is not False
 
 
 def role(node: Node, trainables: Any = None) -> str:
@@ -118,7 +128,7 @@ def role(node: Node, trainables: Any = None) -> str:
         if trainables is not None:
             return "trainable" if any(node is t for t in trainables) else "data"
         return "trainable" if is_trainable(node) else "data"
-    return "cost" if isinstance(node, MSE) or not node.outbound_nodes else "op"
+    return "cost" if declared(node, "is_cost") or not node.outbound_nodes else "op"
 
 
 def shape_text(value: Any) -> str:

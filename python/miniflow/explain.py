@@ -24,10 +24,9 @@ from ._describe import (
     summary,
     upstream,
 )
-from .graph import _run, backward_pass
-from .layers import MSE, Linear, Sigmoid
-from .node import Input, Node, SkippedGradients, consumers
-from .quiz import Add, Mul
+from .gradients import SkippedGradients
+from .graph import run_graph
+from .node import Node
 
 
 class Explanation(str):
@@ -46,40 +45,42 @@ def explain(graph: Sequence[Node], *, trainables: Sequence[Node] | None = None) 
 
     Nothing is printed: ``print(explain(graph))``, or let the REPL or notebook show it.
     """
-    text = run(graph, trainables=trainables, explain=True)
-    assert text is not None  # explain=True always makes one
-    return text
+    watcher = Explainer(graph, explain=True)
+    run_graph(graph, trainables, watcher)
+    return watcher.text()
 
 
-def run(
-    graph: Sequence[Node],
-    *,
-    trainables: Sequence[Node] | None = None,
-    explain: bool = False,
-    check_finite: bool = False,
-) -> Explanation | None:
-    """``forward_and_backward`` with its teaching options; see ``graph.forward_and_backward``."""
-    names = short_names(graph)
-    for node in graph:
-        _run(node, "forward")
-        if check_finite:
-            finite.check_forward(node, names)
-    cost = names[graph[-1]] if graph else "cost"
-    steps: list[str] = []
+class Explainer:
+    """The teaching options of ``forward_and_backward``, as the watcher of its run: with
+    `check_finite` it stops at the first non-finite value or gradient, with `explain` it writes
+    down each backward step (``text()``)."""
 
-    def look_at(node: Node) -> None:
-        if check_finite:
-            finite.check_backward(node, names)
-        if explain:
-            steps.append(_step(node, len(steps) + 1, len(graph), names, cost))
+    def __init__(self, graph: Sequence[Node], *, explain: bool, check_finite: bool = False):
+        self.graph = graph
+        self.explain = explain
+        self.check_finite = check_finite
+        self.names = short_names(graph)
+        self.cost = self.names[graph[-1]] if graph else "cost"
+        self.steps: list[str] = []
 
-    backward_pass(graph, trainables, look_at)
-    if not explain:
-        return None
-    head = f"backward pass: {len(graph)} steps, last node first"
-    if graph and np.ndim(graph[-1].value) == 0 and graph[-1].value is not None:
-        head += f"; {cost} = {number(float(graph[-1].value))}"
-    return Explanation("\n\n".join([head, *steps]) + "\n")
+    def after_forward(self, node: Node) -> None:
+        if self.check_finite:
+            finite.check_forward(node, self.names)
+
+    def after_backward(self, node: Node) -> None:
+        if self.check_finite:
+            finite.check_backward(node, self.names)
+        if self.explain:
+            index = len(self.steps) + 1
+            self.steps.append(_step(node, index, len(self.graph), self.names, self.cost))
+
+    def text(self) -> Explanation:
+        """The explanation of the backward pass that ran."""
+        graph = self.graph
+        head = f"backward pass: {len(graph)} steps, last node first"
+        if graph and np.ndim(graph[-1].value) == 0 and graph[-1].value is not None:
+            head += f"; {self.cost} = {number(float(graph[-1].value))}"
+        return Explanation("\n\n".join([head, *self.steps]) + "\n")
 
 
 def _step(node: Node, index: int, total: int, names: dict[Node, str], cost: str) -> str:
@@ -131,48 +132,7 @@ def _upstream_lines(node: Node, names: dict[Node, str], cost: str) -> list[str]:
 
 
 def _local(node: Node, names: dict[Node, str], cost: str) -> list[str]:
-    """The node's local derivatives in the lesson's notation (built-in nodes only)."""
-    me = names[node]
-    args = inbound_list(node, names)
-    kind = type(node)
-    if kind is Input:
-        if len(consumers(node)) > 1:
-            return [f"∂{cost}/∂{me} = sum of what its consumers sent"]
-        return [f"∂{me}/∂{me} = 1, so ∂{cost}/∂{me} = G"]
-    if kind is Linear:
-        X, W, _ = args
-        return [
-            f"∂{cost}/∂{X} = G·{W}ᵀ",
-            f"∂{cost}/∂{W} = {X}ᵀ·G",
-            f"∂{cost}/∂{args[2]} = sum of G's rows",
-        ]
-    if kind is Sigmoid:
-        (x,) = args
-        return [f"∂{me}/∂{x} = {me}·(1 − {me})", f"∂{cost}/∂{x} = ∂{me}/∂{x} · G"]
-    if kind is MSE:
-        y, a = args
-        m = getattr(node, "m", "?")
-        return [f"∂{me}/∂{y} = 2/m·({y} − {a})   m = {m}", f"∂{me}/∂{a} = −2/m·({y} − {a})"]
-    if kind is Add:
-        # a node in k slots gets k times the upstream gradient
-        return [
-            f"∂{me}/∂{x} = {args.count(x)}, so ∂{cost}/∂{x} = "
-            + ("G" if args.count(x) == 1 else f"{args.count(x)}·G")
-            for x in _unique(args)
-        ]
-    if kind is Mul:
-        lines = []
-        for x in _unique(args):
-            # one product of the other factors per slot x fills
-            terms = [
-                "·".join(args[:i] + args[i + 1 :]) or "1" for i, a in enumerate(args) if a == x
-            ]
-            local = " + ".join(terms)
-            chain = f"{local}·G" if len(terms) == 1 else f"({local})·G"
-            lines.append(f"∂{me}/∂{x} = {local}, so ∂{cost}/∂{x} = {chain}")
-        return lines
-    return [f"your own {kind.__name__}.backward(); it produced:"]
-
-
-def _unique(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))
+    """The node's local derivatives in the lesson's notation, as its class states them."""
+    return node.local_derivatives(names, cost) or [
+        f"your own {type(node).__name__}.backward(); it produced:"
+    ]

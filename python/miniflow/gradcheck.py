@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from ._describe import sent_back_by, short_names, title, upstream
+from .activations import ACTIVATIONS
+from .gradients import SkippedGradients
 from .graph import forward_and_backward
-from .node import Input, Node, SkippedGradients
+from .node import Input, Node
 
 
 @dataclass
@@ -218,11 +220,22 @@ def _diagnose(node: Node, inbound: Node, analytic: Any, upstream: Any, h: float)
     ones = np.ones(np.shape(upstream))
     if any(matches(_numeric(node, inbound, k * ones, h)) for k in {1, max(len(consumers), 1)}):
         return "the upstream gradient is missing: multiply by what each consumer sent back"
-    if "sigmoid" in type(node).__name__.lower() and len(node.inbound_nodes) == 1:
+    if len(node.inbound_nodes) == 1:
+        # a node that computes a built-in activation (the learner's own Sigmoid, say) is checked
+        # for the mistakes that activation's class lists
         x = np.asarray(inbound.value, dtype=float)
         g = np.asarray(upstream, dtype=float)
-        if g.size == x.size and matches(x * (1 - x) * g.reshape(x.shape)):
-            return "uses the input, x·(1 − x), where the output belongs: s·(1 − s)"
+        value = np.asarray(node.value, dtype=float)
+        for kind in ACTIVATIONS:
+            if g.size != x.size or value.shape != x.shape:
+                break
+            with np.errstate(all="ignore"):  # exp overflows far out: the reference is still right
+                reference = kind.reference(x)
+            if not np.allclose(value, reference, rtol=1e-6, atol=1e-12):
+                continue
+            for hint, wrong_gradient in kind.mistakes:
+                if matches(wrong_gradient(x, value, g.reshape(x.shape))):
+                    return hint
     return ""
 
 

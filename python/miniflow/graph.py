@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import (
-    Any,
-    Optional,
-    TypeVar,
-    cast,
-    overload,
-)
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, NoReturn, Protocol, TypeVar, cast, overload
 
 import numpy as np
 
 from . import _core
-from .layers import MSE, _NativeNode
-from .node import KERNEL_ERRORS, Input, Node, SkippedGradients, _restated, skipped_gradients
-from .quiz import _ElementwiseQuizNode
+from .gradients import SkippedGradients, skipped_gradients
+from .node import KERNEL_ERRORS, Input, Node, _restated
+from .op import Op
 
 __all__ = ["topological_sort", "forward_and_backward", "forward_pass", "sgd_update"]
-
-# the library's own nodes already name themselves in the errors they raise
-_NAMES_ITSELF = (Input, _NativeNode, _ElementwiseQuizNode)
 
 # a learner's {X: X_, y: y_} is a dict[Input, ...], and a Mapping's key type is invariant: so
 # topological_sort takes a mapping keyed by any kind of Node
@@ -108,93 +98,110 @@ def topological_sort(feed_dict: Mapping[AnyNode, Any]) -> list[Node]:
     if len(order) + len(sinks) != len(nodes):
         stuck = ", ".join(node.label for node in nodes if in_degree[node] > 0)
         raise ValueError(f"the graph has a cycle through {stuck}")
-    sinks.sort(key=lambda node: isinstance(node, MSE))  # stable: the cost moves last
+    sinks.sort(key=lambda node: node.is_cost is True)  # stable: the cost moves last
     return order + sinks
 
 
-def _note_failing_node(error: Exception, node: Node, step: str) -> None:
-    """A learner's own node's error gets a note saying which node failed (ours name themselves)."""
-    if not isinstance(node, _NAMES_ITSELF) and hasattr(error, "add_note"):  # Python 3.11+
+# ---- running the graph ------------------------------------------------------------------------
+
+
+class Watcher(Protocol):
+    """A teaching tool that looks at each node right after its step (``explain``,
+    ``check_finite``): it may raise to stop the run."""
+
+    def after_forward(self, node: Node) -> None: ...
+    def after_backward(self, node: Node) -> None: ...
+
+
+def _raise_located(error: Exception, node: Node, step: str) -> NoReturn:
+    """Raise the error a node's step raised, saying which node: a built-in op's kernel errors
+    are restated with its name, a learner's node's errors get a note (Python 3.11+)."""
+    if isinstance(node, Op) and isinstance(error, KERNEL_ERRORS):
+        located = _restated(node, step, error)
+        if located is not error:
+            raise located from None
+    elif not isinstance(node, (Op, Input)) and hasattr(error, "add_note"):
         error.add_note(f"(raised by {node.label}.{step}())")
+    raise error
 
 
 def _run(node: Node, step: str) -> None:
-    """Call a node's forward or backward, noting which node failed."""
+    """Call a node's forward or backward, saying which node failed."""
     try:
         getattr(node, step)()
     except Exception as error:
-        _note_failing_node(error, node, step)
-        raise
+        _raise_located(error, node, step)
 
 
-# ---- skipping the gradients nobody reads ------------------------------------------------------
+class BackwardPlan:
+    """The backward pass that computes only the gradients on a path from the cost to a
+    trainable: ∂cost/∂n is needed exactly when n is a trainable or depends on one.
 
-# How one node's backward runs when only some gradients are wanted:
-#   (node, None, ())           run backward() as it is (every inbound wanted, or a learner's node)
-#   (node, None, skipped)      do not run it: its gradients say these nodes were skipped
-#   (node, wanted, skipped)    a built-in node computes only the slots marked True in wanted
-BackwardStep = tuple[Node, Optional[tuple[bool, ...]], Sequence[Node]]
+    ``steps`` holds, last node first, each node with the inbound nodes (an Input: itself) whose
+    gradients it must compute: a node that declares ``skips_unneeded`` gets that set as
+    ``backward(needed)``; any other runs whole when something it reads is needed, else not at
+    all (its gradients say they were skipped).
+    """
+
+    def __init__(self, graph: Sequence[Node], trainables: Sequence[Node]) -> None:
+        members = set(graph)
+        for t in trainables:
+            if t not in members:
+                raise ValueError(f"trainable {getattr(t, 'label', t)} is not in the graph")
+        needed = set(trainables)
+        for node in graph:  # topological order: a node's inbound nodes come first
+            if any(n in needed for n in node.inbound_nodes):
+                needed.add(node)
+        self.steps: list[tuple[Node, frozenset[Node]]] = [
+            (node, frozenset(n for n in node.inbound_nodes or (node,) if n in needed))
+            for node in reversed(graph)
+        ]
+
+    # the plans of the last few (graph, trainables) pairs, so a training loop makes each once
+    _recent: ClassVar[dict[tuple[tuple[Node, ...], tuple[Node, ...]], BackwardPlan]] = {}
+
+    @classmethod
+    def of(cls, graph: Sequence[Node], trainables: Sequence[Node]) -> BackwardPlan:
+        """The plan for this graph and these trainables, made on first use."""
+        key = (tuple(graph), tuple(trainables))
+        plan = cls._recent.get(key)
+        if plan is None:
+            plan = cls._recent[key] = cls(graph, trainables)
+            if len(cls._recent) > 8:
+                del cls._recent[next(iter(cls._recent))]  # the oldest
+        return plan
 
 
-@functools.lru_cache(maxsize=8)  # keeps the last few (graph, trainables) pairs alive
-def backward_plan(graph: tuple[Node, ...], trainables: tuple[Node, ...]) -> list[BackwardStep]:
-    """The backward pass, last node first, that computes only the gradients on a path from the
-    cost to a trainable: ∂cost/∂n is needed exactly when n is a trainable or depends on one."""
-    members = set(graph)
-    for t in trainables:
-        if t not in members:
-            raise ValueError(f"trainable {getattr(t, 'label', t)} is not in the graph")
-    needed = set(trainables)
-    for node in graph:  # topological order: a node's inbound nodes come first
-        if any(n in needed for n in node.inbound_nodes):
-            needed.add(node)
-    plan: list[BackwardStep] = []
-    for node in reversed(graph):
-        wanted = tuple(n in needed for n in node.inbound_nodes)
-        skipped = list(dict.fromkeys(n for n in node.inbound_nodes if n not in needed))
-        if not node.inbound_nodes:
-            plan.append((node, None, [] if node in needed else [node]))
-        elif not any(wanted):
-            plan.append((node, None, skipped))
-        elif all(wanted) or not isinstance(node, _NativeNode):
-            plan.append((node, None, []))
-        else:
-            plan.append((node, wanted, skipped))
-    return plan
-
-
-def backward_pass(
-    graph: Sequence[Node],
-    trainables: Sequence[Node] | None,
-    after_each: Callable[[Node], None] | None = None,
+def run_graph(
+    graph: Sequence[Node], trainables: Sequence[Node] | None, watcher: Watcher | None
 ) -> None:
-    """``backward()`` on every node, last node first; with ``trainables``, only the gradients
-    they need (see ``backward_plan``). ``after_each(node)`` runs after each node's step (the
-    teaching tools look at its gradients there)."""
-    if trainables is None:
-        steps: Iterable[BackwardStep] = ((node, None, ()) for node in reversed(graph))
-    else:
-        steps = backward_plan(tuple(graph), tuple(trainables))
-    for node, wanted, skipped in steps:
-        try:
-            if wanted is not None:  # a built-in node: its kernel leaves the skipped slots None
-                node.wanted = wanted  # type: ignore[attr-defined]
-                try:
-                    node.backward()
-                finally:
-                    node.wanted = None  # type: ignore[attr-defined]
-                gradients = node.gradients = skipped_gradients(skipped, node.gradients)
-                for inbound in skipped:
-                    gradients.pop(inbound, None)
-            elif skipped:
-                node.gradients = skipped_gradients(skipped)
-            else:
+    """``forward()`` on each node in order, then ``backward()`` in reverse (only the needed
+    gradients with `trainables`, see ``BackwardPlan``); `watcher` looks at each step."""
+    try:
+        for node in graph:
+            node.forward()
+            if watcher is not None:
+                watcher.after_forward(node)
+    except Exception as error:
+        _raise_located(error, node, "forward")
+    try:
+        if trainables is None:
+            for node in reversed(graph):
                 node.backward()
-        except Exception as error:
-            _note_failing_node(error, node, "backward")
-            raise
-        if after_each is not None:
-            after_each(node)
+                if watcher is not None:
+                    watcher.after_backward(node)
+        else:
+            for node, needed in BackwardPlan.of(graph, trainables).steps:
+                if node.skips_unneeded:
+                    node.backward(needed)  # type: ignore[call-arg]  # declared by skips_unneeded
+                elif needed:
+                    node.backward()
+                else:  # a learner's node nobody needs: not run, and its gradients say so
+                    node.gradients = skipped_gradients(dict.fromkeys(node.inbound_nodes))
+                if watcher is not None:
+                    watcher.after_backward(node)
+    except Exception as error:
+        _raise_located(error, node, "backward")
 
 
 def forward_and_backward(
@@ -216,28 +223,15 @@ def forward_and_backward(
         check_finite: raise ``miniflow.NonFiniteError`` (a ``FloatingPointError``) naming the
             first node, forward then backward, whose value or gradient has a NaN or infinity.
     """
-    if explain or check_finite:
-        from .explain import run  # the teaching path; the plain loop below stays as it is
+    if not (explain or check_finite):
+        run_graph(graph, trainables, None)
+        return
+    from .explain import Explainer  # the teaching tools build on this module
 
-        text = run(graph, trainables=trainables, explain=explain, check_finite=check_finite)
-        if text is not None:
-            print(text)  # noqa: T201 (asked for: explain=True)
-        return
-    try:
-        for node in graph:
-            node.forward()
-    except Exception as error:
-        _note_failing_node(error, node, "forward")
-        raise
-    if trainables is not None:
-        backward_pass(graph, trainables)
-        return
-    try:
-        for node in reversed(graph):
-            node.backward()
-    except Exception as error:
-        _note_failing_node(error, node, "backward")
-        raise
+    watcher = Explainer(graph, explain=explain, check_finite=check_finite)
+    run_graph(graph, trainables, watcher)
+    if explain:
+        print(watcher.text())  # noqa: T201 (asked for: explain=True)
 
 
 @overload

@@ -1,15 +1,18 @@
-"""The graph's building blocks: the lesson's ``Node`` base class and ``Input``, plus the helpers
-every node and teaching tool shares: naming a node in errors, its consumers, what they sent
-back."""
+"""The graph's building blocks: the lesson's ``Node`` base class and ``Input``, and how a node
+is named in errors."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+
+from .gradients import GradientSum, consumers
+
+__all__ = ["Node", "Input", "consumers"]
 
 _creation_order = itertools.count()
 
@@ -27,7 +30,32 @@ class Node:
         value: the node's output, ``None`` until ``forward()`` runs.
         gradients: after ``backward()``, the partial of the cost with respect to each inbound
             node, keyed by node (an Input keys its own gradient by itself).
+
+    What the teaching tools (``explain``, ``check_gradients``, ``draw``, ``check_finite``) read
+    about a kind of node is declared on its class; a learner's own subclass may declare the same
+    and is treated like a built-in op (the defaults below describe a node that declares nothing):
+
+    Class attributes:
+        short_name: the lesson's letter for it in the tools' names (``l`` gives ``l1``, ``l2``);
+            by default the class name in lower case.
+        slot_names: the lesson's names of its inbound slots (``("X", "W", "b")``); an unnamed
+            Input takes the name of the slot it fills.
+        trainable_slots: the slots that hold trainable parameters (a Linear's W and b).
+        is_cost: whether it is the cost, where backpropagation starts (G = 1); None (not
+            declared): a node nobody reads is taken for the cost.
+        kinks: the inputs where its derivative jumps (ReLU's 0), which finite differences must
+            not straddle.
+        skips_unneeded: whether ``backward(needed)`` takes the set of inbound nodes whose
+            gradients are needed and computes only those (see ``forward_and_backward``'s
+            ``trainables``); a node without it is run whole or not at all.
     """
+
+    short_name: ClassVar[str | None] = None
+    slot_names: ClassVar[tuple[str, ...]] = ()
+    trainable_slots: ClassVar[tuple[int, ...]] = ()
+    is_cost: ClassVar[bool | None] = None
+    kinks: ClassVar[tuple[float, ...]] = ()
+    skips_unneeded: ClassVar[bool] = False
 
     def __init__(self, inbound_nodes: Iterable[Node] = (), name: str | None = None) -> None:
         self.inbound_nodes: list[Node] = list(inbound_nodes)
@@ -46,6 +74,12 @@ class Node:
     def backward(self) -> None:
         """Fill ``self.gradients`` from the consumers' gradients (the chain rule)."""
         raise NotImplementedError
+
+    def local_derivatives(self, names: dict[Node, str], cost: str) -> list[str]:
+        """Its local derivatives in the lesson's notation, one line each (``∂s1/∂l1 =
+        s1·(1 − s1)``), with the nodes called by `names` and the cost by `cost`; [] when the
+        class does not say (a learner's own node)."""
+        return []
 
     @property
     def label(self) -> str:
@@ -72,34 +106,6 @@ def _shape_text(value: Any) -> str:
     return "scalar" if shape == () else str(shape)
 
 
-class SkippedGradients(dict[Node, Any]):
-    """A node's ``gradients`` after ``forward_and_backward(graph, trainables=...)`` skipped some:
-    it holds those on a path to a trainable, and reading a skipped one raises a KeyError that
-    says so (never a stale array from an earlier step)."""
-
-    __slots__ = ("skipped",)
-    skipped: Collection[Node]  # the inbound nodes (an Input: itself) whose gradient was skipped
-
-    def __missing__(self, node: Node) -> Any:
-        raise KeyError(why_skipped(node) if node in self.skipped else node)
-
-
-def skipped_gradients(skipped: Collection[Node], computed: Iterable[Any] = ()) -> SkippedGradients:
-    """A gradients dict of the (node, gradient) pairs `computed` that says `skipped` were not."""
-    gradients = SkippedGradients(computed)
-    gradients.skipped = skipped
-    return gradients
-
-
-def why_skipped(node: Node) -> str:
-    """What reading a skipped gradient says: why it is missing and how to get it."""
-    return (
-        f"the gradient for {getattr(node, 'label', node)} was skipped: no trainable given to "
-        "forward_and_backward(graph, trainables=...) depends on it; add it to trainables, or "
-        "run forward_and_backward(graph) for every gradient"
-    )
-
-
 # what a kernel raises for bad operands (or no memory to convert them): restated with the node
 KERNEL_ERRORS = (ValueError, TypeError, MemoryError)
 
@@ -114,6 +120,8 @@ def _restated(node: Node, step: str, error: Exception) -> Exception:
                 "add it to feed_dict (or set its .value) before running the graph"
             )
     kind = next(kind for kind in KERNEL_ERRORS if isinstance(error, kind))  # not a subclass
+    if str(error).startswith(node.label):
+        return error  # it names the node already
     return kind(f"{node.label} {step}: {error}")
 
 
@@ -134,77 +142,6 @@ def _inbound_values(node: Node) -> list[Any]:
     return values
 
 
-def consumers(node: Node) -> Sequence[Node]:
-    """The nodes that read `node`, each once: a consumer that reads it in two slots already
-    summed both into its gradients[node]."""
-    outbound = node.outbound_nodes
-    return outbound if len(outbound) < 2 else list(dict.fromkeys(outbound))
-
-
-def sent_back(node: Node, consumer: Node) -> Any:
-    """What `consumer` sent back to `node` (its gradients[node]), or a KeyError saying why not."""
-    try:
-        return consumer.gradients[node]
-    except KeyError:
-        raise not_sent_back(node, consumer) from None
-
-
-def not_sent_back(node: Node, consumer: Node) -> KeyError:
-    """The error for a consumer whose gradients lack `node`: skipped on purpose, or forgotten."""
-    gradients = consumer.gradients
-    if isinstance(gradients, SkippedGradients) and node in gradients.skipped:
-        return KeyError(why_skipped(node))
-    return KeyError(
-        f"{consumer.label}.backward() did not set gradients[{node.label}]; "
-        "every node must set a gradient for each of its inbound nodes"
-    )
-
-
-def received(node: Node, out: np.ndarray | None = None) -> Any:
-    """∂cost/∂node: the sum of what `node`'s consumers sent back (None when nobody reads it).
-
-    One consumer's gradient is returned as it is, not copied; several are added up in `out`
-    when it has their shape and dtype, else in a new array.
-    """
-    outbound = node.outbound_nodes
-    if len(outbound) == 1:  # the usual case, so the lookup is written out
-        gradients = outbound[0].gradients
-        if node in gradients:
-            return gradients[node]
-        raise not_sent_back(node, outbound[0])
-    grads = [sent_back(node, consumer) for consumer in consumers(node)]
-    if len(grads) < 2:
-        return grads[0] if grads else None
-    return add_up(node, grads, out)
-
-
-def add_up(node: Node, grads: Sequence[Any], out: np.ndarray | None = None) -> np.ndarray:
-    """grads[0] + grads[1] + ..., the gradients `node`'s consumers sent back, in `out` when it
-    fits (else a new array); vectors of the same length add whatever their orientation, as the
-    kernels accept them."""
-    first = np.asarray(grads[0])
-    dtype = np.result_type(*grads, np.float32)
-    if (
-        out is None
-        or out.shape != first.shape
-        or out.dtype != dtype
-        or any(out is grad for grad in grads)  # a consumer's own array is never written
-    ):
-        out = np.empty(first.shape, dtype)
-    np.copyto(out, first)
-    for grad in grads[1:]:
-        grad = np.asarray(grad)
-        if grad.shape != out.shape and grad.size == out.size:
-            grad = grad.reshape(out.shape)
-        elif grad.shape != out.shape and grad.size != 1:
-            raise ValueError(
-                f"{node.label} backward: its consumers sent gradients of shapes "
-                f"{out.shape} and {grad.shape}, which cannot be summed"
-            )
-        np.add(out, grad, out=out, casting="unsafe")
-    return out
-
-
 class Input(Node):
     """A value fed from outside: data, a target, or a trainable weight.
 
@@ -212,19 +149,24 @@ class Input(Node):
     ``node.gradients[node]`` is the sum of what every consumer sends back (0 with no consumer).
     """
 
+    short_name = "x"
+    is_cost = False
+    skips_unneeded = True
+
     def __init__(self, name: str | None = None) -> None:
         Node.__init__(self, name=name)
-        self._sum: np.ndarray | None = None  # kept between steps when several consumers add up
+        self.gradient_sum = GradientSum(self)  # its arrays carry over from step to step
 
     def forward(self) -> None:
         # nothing to compute: the value was fed
         pass
 
-    def backward(self) -> None:
-        # the sum of what every consumer sent back; nobody reads it: 0, as in the lesson
-        grad = received(self, self._sum)
-        if grad is None:
-            grad = 0
-        elif len(self.outbound_nodes) > 1:
-            self._sum = grad
-        self.gradients = {self: grad}
+    def backward(self, needed: Collection[Node] | None = None) -> None:
+        # ∂self/∂self = 1: its gradient is the sum of what every consumer sent back
+        self.gradients = self.gradient_sum.of_itself(needed)
+
+    def local_derivatives(self, names: dict[Node, str], cost: str) -> list[str]:
+        me = names.get(self, self.label)
+        if len(consumers(self)) > 1:
+            return [f"∂{cost}/∂{me} = sum of what its consumers sent"]
+        return [f"∂{me}/∂{me} = 1, so ∂{cost}/∂{me} = G"]

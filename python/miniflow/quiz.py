@@ -4,11 +4,13 @@ backward."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
 
-from .node import Node, _errors_restated, _inbound_values, consumers, sent_back
+from .node import Node, _inbound_values
+from .op import Op
 
 
 def _unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -22,52 +24,64 @@ def _unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad
 
 
-class _ElementwiseQuizNode(Node):
-    """Add and Mul from the lesson's early quizzes: numpy arithmetic with broadcasting."""
-
-    def _local_gradients(self, values: list[Any], upstream: Any) -> list[Any]:
-        raise NotImplementedError
-
-    def backward(self) -> None:
-        values = [node.value for node in self.inbound_nodes]
-        gradients: dict[Node, Any] = {}
-        for node, value in zip(self.inbound_nodes, values):
-            gradients[node] = np.zeros(np.shape(value))
-        for consumer in consumers(self):
-            local = self._local_gradients(values, sent_back(self, consumer))
-            for node, value, grad in zip(self.inbound_nodes, values, local):
-                # a node in two slots (Mul(x, x)) gets both contributions
-                gradients[node] = gradients[node] + _unbroadcast(grad, np.shape(value))
-        self.gradients = gradients
-
-
-class Add(_ElementwiseQuizNode):
+class Add(Op):
     """The sum of the inbound values: ``Add(x, y, z)``."""
 
+    short_name = "add"
+
     def __init__(self, *inputs: Node, name: str | None = None) -> None:
-        Node.__init__(self, inputs, name=name)
+        Op.__init__(self, inputs, name)
 
     def forward(self) -> None:
-        with _errors_restated(self, "forward"):
-            self.value = functools.reduce(np.add, _inbound_values(self))
+        self.value = functools.reduce(np.add, _inbound_values(self))
 
-    def _local_gradients(self, values: list[Any], upstream: Any) -> list[Any]:
-        return [upstream for _ in values]
+    def backward(self, needed: Collection[Node] | None = None) -> None:
+        d = self.gradient_sum
+        for G in d.upstream(needed):
+            for x in self.inbound_nodes:  # ∂cost/∂x = G (summed back to x's shape)
+                d.add_array(x, _unbroadcast(G, np.shape(x.value)))
+        self.gradients = d.gradients()
+
+    def local_derivatives(self, names: dict[Node, str], cost: str) -> list[str]:
+        me, args = names.get(self, self.label), self.names(names)
+        # a node in k slots gets k times the upstream gradient
+        return [
+            f"∂{me}/∂{x} = {args.count(x)}, so ∂{cost}/∂{x} = "
+            + ("G" if args.count(x) == 1 else f"{args.count(x)}·G")
+            for x in dict.fromkeys(args)
+        ]
 
 
-class Mul(_ElementwiseQuizNode):
+class Mul(Op):
     """The product of the inbound values: ``Mul(x, y, z)``."""
 
+    short_name = "mul"
+
     def __init__(self, *inputs: Node, name: str | None = None) -> None:
-        Node.__init__(self, inputs, name=name)
+        Op.__init__(self, inputs, name)
 
     def forward(self) -> None:
-        with _errors_restated(self, "forward"):
-            self.value = functools.reduce(np.multiply, _inbound_values(self))
+        self.value = functools.reduce(np.multiply, _inbound_values(self))
 
-    def _local_gradients(self, values: list[Any], upstream: Any) -> list[Any]:
-        # d(prod)/d(v_i) is the product of every other factor
-        return [
-            functools.reduce(np.multiply, values[:i] + values[i + 1 :], upstream)
-            for i in range(len(values))
-        ]
+    def backward(self, needed: Collection[Node] | None = None) -> None:
+        values = [x.value for x in self.inbound_nodes]
+        d = self.gradient_sum
+        for G in d.upstream(needed):
+            for i, x in enumerate(self.inbound_nodes):
+                # ∂cost/∂x = G times the product of every other factor
+                others = functools.reduce(np.multiply, values[:i] + values[i + 1 :], G)
+                d.add_array(x, _unbroadcast(others, np.shape(x.value)))
+        self.gradients = d.gradients()
+
+    def local_derivatives(self, names: dict[Node, str], cost: str) -> list[str]:
+        me, args = names.get(self, self.label), self.names(names)
+        lines = []
+        for x in dict.fromkeys(args):
+            # one product of the other factors per slot x fills
+            terms = [
+                "·".join(args[:i] + args[i + 1 :]) or "1" for i, a in enumerate(args) if a == x
+            ]
+            local = " + ".join(terms)
+            chain = f"{local}·G" if len(terms) == 1 else f"({local})·G"
+            lines.append(f"∂{me}/∂{x} = {local}, so ∂{cost}/∂{x} = {chain}")
+        return lines
