@@ -1,9 +1,10 @@
-"""Elementwise activations: Sigmoid (the lesson's), on the core's kernels.
+"""Elementwise activations: Sigmoid (the lesson's), Tanh and ReLU, each on the core's kernels.
 
-Each derivative is read from the forward output, so ``backward()`` needs no copy of the input.
-Besides what every op declares, an activation's class gives ``check_gradients`` a numpy
-``reference`` of its function (to recognise a learner's own version of it) and the classic
-``mistakes`` of its backward: (hint, the wrong gradient as a function of x, value and G).
+Each is one class that names its two kernels, its derivative in the lesson's notation, how to
+tell a saturated unit, a numpy ``reference`` of its function (so ``check_gradients`` recognises
+a learner's own version of it) and the classic ``mistakes`` of its backward. The chain rule is
+the same for all three and written once, in ``Activation``: the derivative is read from the
+forward output, so ``backward()`` needs no copy of the input.
 """
 
 from __future__ import annotations
@@ -21,50 +22,74 @@ from .op import Op
 Mistake = tuple[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]]
 
 
-class Sigmoid(Op):
-    """``value = 1 / (1 + exp(-x))``, elementwise, without overflow for any input."""
+class Activation(Op):
+    """An elementwise ``value = f(x)`` whose derivative f′ is a function of the value."""
+
+    # value = forward_kernel(x, out); ∂cost/∂x (+)= backward_kernel(value, G, out, accumulate)
+    forward_kernel: ClassVar[Callable[..., Any]]
+    backward_kernel: ClassVar[Callable[..., Any]]
+    derivative: ClassVar[str]  # f′ in terms of the value, as explain writes it: "{v}·(1 − {v})"
+    mistakes: ClassVar[tuple[Mistake, ...]] = ()
+
+    def __init__(self, node: Node, name: str | None = None) -> None:
+        Op.__init__(self, [node], name)
+
+    def forward(self) -> None:
+        self.value = type(self).forward_kernel(self.inbound_nodes[0].value, self.value)
+
+    def backward(self, needed: Collection[Node] | None = None) -> None:
+        (x,) = self.inbound_nodes
+        d = self.gradient_sum
+        for G in d.upstream(needed):  # each consumer's ∂cost/∂self
+            d.add(x, type(self).backward_kernel, self.value, G)  # ∂cost/∂x += f′·G
+        self.gradients = d.gradients()
+
+    def local_derivatives(self, names: dict[Node, str], cost: str) -> list[str]:
+        me, x = names.get(self, self.label), names.get(self.inbound_nodes[0], "x")
+        return [f"∂{me}/∂{x} = {self.derivative.format(v=me)}", f"∂{cost}/∂{x} = ∂{me}/∂{x} · G"]
+
+    @staticmethod
+    def reference(x: np.ndarray) -> np.ndarray:
+        """f(x) in numpy, for recognising a learner's own version of this activation."""
+        raise NotImplementedError
+
+    @staticmethod
+    def saturated(value: np.ndarray) -> np.ndarray:
+        """A boolean mask of the units whose gradient has all but vanished."""
+        raise NotImplementedError
+
+
+class Sigmoid(Activation):
+    """``value = 1 / (1 + exp(-x))``, elementwise, without overflow for any input;
+    ``∂cost/∂x = s·(1 − s)·G``."""
 
     short_name = "s"
-    mistakes: ClassVar[tuple[Mistake, ...]] = (
+    forward_kernel = _core.sigmoid_forward
+    backward_kernel = _core.sigmoid_backward
+    derivative = "{v}·(1 − {v})"
+    mistakes = (
         (
             "uses the input, x·(1 − x), where the output belongs: s·(1 − s)",
             lambda x, s, G: x * (1 - x) * G,
         ),
     )
 
-    @staticmethod
-    def reference(x: np.ndarray) -> np.ndarray:
-        s: np.ndarray = 1 / (1 + np.exp(-x))
-        return s
-
-    def __init__(self, node: Node, name: str | None = None) -> None:
-        Op.__init__(self, [node], name)
-
     def _sigmoid(self, x: Any) -> np.ndarray:
         """The sigmoid of an array-like (kept from the lesson for learners' code)."""
         with _errors_restated(self, "_sigmoid"):
             return _core.sigmoid_forward(x)
 
-    def forward(self) -> None:
-        self.value = _core.sigmoid_forward(self.inbound_nodes[0].value, self.value)
-
-    def backward(self, needed: Collection[Node] | None = None) -> None:
-        (x,) = self.inbound_nodes
-        d = self.gradient_sum
-        for G in d.upstream(needed):
-            d.add(x, _core.sigmoid_backward, self.value, G)  # ∂cost/∂x = s·(1 − s)·G
-        self.gradients = d.gradients()
-
-    def local_derivatives(self, names: dict[Node, str], cost: str) -> list[str]:
-        me, (x,) = names.get(self, self.label), self.names(names)
-        return [f"∂{me}/∂{x} = {me}·(1 − {me})", f"∂{cost}/∂{x} = ∂{me}/∂{x} · G"]
+    @staticmethod
+    def reference(x: np.ndarray) -> np.ndarray:
+        s: np.ndarray = 1 / (1 + np.exp(-x))
+        return s
 
     @staticmethod
     def saturated(value: np.ndarray) -> np.ndarray:
-        """The units whose slope s·(1 − s) is below 3% of its peak: s < 0.0075 or s > 0.9925,
-        where the gradient has all but vanished."""
-        return np.abs(np.asarray(value) - 0.5) > 0.4925
+        """s < 0.0075 or s > 0.9925: the slope s·(1 − s) is under 3% of its peak."""
+        mask: np.ndarray = np.abs(np.asarray(value) - 0.5) > 0.4925
+        return mask
 
 
 # the built-in activations, for the tools that recognise a learner's own version of one
-ACTIVATIONS = (Sigmoid,)
+ACTIVATIONS: tuple[type[Activation], ...] = (Sigmoid,)

@@ -77,7 +77,8 @@ def draw(
         values: show a summary of each node's value (run the graph first).
         gradients: show each node's gradient ``∂cost/∂node``: what its consumers sent back
             (an Input's own ``gradients[node]``).
-        trainables: the Inputs to draw as trainable; by default those a Linear reads as W or b.
+        trainables: the Inputs to draw as trainable; by default those a consumer reads in a
+            slot its class declares trainable (a Linear's W and b).
     """
     names = short_names(graph)
     boxes = [_box(node, i, names, values, gradients) for i, node in enumerate(graph)]

@@ -36,7 +36,7 @@ class GradientSum:
     A built-in node keeps one for its whole life (``self.gradient_sum``), so its arrays carry
     over from step to step; a learner's node may make a new one per step. A step begins with
     ``upstream(needed)``, each consumer's G (or ``start(needed)``, for the cost, which has no
-    consumer); then ``add(n, kernel, *operands)`` adds ``kernel(*operands)`` to n's gradient,
+    consumer); then ``add(n, kernel, a, b)`` adds ``kernel(a, b)`` to n's gradient,
     ``add_array(n, term)`` adds an array already made, and ``gradients()`` is the finished dict
     for ``node.gradients``.
     """
@@ -89,15 +89,20 @@ class GradientSum:
             terms.append(G)
         return terms
 
-    def add(self, inbound: Node, kernel: Callable[..., Any], *operands: Any) -> None:
-        """inbound's gradient += kernel(*operands), where the kernel takes ``out`` and
-        ``accumulate`` after its operands (the core's primitives all do)."""
+    def add(self, inbound: Node, kernel: Callable[..., Any], a: Any, b: Any = None) -> None:
+        """inbound's gradient += kernel(a, b), where the kernel takes ``out`` and ``accumulate``
+        after its operands, as the core's primitives do: ``kernel(a, b, out, accumulate)``, or
+        ``kernel(a, out, accumulate)`` when there is no `b`. (Operands are spelled out, not
+        ``*operands``: a call through a star is slower, and this runs for every term.)"""
         if self.needed is None or inbound in self.needed:
             sums = self._sums
             if inbound in sums:
-                sums[inbound] = kernel(*operands, sums[inbound], True)
+                out, accumulate = sums[inbound], True
             else:
-                sums[inbound] = kernel(*operands, self._last.get(inbound), False)
+                out, accumulate = self._last.get(inbound), False
+            sums[inbound] = (
+                kernel(a, out, accumulate) if b is None else kernel(a, b, out, accumulate)
+            )
 
     def add_array(self, inbound: Node, term: Any) -> None:
         """inbound's gradient += term. A single term is passed on as it is, not copied."""
