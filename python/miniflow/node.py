@@ -149,7 +149,6 @@ class Input(Node):
     ``node.gradients[node]`` is the sum of what every consumer sends back (0 with no consumer).
     """
 
-    short_name = "x"
     is_cost = False
     skips_unneeded = True
 

@@ -4,6 +4,13 @@ Each op is one class (``layers.py``, ``activations.py``, ``quiz.py``) holding it
 its ``backward()`` (the chain rule, summed with ``GradientSum``) and what the teaching tools
 read about it (see ``Node``'s class attributes). A learner's own op is a ``Node`` subclass that
 may declare the same.
+
+How an op reuses its arrays (so that once shapes settle a training step makes no new arrays):
+``forward()`` passes its last ``value`` to the kernel as ``out``, which writes into it when it
+still fits (same shape and dtype, writable, not overlapping an input) and otherwise returns a
+new array; ``backward()`` adds its terms with its ``GradientSum``, which does the same with last
+step's gradients (see ``gradients.py``). Copy a value or gradient you want to keep, since the
+next step overwrites it.
 """
 
 from __future__ import annotations
