@@ -6,5 +6,7 @@
 #include "miniflow/linear.hpp"
 #include "miniflow/matrix.hpp"
 #include "miniflow/mse.hpp"
+#include "miniflow/relu.hpp"
 #include "miniflow/sgd.hpp"
 #include "miniflow/sigmoid.hpp"
+#include "miniflow/tanh.hpp"

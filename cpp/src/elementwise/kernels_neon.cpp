@@ -9,6 +9,7 @@
 #include "exp_constants.hpp"
 #include "kernel_tables.hpp"
 #include "simd/neon.hpp"
+#include "tanh_constants.hpp"
 
 namespace miniflow::detail {
 
@@ -20,7 +21,7 @@ using Simd = Neon<T>;
 #define ELEMENTWISE_TARGET
 #define ELEMENTWISE_INLINE MINIFLOW_NEON_OP
 #include "vector_exp.inc"
-// (after vector_exp.inc: the kernel bodies call vector_exp and vector_sigmoid)
+// (after vector_exp.inc: the kernel bodies call vector_exp, vector_sigmoid and vector_tanh)
 #include "kernel_bodies.inc"
 #undef ELEMENTWISE_TARGET
 #undef ELEMENTWISE_INLINE
