@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "miniflow/gemm.hpp"
+#include "miniflow/interrupt.hpp"
 #include "miniflow/matrix.hpp"
 #include "numpy_shim.hpp"
 

@@ -17,6 +17,8 @@
 #include "gemm/gemm_kernels.hpp"
 #include "miniflow/cpu.hpp"
 #include "miniflow/gemm.hpp"
+#include "miniflow/interrupt.hpp"
+#include "miniflow/threads.hpp"
 
 namespace {
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "elementwise_testing.hpp"
-#include "miniflow/gemm.hpp"
 #include "miniflow/relu.hpp"
+#include "miniflow/threads.hpp"
 
 namespace {
 

@@ -14,8 +14,8 @@
 
 #include "elementwise/tanh_constants.hpp"
 #include "elementwise_testing.hpp"
-#include "miniflow/gemm.hpp"
 #include "miniflow/tanh.hpp"
+#include "miniflow/threads.hpp"
 
 namespace {
 

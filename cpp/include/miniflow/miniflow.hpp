@@ -3,6 +3,7 @@
 
 #include "miniflow/cpu.hpp"
 #include "miniflow/gemm.hpp"
+#include "miniflow/interrupt.hpp"
 #include "miniflow/linear.hpp"
 #include "miniflow/matrix.hpp"
 #include "miniflow/mse.hpp"
@@ -10,3 +11,4 @@
 #include "miniflow/sgd.hpp"
 #include "miniflow/sigmoid.hpp"
 #include "miniflow/tanh.hpp"
+#include "miniflow/threads.hpp"

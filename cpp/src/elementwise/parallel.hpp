@@ -8,7 +8,7 @@
 #include <cstddef>
 
 #include "gemm/gemm_internal.hpp"
-#include "miniflow/gemm.hpp"
+#include "miniflow/threads.hpp"
 
 namespace miniflow::detail {
 

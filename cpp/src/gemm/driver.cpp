@@ -3,7 +3,6 @@
 // dynamic sharing of packing and tiles among threads, and the run-time choice of micro-kernel.
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <functional>
@@ -13,12 +12,13 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <utility>
 
 #include "check.hpp"
 #include "gemm/cache_sizes.hpp"
+#include "gemm/interrupt_poll.hpp"
 #include "gemm_internal.hpp"
 #include "miniflow/gemm.hpp"
+#include "miniflow/threads.hpp"
 
 namespace miniflow {
 
@@ -43,8 +43,6 @@ constexpr std::size_t packed_limit = std::size_t{48} << 20;
 constexpr std::size_t tiles_per_thread = 6;
 // Column tiles are no narrower than this (each reads its rows of packed A once per slice).
 constexpr std::size_t min_tile_cols = 128;
-// How often at most the calling thread runs its interrupt check during a product.
-constexpr auto interrupt_interval = std::chrono::milliseconds(10);
 
 // A micro-kernel with the cache blocks this CPU's caches give it.
 template <typename T>
@@ -103,27 +101,6 @@ private:
 
 thread_local PackingBuffer packed_a_buffer;
 thread_local PackingBuffer packed_b_buffer;
-
-// The innermost InterruptCheck alive on this thread, if any.
-thread_local const std::function<void()>* innermost_check = nullptr;
-
-// Runs this thread's interrupt check, if it has one, when interrupt_interval has passed since
-// the last run. Pool workers have none: only the thread that called gemm() is ever asked.
-class InterruptPoll {
-public:
-    InterruptPoll() : check_(innermost_check), next_(Clock::now() + interrupt_interval) {}
-
-    void operator()() {
-        if (check_ == nullptr || Clock::now() < next_) return;
-        (*check_)();
-        next_ = Clock::now() + interrupt_interval;
-    }
-
-private:
-    using Clock = std::chrono::steady_clock;
-    const std::function<void()>* check_;
-    Clock::time_point next_;
-};
 
 std::size_t round_up(std::size_t value, std::size_t multiple) {
     return (value + multiple - 1) / multiple * multiple;
@@ -400,13 +377,6 @@ template void gemm_with<double>(Isa, int, GemmPath, const MatrixView<double>&,
                                 const double*);
 
 }  // namespace detail
-
-InterruptCheck::InterruptCheck(std::function<void()> check)
-    : check_(std::move(check)), outer_(detail::innermost_check) {
-    detail::innermost_check = &check_;
-}
-
-InterruptCheck::~InterruptCheck() { detail::innermost_check = outer_; }
 
 template <typename T>
 void gemm(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate,
