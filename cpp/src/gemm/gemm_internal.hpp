@@ -56,6 +56,13 @@ Kernel<float> neon_kernel<float>();
 template <>
 Kernel<double> neon_kernel<double>();
 
+// A micro-kernel with the cache blocks this CPU's caches give it.
+template <typename T>
+struct BlockedKernel {
+    Kernel<T> kernel;
+    BlockSizes blocks;
+};
+
 // The micro-kernel of `isa`, which the CPU must support (see isa_supported); generic for an
 // instruction set of another architecture.
 template <typename T>
