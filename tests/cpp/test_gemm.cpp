@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "gemm/gemm_kernels.hpp"
+#include "gemm/path_choice.hpp"
 #include "miniflow/cpu.hpp"
 #include "miniflow/gemm.hpp"
 #include "miniflow/interrupt.hpp"

@@ -30,12 +30,12 @@ using Simd = Avx2<T>;
 }  // namespace
 
 template <typename T>
-const ElementwiseKernels<T>& avx2_kernels() {
+const ElementwiseKernels<T>& ElementwiseKernelsByIsa<T>::avx2() {
     return kernel_table<T>();
 }
 
-template const ElementwiseKernels<float>& avx2_kernels<float>();
-template const ElementwiseKernels<double>& avx2_kernels<double>();
+template const ElementwiseKernels<float>& ElementwiseKernelsByIsa<float>::avx2();
+template const ElementwiseKernels<double>& ElementwiseKernelsByIsa<double>::avx2();
 
 }  // namespace miniflow::detail
 

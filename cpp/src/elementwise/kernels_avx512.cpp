@@ -37,12 +37,12 @@ using Simd = Avx512<T>;
 }  // namespace
 
 template <typename T>
-const ElementwiseKernels<T>& avx512_kernels() {
+const ElementwiseKernels<T>& ElementwiseKernelsByIsa<T>::avx512() {
     return kernel_table<T>();
 }
 
-template const ElementwiseKernels<float>& avx512_kernels<float>();
-template const ElementwiseKernels<double>& avx512_kernels<double>();
+template const ElementwiseKernels<float>& ElementwiseKernelsByIsa<float>::avx512();
+template const ElementwiseKernels<double>& ElementwiseKernelsByIsa<double>::avx512();
 
 }  // namespace miniflow::detail
 

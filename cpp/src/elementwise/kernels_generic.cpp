@@ -90,7 +90,7 @@ void sgd_update_kernel(T* value, const T* grad, std::size_t n, T learning_rate) 
 }  // namespace
 
 template <typename T>
-const ElementwiseKernels<T>& generic_kernels() {
+const ElementwiseKernels<T>& ElementwiseKernelsByIsa<T>::generic() {
     static constexpr ElementwiseKernels<T> table{
         &map_kernel<T, exp_of<T>>,
         &map_kernel<T, stable_sigmoid<T>>,
@@ -106,7 +106,7 @@ const ElementwiseKernels<T>& generic_kernels() {
     return table;
 }
 
-template const ElementwiseKernels<float>& generic_kernels<float>();
-template const ElementwiseKernels<double>& generic_kernels<double>();
+template const ElementwiseKernels<float>& ElementwiseKernelsByIsa<float>::generic();
+template const ElementwiseKernels<double>& ElementwiseKernelsByIsa<double>::generic();
 
 }  // namespace miniflow::detail

@@ -29,12 +29,12 @@ using Simd = Neon<T>;
 }  // namespace
 
 template <typename T>
-const ElementwiseKernels<T>& neon_kernels() {
+const ElementwiseKernels<T>& ElementwiseKernelsByIsa<T>::neon() {
     return kernel_table<T>();
 }
 
-template const ElementwiseKernels<float>& neon_kernels<float>();
-template const ElementwiseKernels<double>& neon_kernels<double>();
+template const ElementwiseKernels<float>& ElementwiseKernelsByIsa<float>::neon();
+template const ElementwiseKernels<double>& ElementwiseKernelsByIsa<double>::neon();
 
 }  // namespace miniflow::detail
 

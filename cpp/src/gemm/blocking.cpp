@@ -50,10 +50,10 @@ std::size_t even_piece(std::size_t extent, std::size_t target, std::size_t unit,
 // The rows of a (few enough to pack whole) times b, in blocks of block_cols columns of b, on up
 // to `team` threads.
 template <typename T>
-void gemm_rows(const BlockedKernel<T>& blocked, std::size_t team, const MatrixView<T>& a,
+void gemm_rows(const TunedKernels<T>& tuned, std::size_t team, const MatrixView<T>& a,
                const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate, const T* bias,
                std::size_t block_cols) {
-    const BlockSizes& blocks = blocked.blocks;
+    const BlockSizes& blocks = tuned.blocks;
     const std::size_t m = a.rows;
     const std::size_t n = b.cols;
     const std::size_t k = a.cols;
@@ -84,7 +84,7 @@ void gemm_rows(const BlockedKernel<T>& blocked, std::size_t team, const MatrixVi
         const std::size_t pack_cols = piece_size(cols, 2 * team, blocks.nr, blocks.nr, padded_cols);
         // A is packed with the first block of columns and kept for the others.
         const bool pack_a_now = first == 0;
-        SharedProduct<T> job(blocked, a, b_block);
+        SharedProduct<T> job(tuned, a, b_block);
         job.c = c + first;
         job.ldc = ldc;
         job.accumulate = accumulate;
@@ -113,9 +113,9 @@ void gemm_rows(const BlockedKernel<T>& blocked, std::size_t team, const MatrixVi
 // The blocked product on up to `threads` threads (see SharedProduct), in blocks of A's rows and
 // B's columns that bound the packed buffers.
 template <typename T>
-void gemm_blocked(const BlockedKernel<T>& blocked, int threads, const MatrixView<T>& a,
+void gemm_blocked(const TunedKernels<T>& tuned, int threads, const MatrixView<T>& a,
                   const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate, const T* bias) {
-    const BlockSizes& blocks = blocked.blocks;
+    const BlockSizes& blocks = tuned.blocks;
     const std::size_t m = a.rows;
     const std::size_t k = a.cols;
     const std::size_t worth = std::max<std::size_t>(1, m * b.cols * k / work_per_thread_minimum);
@@ -127,14 +127,14 @@ void gemm_blocked(const BlockedKernel<T>& blocked, int threads, const MatrixView
     for (std::size_t top = 0; top < m; top += block_rows) {
         const MatrixView<T> a_block{&a(top, 0), std::min(block_rows, m - top), k, a.row_stride,
                                     a.col_stride};
-        gemm_rows(blocked, team, a_block, b, c + top * ldc, ldc, accumulate, bias, block_cols);
+        gemm_rows(tuned, team, a_block, b, c + top * ldc, ldc, accumulate, bias, block_cols);
     }
 }
 
-template void gemm_blocked<float>(const BlockedKernel<float>&, int, const MatrixView<float>&,
+template void gemm_blocked<float>(const TunedKernels<float>&, int, const MatrixView<float>&,
                                   const MatrixView<float>&, float*, std::size_t, bool,
                                   const float*);
-template void gemm_blocked<double>(const BlockedKernel<double>&, int, const MatrixView<double>&,
+template void gemm_blocked<double>(const TunedKernels<double>&, int, const MatrixView<double>&,
                                    const MatrixView<double>&, double*, std::size_t, bool,
                                    const double*);
 

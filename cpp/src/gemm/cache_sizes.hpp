@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "gemm/gemm_kernels.hpp"
+#include "gemm/path_choice.hpp"
 
 namespace miniflow::detail {
 

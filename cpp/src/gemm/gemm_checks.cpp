@@ -5,7 +5,7 @@
 #include <string>
 
 #include "check.hpp"
-#include "gemm/gemm_kernels.hpp"
+#include "gemm/path_choice.hpp"
 #include "miniflow/cpu.hpp"
 #include "miniflow/gemm.hpp"
 #include "miniflow/threads.hpp"

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <functional>
 
-#include "gemm/gemm_kernels.hpp"
+#include "gemm/path_choice.hpp"
 #include "miniflow/matrix.hpp"
 
 namespace miniflow::detail {
@@ -22,51 +22,39 @@ template <typename T>
 using DirectProduct = void (*)(const MatrixView<T>& a, const MatrixView<T>& b, T* c,
                                std::size_t ldc, bool accumulate, const T* bias);
 
-// A micro-kernel, the shape of the register tile it computes, and its direct path. The cache
-// blocks around it come from the CPU's caches (block_sizes_for in cache_sizes.hpp).
+// The GEMM kernels of one instruction set: its micro-kernel, the shape of the register tile that
+// computes, and its direct path. The cache blocks around them come from the CPU's caches
+// (block_sizes_for in cache_sizes.hpp).
 template <typename T>
-struct Kernel {
+struct GemmKernels {
     std::size_t mr;
     std::size_t nr;
-    MicroKernel<T> compute_tile;
+    MicroKernel<T> micro_kernel;
     DirectProduct<T> direct_product;
 };
 
-// One register-blocked micro-kernel per instruction set, each in its own file, which compiles
-// to nothing on other architectures. The AVX ones are compiled for their ISA by function
-// attributes only, so a caller must check the CPU first.
+// The GEMM kernels of each instruction set, each in its own file, which compiles to nothing on
+// other architectures (see choose_for_isa in simd/isa_choice.hpp). The AVX ones are compiled for
+// their ISA by function attributes only, so a caller must check the CPU first.
 template <typename T>
-Kernel<T> generic_kernel();
-template <typename T>
-Kernel<T> avx2_kernel();
-template <typename T>
-Kernel<T> avx512_kernel();
-template <typename T>
-Kernel<T> neon_kernel();
-template <>
-Kernel<float> avx2_kernel<float>();
-template <>
-Kernel<double> avx2_kernel<double>();
-template <>
-Kernel<float> avx512_kernel<float>();
-template <>
-Kernel<double> avx512_kernel<double>();
-template <>
-Kernel<float> neon_kernel<float>();
-template <>
-Kernel<double> neon_kernel<double>();
+struct GemmKernelsByIsa {
+    static GemmKernels<T> generic();
+    static GemmKernels<T> avx2();
+    static GemmKernels<T> avx512();
+    static GemmKernels<T> neon();
+};
 
-// A micro-kernel with the cache blocks this CPU's caches give it.
+// An instruction set's GEMM kernels with the cache blocks this CPU's caches give them.
 template <typename T>
-struct BlockedKernel {
-    Kernel<T> kernel;
+struct TunedKernels {
+    GemmKernels<T> kernels;
     BlockSizes blocks;
 };
 
-// The micro-kernel of `isa`, which the CPU must support (see isa_supported); generic for an
+// The GEMM kernels of `isa`, which the CPU must support (see isa_supported); generic for an
 // instruction set of another architecture.
 template <typename T>
-Kernel<T> kernel_for(Isa isa);
+GemmKernels<T> gemm_kernels_for(Isa isa);
 
 // Writes a finished rows x cols tile held in `tile` (leading dimension tile_ld) to c the way
 // every micro-kernel does, (tile + bias) + old c, so edge tiles round like full ones.

@@ -89,17 +89,13 @@ MINIFLOW_TARGET_AVX2 MINIFLOW_FLATTEN void direct_product_avx2(const MatrixView<
 
 }  // namespace
 
-template <>
-Kernel<double> avx2_kernel<double>() {
-    return {avx2_mr, 2 * Avx2<double>::width, &compute_tile_avx2<Avx2<double>>,
-            &direct_product_avx2<double>};
+template <typename T>
+GemmKernels<T> GemmKernelsByIsa<T>::avx2() {
+    return {avx2_mr, 2 * Avx2<T>::width, &compute_tile_avx2<Avx2<T>>, &direct_product_avx2<T>};
 }
 
-template <>
-Kernel<float> avx2_kernel<float>() {
-    return {avx2_mr, 2 * Avx2<float>::width, &compute_tile_avx2<Avx2<float>>,
-            &direct_product_avx2<float>};
-}
+template GemmKernels<float> GemmKernelsByIsa<float>::avx2();
+template GemmKernels<double> GemmKernelsByIsa<double>::avx2();
 
 }  // namespace miniflow::detail
 

@@ -112,17 +112,14 @@ MINIFLOW_TARGET_AVX512 MINIFLOW_FLATTEN void direct_product_avx512(const MatrixV
 
 }  // namespace
 
-template <>
-Kernel<double> avx512_kernel<double>() {
-    return {avx512_mr, 2 * Avx512<double>::width, &compute_tile_avx512<Avx512<double>>,
-            &direct_product_avx512<double>};
+template <typename T>
+GemmKernels<T> GemmKernelsByIsa<T>::avx512() {
+    return {avx512_mr, 2 * Avx512<T>::width, &compute_tile_avx512<Avx512<T>>,
+            &direct_product_avx512<T>};
 }
 
-template <>
-Kernel<float> avx512_kernel<float>() {
-    return {avx512_mr, 2 * Avx512<float>::width, &compute_tile_avx512<Avx512<float>>,
-            &direct_product_avx512<float>};
-}
+template GemmKernels<float> GemmKernelsByIsa<float>::avx512();
+template GemmKernels<double> GemmKernelsByIsa<double>::avx512();
 
 }  // namespace miniflow::detail
 

@@ -30,12 +30,12 @@ void compute_tile_generic(std::size_t k, const T* packed_a, const T* packed_b, T
 }  // namespace
 
 template <typename T>
-Kernel<T> generic_kernel() {
+GemmKernels<T> GemmKernelsByIsa<T>::generic() {
     // A 4 x 8 tile fits the 16 SSE registers.
     return {generic_mr, generic_nr, &compute_tile_generic<T>, &direct_product<T, 16>};
 }
 
-template Kernel<float> generic_kernel<float>();
-template Kernel<double> generic_kernel<double>();
+template GemmKernels<float> GemmKernelsByIsa<float>::generic();
+template GemmKernels<double> GemmKernelsByIsa<double>::generic();
 
 }  // namespace miniflow::detail

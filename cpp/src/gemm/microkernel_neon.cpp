@@ -105,17 +105,14 @@ void compute_tile_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c
 
 }  // namespace
 
-template <>
-Kernel<double> neon_kernel<double>() {
-    return {NeonTile<double>::mr, NeonTile<double>::vectors * Neon<double>::width,
-            &compute_tile_neon<double>, &direct_product<double, 16>};
+template <typename T>
+GemmKernels<T> GemmKernelsByIsa<T>::neon() {
+    return {NeonTile<T>::mr, NeonTile<T>::vectors * Neon<T>::width, &compute_tile_neon<T>,
+            &direct_product<T, 16>};
 }
 
-template <>
-Kernel<float> neon_kernel<float>() {
-    return {NeonTile<float>::mr, NeonTile<float>::vectors * Neon<float>::width,
-            &compute_tile_neon<float>, &direct_product<float, 16>};
-}
+template GemmKernels<float> GemmKernelsByIsa<float>::neon();
+template GemmKernels<double> GemmKernelsByIsa<double>::neon();
 
 }  // namespace miniflow::detail
 

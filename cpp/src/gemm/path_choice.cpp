@@ -1,6 +1,7 @@
 // The choice of path for one product: the direct path for tiny or thin products, else the
 // blocked path, with the micro-kernel of the chosen instruction set and its cache blocks.
 #include <algorithm>
+#include <array>
 #include <cstddef>
 
 #include "gemm/blocking.hpp"
@@ -20,35 +21,29 @@ constexpr std::size_t direct_limit_strided_b = std::size_t{16} * 16 * 16;
 constexpr std::size_t direct_thin_limit = 4;
 
 template <typename T>
-BlockedKernel<T> with_blocks(const Kernel<T>& kernel) {
-    return {kernel, block_sizes_for(detected_cache_sizes(), kernel.mr, kernel.nr, sizeof(T))};
+TunedKernels<T> with_blocks(const GemmKernels<T>& kernels) {
+    return {kernels, block_sizes_for(detected_cache_sizes(), kernels.mr, kernels.nr, sizeof(T))};
 }
 
+// Building an ISA's entry only takes its function pointers and the caches (read once), so every
+// ISA's is built up front, indexed by the Isa.
 template <typename T>
-const BlockedKernel<T>& blocked_kernel_for(Isa isa) {
-    // Building a kernel only takes its function pointers, so every ISA's is built up front.
-    static const BlockedKernel<T> generic = with_blocks(kernel_for<T>(Isa::generic));
-    static const BlockedKernel<T> avx2 = with_blocks(kernel_for<T>(Isa::avx2_fma));
-    static const BlockedKernel<T> avx512 = with_blocks(kernel_for<T>(Isa::avx512));
-    static const BlockedKernel<T> neon = with_blocks(kernel_for<T>(Isa::neon));
-    switch (isa) {
-        case Isa::avx512:
-            return avx512;
-        case Isa::avx2_fma:
-            return avx2;
-        case Isa::neon:
-            return neon;
-        case Isa::generic:
-            break;
-    }
-    return generic;
+const TunedKernels<T>& tuned_kernels_for(Isa isa) {
+    static const auto table = [] {
+        std::array<TunedKernels<T>, 4> entries{};
+        for (Isa each : {Isa::generic, Isa::avx2_fma, Isa::avx512, Isa::neon}) {
+            entries.at(static_cast<std::size_t>(each)) = with_blocks(gemm_kernels_for<T>(each));
+        }
+        return entries;
+    }();
+    return table.at(static_cast<std::size_t>(isa));
 }
 
 }  // namespace
 
 template <typename T>
 BlockSizes block_sizes(Isa isa) {
-    return blocked_kernel_for<T>(isa).blocks;
+    return tuned_kernels_for<T>(isa).blocks;
 }
 
 template <typename T>
@@ -62,10 +57,10 @@ void gemm_with(Isa isa, int threads, GemmPath path, const MatrixView<T>& a, cons
         b.col_stride == 1 ? direct_limit_contiguous_b : direct_limit_strided_b;
     const bool direct_pays = m * n * k <= direct_limit || std::min(m, n) <= direct_thin_limit;
     if (path == GemmPath::direct || (path == GemmPath::automatic && direct_pays) || k == 0) {
-        blocked_kernel_for<T>(isa).kernel.direct_product(a, b, c, ldc, accumulate, bias);
+        tuned_kernels_for<T>(isa).kernels.direct_product(a, b, c, ldc, accumulate, bias);
         return;
     }
-    gemm_blocked(blocked_kernel_for<T>(isa), threads, a, b, c, ldc, accumulate, bias);
+    gemm_blocked(tuned_kernels_for<T>(isa), threads, a, b, c, ldc, accumulate, bias);
 }
 
 template BlockSizes block_sizes<float>(Isa);

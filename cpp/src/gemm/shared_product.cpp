@@ -15,23 +15,23 @@ namespace {
 // slice, from the slice's packed A (micro-panels of mr rows) and packed B (of nr columns). Each
 // B micro-panel stays in L1 while the A micro-panels stream past it from L2.
 template <typename T>
-void sweep_tiles(const Kernel<T>& kernel, std::size_t kc, const T* packed_a, const T* packed_b,
-                 T* c, std::size_t ldc, std::size_t rows, std::size_t cols, bool load_c,
-                 const T* bias) {
-    for (std::size_t j = 0; j < cols; j += kernel.nr) {
+void sweep_tiles(const GemmKernels<T>& kernels, std::size_t kc, const T* packed_a,
+                 const T* packed_b, T* c, std::size_t ldc, std::size_t rows, std::size_t cols,
+                 bool load_c, const T* bias) {
+    for (std::size_t j = 0; j < cols; j += kernels.nr) {
         const T* b_panel = packed_b + j * kc;
         const T* tile_bias = bias != nullptr ? bias + j : nullptr;
-        for (std::size_t i = 0; i < rows; i += kernel.mr) {
-            kernel.compute_tile(kc, packed_a + i * kc, b_panel, c + i * ldc + j, ldc,
-                                std::min(kernel.mr, rows - i), std::min(kernel.nr, cols - j),
-                                load_c, tile_bias);
+        for (std::size_t i = 0; i < rows; i += kernels.mr) {
+            kernels.micro_kernel(kc, packed_a + i * kc, b_panel, c + i * ldc + j, ldc,
+                                 std::min(kernels.mr, rows - i), std::min(kernels.nr, cols - j),
+                                 load_c, tile_bias);
         }
     }
 }
 
 template <typename T>
 void pack_item(SharedProduct<T>& job, std::size_t item) {
-    const BlockSizes& blocks = job.blocked.blocks;
+    const BlockSizes& blocks = job.tuned.blocks;
     const std::size_t per_slice = job.a_chunks + job.b_chunks;
     const std::size_t slice = item / per_slice;
     const std::size_t depth0 = slice * blocks.kc;
@@ -64,7 +64,7 @@ bool slice_ready(const SharedProduct<T>& job, std::size_t slice) {
 // is left.
 template <typename T>
 void take_items_and_tiles(SharedProduct<T>& job, InterruptPoll& poll) {
-    const BlockSizes& blocks = job.blocked.blocks;
+    const BlockSizes& blocks = job.tuned.blocks;
     const std::size_t k = job.a.cols;
     const std::size_t pack_items = job.slices * (job.a_chunks + job.b_chunks);
     for (;;) {
@@ -89,7 +89,7 @@ void take_items_and_tiles(SharedProduct<T>& job, InterruptPoll& poll) {
             // The first slice writes c (with the bias); later slices add to it.
             const bool first_slice = slice == 0;
             const T* slice_bias = first_slice && job.bias != nullptr ? job.bias + col0 : nullptr;
-            sweep_tiles(job.blocked.kernel, kc, job.packed_a + depth0 * job.padded_rows + row0 * kc,
+            sweep_tiles(job.tuned.kernels, kc, job.packed_a + depth0 * job.padded_rows + row0 * kc,
                         job.packed_b + depth0 * job.padded_cols + col0 * kc,
                         job.c + row0 * job.ldc + col0, job.ldc, rows, cols,
                         job.accumulate || !first_slice, slice_bias);

@@ -22,11 +22,11 @@ namespace miniflow::detail {
 // its tile, so the result is bitwise identical for any thread count.
 template <typename T>
 struct SharedProduct {
-    SharedProduct(const BlockedKernel<T>& kernel, const MatrixView<T>& a_block,
+    SharedProduct(const TunedKernels<T>& kernels, const MatrixView<T>& a_block,
                   const MatrixView<T>& b_block)
-        : blocked(kernel), a(a_block), b(b_block) {}
+        : tuned(kernels), a(a_block), b(b_block) {}
 
-    const BlockedKernel<T>& blocked;
+    const TunedKernels<T>& tuned;
     const MatrixView<T>& a;
     const MatrixView<T>& b;
     T* c = nullptr;

@@ -1,5 +1,5 @@
-// Internal entry points of the GEMM, exposed so the tests can reach every path the CPU has.
-// Not part of the public API: gemm() in miniflow/gemm.hpp is what callers use.
+// The GEMM's path choice (gemm_with, path_choice.cpp) and block sizes: internal entry points,
+// exposed so the tests can reach every path the CPU has. gemm() in miniflow/gemm.hpp is public.
 #pragma once
 
 #include <cstddef>
