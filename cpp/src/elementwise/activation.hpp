@@ -1,5 +1,5 @@
 // The public activation functions (sigmoid.hpp, tanh.hpp, relu.hpp) in one shape: check the
-// buffers, then run the kernel of best_isa() over the threads in pieces (parallel.hpp).
+// buffers, then run the kernel of best_isa() over the threads in blocks (parallel.hpp).
 #pragma once
 
 #include <cstddef>
@@ -24,7 +24,7 @@ void run_forward(ForwardKernel<T> ElementwiseKernels<T>::*kernel, const char* co
     check_buffer(names[0], x, n);
     check_buffer(names[1], y, n);
     const auto run = elementwise_kernels<T>(best_isa()).*kernel;
-    for_each_piece(n,
+    for_each_block(n,
                    [&](std::size_t first, std::size_t count) { run(x + first, y + first, count); });
 }
 
@@ -36,7 +36,7 @@ void run_backward(BackwardKernel<T> ElementwiseKernels<T>::*kernel, const char* 
     check_buffer(names[1], grad, n);
     check_buffer(names[2], grad_x, n);
     const auto run = elementwise_kernels<T>(best_isa()).*kernel;
-    for_each_piece(n, [&](std::size_t first, std::size_t count) {
+    for_each_block(n, [&](std::size_t first, std::size_t count) {
         run(out + first, grad + first, grad_x + first, count, accumulate);
     });
 }

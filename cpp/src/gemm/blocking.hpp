@@ -9,7 +9,7 @@
 namespace miniflow::detail {
 
 // c = a.b [+ bias] [+ c when accumulate] on up to `threads` threads (see SharedProduct), in
-// blocks of A's rows and B's columns that bound the packed buffers.
+// parts of A's rows and B's columns that bound the packed buffers.
 template <typename T>
 void gemm_blocked(const TunedKernels<T>& tuned, int threads, const MatrixView<T>& a,
                   const MatrixView<T>& b, T* c, std::size_t ldc, bool accumulate, const T* bias);

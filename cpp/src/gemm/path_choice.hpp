@@ -12,7 +12,7 @@ namespace miniflow::detail {
 // Which algorithm computes the product. automatic picks direct for tiny products, else blocked.
 enum class GemmPath { automatic, direct, blocked };
 
-// The register tile (mr x nr) of one micro-kernel and the cache blocks (mc x kc of A, kc x nc of
+// The micro-tile (mr x nr) of one micro-kernel and the cache blocks (mc x kc of A, kc x nc of
 // B) that the blocked path packs for it.
 struct BlockSizes {
     std::size_t mr;

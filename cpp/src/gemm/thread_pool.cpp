@@ -1,6 +1,6 @@
 // A small persistent pool of worker threads for large products, created on first use. A job is
 // one function that every participating thread runs, handing out work from shared counters, so
-// a slow worker only slows the pieces it took. Workers spin briefly after a job (the next product
+// a slow worker only slows the blocks it took. Workers spin briefly after a job (the next product
 // usually follows at once), then sleep on a condition variable, so an idle pool costs no CPU.
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>
@@ -49,7 +49,7 @@ public:
         }
         wake_.notify_all();
         run_guarded(work);
-        // The caller's call returns only when no piece is left to hand out, so a worker that
+        // The caller's call returns only when no block is left to hand out, so a worker that
         // has not joined yet has nothing to do: close the job to it and wait for those that did.
         {
             std::lock_guard<std::mutex> lock(mutex_);
