@@ -1,5 +1,6 @@
-// The elementwise kernel table of each instruction set, one source file each; a table exists
-// only on the architecture of its instruction set (see choose_for_isa in simd/isa_choice.hpp).
+// The elementwise kernel table of each instruction set, one source file each: the generic table
+// exists everywhere, the AVX and NEON ones only on their architecture (see choose_for_isa in
+// simd/isa_choice.hpp).
 #pragma once
 
 #include "elementwise/elementwise.hpp"

@@ -45,8 +45,9 @@ struct GemmKernels {
     DirectProduct<T> direct_product;
 };
 
-// The GEMM kernels of each instruction set, each in its own file, which compiles to nothing on
-// other architectures (see choose_for_isa in simd/isa_choice.hpp). The AVX ones are compiled for
+// The GEMM kernels of each instruction set, each in its own file: the generic one compiles
+// everywhere, the AVX and NEON ones to nothing on other architectures (see choose_for_isa in
+// simd/isa_choice.hpp). The AVX ones are compiled for
 // their ISA by function attributes only, so a caller must check the CPU first.
 template <typename T>
 struct GemmKernelsByIsa {
