@@ -1,4 +1,4 @@
-// The Tanh node's kernels on contiguous buffers of n elements. Both throw std::invalid_argument
+// The Tanh node's functions on contiguous buffers of n elements. Both throw std::invalid_argument
 // for a null buffer of nonzero size.
 #pragma once
 
