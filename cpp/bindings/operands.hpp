@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "miniflow/gemm.hpp"
+#include "miniflow/interrupt.hpp"
 #include "miniflow/matrix.hpp"
 #include "numpy_shim.hpp"
 
@@ -207,9 +208,8 @@ bool readable_in_place(py::handle obj) {
     return true;
 }
 
-// Converts to dtype T, copying only when the object is not already a T array the kernels can
-// read in place (C-contiguous too, when `layout` asks for it). A 1-D operand becomes one row
-// (vector_as_row) or one column.
+// A C-contiguous copy of obj cast to dtype T (numpy's astype(T, order="C")), for an object the
+// kernels cannot read in place; a failed conversion is restated by conversion_failed.
 // (A default-constructed py::array_t allocates an empty numpy array, so none is made here.)
 template <typename T>
 py::array_t<T> converted(const char* name, py::handle obj) {
@@ -227,6 +227,9 @@ py::array_t<T> converted(const char* name, py::handle obj) {
     return py::reinterpret_steal<py::array_t<T>>(array);
 }
 
+// Converts to dtype T, copying only when the object is not already a T array the kernels can
+// read in place (C-contiguous too, when `layout` asks for it). A 1-D operand becomes one row
+// (vector_as_row) or one column.
 template <typename T, int layout = 0>
 Operand<T> to_operand(const char* name, py::handle obj, bool vector_as_row = true) {
     py::array_t<T> array = readable_in_place<T, layout>(obj)

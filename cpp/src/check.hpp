@@ -1,4 +1,4 @@
-// Argument checks shared by every kernel; each throws std::invalid_argument naming the sizes.
+// Argument checks shared by the public functions; each throws std::invalid_argument naming sizes.
 #pragma once
 
 #include <cstddef>

@@ -1,15 +1,11 @@
 #include "miniflow/cpu.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 
+#include "cpuid.hpp"
 #include "simd/target.hpp"
-
-#if MINIFLOW_X86_64 && defined(_MSC_VER)
-#include <intrin.h>
-#elif MINIFLOW_X86_64
-#include <cpuid.h>
-#endif
 
 namespace miniflow {
 
@@ -17,56 +13,31 @@ namespace {
 
 #if MINIFLOW_X86_64
 
-// cpuid of `leaf` and `subleaf`: eax, ebx, ecx, edx.
-void cpuid(unsigned leaf, unsigned subleaf, unsigned (&registers)[4]) {
-#if defined(_MSC_VER)
-    int values[4];
-    __cpuidex(values, static_cast<int>(leaf), static_cast<int>(subleaf));
-    for (std::size_t i = 0; i < 4; ++i) registers[i] = static_cast<unsigned>(values[i]);
-#else
-    __cpuid_count(leaf, subleaf, registers[0], registers[1], registers[2], registers[3]);
-#endif
-}
-
-// XCR0: the register states the operating system saves on a context switch. A CPU with AVX
-// instructions is of no use if the OS does not save the ymm/zmm registers.
-unsigned long long saved_register_states() {
-#if defined(_MSC_VER)
-    return _xgetbv(0);
-#else
-    // The instruction itself, so that this function needs no target attribute.
-    unsigned low = 0;
-    unsigned high = 0;
-    __asm__ volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
-    return (static_cast<unsigned long long>(high) << 32) | low;
-#endif
-}
-
 struct X86Features {
     bool avx2_fma = false;
     bool avx512 = false;
 };
 
-bool bit(unsigned value, int index) { return ((value >> index) & 1U) != 0; }
+bool bit(std::uint32_t value, int index) { return ((value >> index) & 1U) != 0; }
 
 X86Features detect_x86() {
+    using detail::cpuid;
     X86Features features;
-    unsigned registers[4];
-    cpuid(0, 0, registers);
-    if (registers[0] < 7) return features;  // no leaf 7, so no AVX2
-    cpuid(1, 0, registers);
-    const bool fma = bit(registers[2], 12);
-    const bool os_saves_registers = bit(registers[2], 27);  // OSXSAVE: xgetbv is usable
-    const bool avx = bit(registers[2], 28);
+    if (cpuid(0, 0).eax < 7) return features;  // no leaf 7, so no AVX2
+    const detail::CpuidRegisters leaf1 = cpuid(1, 0);
+    const bool fma = bit(leaf1.ecx, 12);
+    const bool os_saves_registers = bit(leaf1.ecx, 27);  // OSXSAVE: xgetbv is usable
+    const bool avx = bit(leaf1.ecx, 28);
     if (!os_saves_registers || !avx) return features;
-    const unsigned long long states = saved_register_states();
-    constexpr unsigned long long xmm_ymm = 0x6;      // SSE and AVX state
-    constexpr unsigned long long opmask_zmm = 0xE0;  // AVX-512 opmask and zmm state
+    // A CPU with AVX instructions is of no use if the OS does not save the ymm/zmm registers.
+    const std::uint64_t states = detail::saved_register_states();
+    constexpr std::uint64_t xmm_ymm = 0x6;      // SSE and AVX state
+    constexpr std::uint64_t opmask_zmm = 0xE0;  // AVX-512 opmask and zmm state
     if ((states & xmm_ymm) != xmm_ymm) return features;
-    cpuid(7, 0, registers);
-    const bool avx2 = bit(registers[1], 5);
-    const bool avx512f = bit(registers[1], 16);
-    const bool avx512dq = bit(registers[1], 17);
+    const detail::CpuidRegisters leaf7 = cpuid(7, 0);
+    const bool avx2 = bit(leaf7.ebx, 5);
+    const bool avx512f = bit(leaf7.ebx, 16);
+    const bool avx512dq = bit(leaf7.ebx, 17);
     features.avx2_fma = avx2 && fma;
     features.avx512 =
         features.avx2_fma && avx512f && avx512dq && (states & opmask_zmm) == opmask_zmm;

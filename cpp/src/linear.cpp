@@ -12,13 +12,13 @@ namespace {
 
 // x (batch x in) and w (in x out) must agree on the inner dimension.
 template <typename T>
-void check_operands(const char* kernel, const MatrixView<T>& x, const MatrixView<T>& w) {
+void check_operands(const char* function, const MatrixView<T>& x, const MatrixView<T>& w) {
     check_view("x", x);
     check_view("w", w);
     if (x.cols != w.rows) {
-        throw std::invalid_argument(std::string(kernel) + ": x is " + shape_string(x.rows, x.cols) +
-                                    " and w is " + shape_string(w.rows, w.cols) +
-                                    ": x's columns must equal w's rows");
+        throw std::invalid_argument(
+            std::string(function) + ": x is " + shape_string(x.rows, x.cols) + " and w is " +
+            shape_string(w.rows, w.cols) + ": x's columns must equal w's rows");
     }
 }
 

@@ -12,7 +12,7 @@ void sgd_update(T* value, const T* grad, std::size_t n, T learning_rate) {
     check_buffer("sgd_update: value", value, n);
     check_buffer("sgd_update: grad", grad, n);
     const auto& kernels = detail::elementwise_kernels<T>(best_isa());
-    detail::for_each_piece(n, [&](std::size_t first, std::size_t count) {
+    detail::for_each_block(n, [&](std::size_t first, std::size_t count) {
         kernels.sgd_update(value + first, grad + first, count, learning_rate);
     });
 }

@@ -14,9 +14,11 @@
 #include <thread>
 #include <vector>
 
-#include "gemm/gemm_kernels.hpp"
+#include "gemm/path_choice.hpp"
 #include "miniflow/cpu.hpp"
 #include "miniflow/gemm.hpp"
+#include "miniflow/interrupt.hpp"
+#include "miniflow/threads.hpp"
 
 namespace {
 

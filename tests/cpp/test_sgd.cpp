@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "elementwise_testing.hpp"
-#include "miniflow/gemm.hpp"
 #include "miniflow/sgd.hpp"
+#include "miniflow/threads.hpp"
 
 namespace {
 

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "elementwise_testing.hpp"
-#include "miniflow/gemm.hpp"
 #include "miniflow/sigmoid.hpp"
+#include "miniflow/threads.hpp"
 
 namespace {
 

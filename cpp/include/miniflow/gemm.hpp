@@ -2,9 +2,7 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
 #include <stdexcept>
-#include <string>
 
 #include "miniflow/matrix.hpp"
 
@@ -25,38 +23,5 @@ void gemm(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
 // out holds a.cols values. Throws std::invalid_argument for a null buffer of nonzero size.
 template <typename T>
 void column_sums(const MatrixView<T>& a, T* out, bool accumulate);
-
-// Lets the caller abandon a long product (Ctrl-C in Python). While an InterruptCheck lives on a
-// thread, every blocked product that thread starts (gemm(), and the Linear kernels through it)
-// calls `check` on that thread between blocks, at most every 10 ms; pool workers never call it.
-// When `check` throws, the product stops (each worker finishes the block it is on), c is left
-// partly written, and the exception propagates out of gemm(). The innermost check is the one
-// called.
-class InterruptCheck {
-public:
-    explicit InterruptCheck(std::function<void()> check);
-    ~InterruptCheck();
-    InterruptCheck(const InterruptCheck&) = delete;
-    InterruptCheck& operator=(const InterruptCheck&) = delete;
-
-private:
-    std::function<void()> check_;
-    const std::function<void()>* outer_;
-};
-
-// Threads used by large products and large sigmoid and SGD passes, from 1 to max_num_threads().
-// The default is MINIFLOW_NUM_THREADS when it is a whole number in that range (above it: the
-// maximum), else the number of hardware threads. Results are bitwise identical for every thread
-// count. set_num_threads throws std::invalid_argument for a count outside 1..max_num_threads().
-void set_num_threads(int count);
-int get_num_threads();
-
-// Four times the hardware threads: more threads than cores only slow a product down, and each
-// one costs a stack; the margin leaves room to try.
-int max_num_threads();
-
-// Why MINIFLOW_NUM_THREADS was not taken as it stands (not a whole number, below 1, above the
-// maximum) and what is used instead, or "" when it is unset, empty or valid.
-std::string num_threads_env_problem();
 
 }  // namespace miniflow

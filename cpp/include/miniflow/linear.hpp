@@ -1,4 +1,4 @@
-// The Linear node's kernels: y = x . w + b and its three gradients. Both throw
+// The Linear node's functions: y = x . w + b and its three gradients. Both throw
 // std::invalid_argument naming the shapes when x's columns differ from w's rows, when grad does
 // not have the output's shape, or for a null buffer of nonzero size.
 #pragma once

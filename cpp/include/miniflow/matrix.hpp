@@ -6,7 +6,7 @@
 namespace miniflow {
 
 // Keeps T from being deduced from an argument, so a literal nullptr can be passed for an
-// optional buffer: T comes from the other arguments. The conventions of every kernel header:
+// optional buffer: T comes from the other arguments. The conventions of every node header:
 // inputs, then outputs, then sizes (n), then flags (accumulate); every optional (nullable)
 // buffer is a non_deduced_t<T>*; each header says what it throws (invalid_argument, from
 // <stdexcept>, which that header includes).

@@ -1,4 +1,4 @@
-// The MSE node's kernels on contiguous buffers of n elements. Both throw std::invalid_argument
+// The MSE node's functions on contiguous buffers of n elements. Both throw std::invalid_argument
 // when n is 0 or a buffer that must be read or written is null.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The Sigmoid node's kernels on contiguous buffers of n elements. Both throw
+// The Sigmoid node's functions on contiguous buffers of n elements. Both throw
 // std::invalid_argument for a null buffer of nonzero size.
 #pragma once
 

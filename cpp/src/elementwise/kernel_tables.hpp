@@ -1,5 +1,6 @@
-// The elementwise kernel table of each instruction set, one source file each; a table exists
-// only on the architecture of its instruction set (see isa_supported).
+// The elementwise kernel table of each instruction set, one source file each: the generic table
+// exists everywhere, the AVX and NEON ones only on their architecture (see choose_for_isa in
+// simd/isa_choice.hpp).
 #pragma once
 
 #include "elementwise/elementwise.hpp"
@@ -7,12 +8,11 @@
 namespace miniflow::detail {
 
 template <typename T>
-const ElementwiseKernels<T>& generic_kernels();
-template <typename T>
-const ElementwiseKernels<T>& avx2_kernels();
-template <typename T>
-const ElementwiseKernels<T>& avx512_kernels();
-template <typename T>
-const ElementwiseKernels<T>& neon_kernels();
+struct ElementwiseKernelsByIsa {
+    static const ElementwiseKernels<T>& generic();
+    static const ElementwiseKernels<T>& avx2();
+    static const ElementwiseKernels<T>& avx512();
+    static const ElementwiseKernels<T>& neon();
+};
 
 }  // namespace miniflow::detail

@@ -10,6 +10,7 @@
 #include "exp_constants.hpp"
 #include "kernel_tables.hpp"
 #include "simd/avx2.hpp"
+#include "tanh_constants.hpp"
 
 namespace miniflow::detail {
 
@@ -21,7 +22,7 @@ using Simd = Avx2<T>;
 #define ELEMENTWISE_TARGET MINIFLOW_TARGET_AVX2
 #define ELEMENTWISE_INLINE MINIFLOW_AVX2_OP
 #include "vector_exp.inc"
-// (after vector_exp.inc: the kernel bodies call vector_exp and vector_sigmoid)
+// (after vector_exp.inc: the kernel bodies call vector_exp, vector_sigmoid and vector_tanh)
 #include "kernel_bodies.inc"
 #undef ELEMENTWISE_TARGET
 #undef ELEMENTWISE_INLINE
@@ -29,12 +30,12 @@ using Simd = Avx2<T>;
 }  // namespace
 
 template <typename T>
-const ElementwiseKernels<T>& avx2_kernels() {
+const ElementwiseKernels<T>& ElementwiseKernelsByIsa<T>::avx2() {
     return kernel_table<T>();
 }
 
-template const ElementwiseKernels<float>& avx2_kernels<float>();
-template const ElementwiseKernels<double>& avx2_kernels<double>();
+template const ElementwiseKernels<float>& ElementwiseKernelsByIsa<float>::avx2();
+template const ElementwiseKernels<double>& ElementwiseKernelsByIsa<double>::avx2();
 
 }  // namespace miniflow::detail
 

@@ -10,6 +10,7 @@
 #include "exp_constants.hpp"
 #include "kernel_tables.hpp"
 #include "simd/avx512.hpp"
+#include "tanh_constants.hpp"
 
 // GCC 12 warns inside its own AVX-512 intrinsics wherever they are inlined (their
 // self-initialised _mm512_undefined_*(), GCC bug 105593); the warning says nothing about this code.
@@ -28,7 +29,7 @@ using Simd = Avx512<T>;
 #define ELEMENTWISE_TARGET MINIFLOW_TARGET_AVX512
 #define ELEMENTWISE_INLINE MINIFLOW_AVX512_OP
 #include "vector_exp.inc"
-// (after vector_exp.inc: the kernel bodies call vector_exp and vector_sigmoid)
+// (after vector_exp.inc: the kernel bodies call vector_exp, vector_sigmoid and vector_tanh)
 #include "kernel_bodies.inc"
 #undef ELEMENTWISE_TARGET
 #undef ELEMENTWISE_INLINE
@@ -36,12 +37,12 @@ using Simd = Avx512<T>;
 }  // namespace
 
 template <typename T>
-const ElementwiseKernels<T>& avx512_kernels() {
+const ElementwiseKernels<T>& ElementwiseKernelsByIsa<T>::avx512() {
     return kernel_table<T>();
 }
 
-template const ElementwiseKernels<float>& avx512_kernels<float>();
-template const ElementwiseKernels<double>& avx512_kernels<double>();
+template const ElementwiseKernels<float>& ElementwiseKernelsByIsa<float>::avx512();
+template const ElementwiseKernels<double>& ElementwiseKernelsByIsa<double>::avx512();
 
 }  // namespace miniflow::detail
 

@@ -1,4 +1,4 @@
-// The portable elementwise kernels: plain loops for any CPU, with std::exp.
+// The portable elementwise kernels: plain loops for any CPU, with std::exp and std::tanh.
 #include <cmath>
 #include <cstddef>
 
@@ -8,11 +8,6 @@ namespace miniflow::detail {
 
 namespace {
 
-template <typename T>
-void exp_kernel(const T* x, T* y, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
-}
-
 // exp of a non-positive number never overflows, so each branch is safe for any finite x.
 template <typename T>
 T stable_sigmoid(T x) {
@@ -21,15 +16,48 @@ T stable_sigmoid(T x) {
     return e / (T(1) + e);  // also the NaN path: NaN >= 0 is false and exp(NaN) is NaN
 }
 
+// -0 gives +0 and NaN stays NaN (it compares false), as the vector kernels.
 template <typename T>
-void sigmoid_forward_kernel(const T* x, T* y, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) y[i] = stable_sigmoid(x[i]);
+T relu(T x) {
+    return x <= T(0) ? T(0) : x;
 }
 
 template <typename T>
-void sigmoid_backward_kernel(const T* s, const T* grad, T* grad_x, std::size_t n, bool accumulate) {
+T exp_of(T x) {
+    return std::exp(x);
+}
+
+template <typename T>
+T tanh_of(T x) {
+    return std::tanh(x);
+}
+
+// y = f(x) elementwise; x and y may be the same buffer.
+template <typename T, T (*function)(T)>
+void map_kernel(const T* x, T* y, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = function(x[i]);
+}
+
+// The local gradient times grad, from the forward output, in the order the vector kernels use.
+template <typename T>
+T sigmoid_gradient(T s, T grad) {
+    return s * (T(1) - s) * grad;
+}
+
+template <typename T>
+T tanh_gradient(T t, T grad) {
+    return (T(1) - t * t) * grad;
+}
+
+template <typename T>
+T relu_gradient(T y, T grad) {
+    return y > T(0) ? grad : T(0);
+}
+
+template <typename T, T (*gradient)(T, T)>
+void backward_kernel(const T* out, const T* grad, T* grad_x, std::size_t n, bool accumulate) {
     for (std::size_t i = 0; i < n; ++i) {
-        const T local = s[i] * (T(1) - s[i]) * grad[i];
+        const T local = gradient(out[i], grad[i]);
         grad_x[i] = accumulate ? grad_x[i] + local : local;
     }
 }
@@ -62,15 +90,23 @@ void sgd_update_kernel(T* value, const T* grad, std::size_t n, T learning_rate) 
 }  // namespace
 
 template <typename T>
-const ElementwiseKernels<T>& generic_kernels() {
+const ElementwiseKernels<T>& ElementwiseKernelsByIsa<T>::generic() {
     static constexpr ElementwiseKernels<T> table{
-        &exp_kernel<T>,         &sigmoid_forward_kernel<T>, &sigmoid_backward_kernel<T>,
-        &mse_forward_kernel<T>, &mse_backward_kernel<T>,    &sgd_update_kernel<T>,
+        &map_kernel<T, exp_of<T>>,
+        &map_kernel<T, stable_sigmoid<T>>,
+        &backward_kernel<T, sigmoid_gradient<T>>,
+        &map_kernel<T, tanh_of<T>>,
+        &backward_kernel<T, tanh_gradient<T>>,
+        &map_kernel<T, relu<T>>,
+        &backward_kernel<T, relu_gradient<T>>,
+        &mse_forward_kernel<T>,
+        &mse_backward_kernel<T>,
+        &sgd_update_kernel<T>,
     };
     return table;
 }
 
-template const ElementwiseKernels<float>& generic_kernels<float>();
-template const ElementwiseKernels<double>& generic_kernels<double>();
+template const ElementwiseKernels<float>& ElementwiseKernelsByIsa<float>::generic();
+template const ElementwiseKernels<double>& ElementwiseKernelsByIsa<double>::generic();
 
 }  // namespace miniflow::detail

@@ -9,6 +9,7 @@
 #include "exp_constants.hpp"
 #include "kernel_tables.hpp"
 #include "simd/neon.hpp"
+#include "tanh_constants.hpp"
 
 namespace miniflow::detail {
 
@@ -20,7 +21,7 @@ using Simd = Neon<T>;
 #define ELEMENTWISE_TARGET
 #define ELEMENTWISE_INLINE MINIFLOW_NEON_OP
 #include "vector_exp.inc"
-// (after vector_exp.inc: the kernel bodies call vector_exp and vector_sigmoid)
+// (after vector_exp.inc: the kernel bodies call vector_exp, vector_sigmoid and vector_tanh)
 #include "kernel_bodies.inc"
 #undef ELEMENTWISE_TARGET
 #undef ELEMENTWISE_INLINE
@@ -28,12 +29,12 @@ using Simd = Neon<T>;
 }  // namespace
 
 template <typename T>
-const ElementwiseKernels<T>& neon_kernels() {
+const ElementwiseKernels<T>& ElementwiseKernelsByIsa<T>::neon() {
     return kernel_table<T>();
 }
 
-template const ElementwiseKernels<float>& neon_kernels<float>();
-template const ElementwiseKernels<double>& neon_kernels<double>();
+template const ElementwiseKernels<float>& ElementwiseKernelsByIsa<float>::neon();
+template const ElementwiseKernels<double>& ElementwiseKernelsByIsa<double>::neon();
 
 }  // namespace miniflow::detail
 

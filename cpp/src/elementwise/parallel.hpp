@@ -8,22 +8,22 @@
 #include <cstddef>
 
 #include "gemm/gemm_internal.hpp"
-#include "miniflow/gemm.hpp"
+#include "miniflow/threads.hpp"
 
 namespace miniflow::detail {
 
-// Elements per piece: a multiple of every vector width, so pieces start on whole vectors and
+// Elements per block: a multiple of every vector width, so blocks start on whole vectors and
 // only the last element of the buffer can fall in a tail; small enough to share 256K elements.
-constexpr std::size_t elementwise_piece = std::size_t{1} << 15;
+constexpr std::size_t elementwise_block = std::size_t{1} << 15;
 
-// Calls kernel(first, count) over [0, n) in pieces, on up to get_num_threads() threads; on the
-// calling thread alone when n is under four pieces (waking a worker costs more than it saves).
-template <typename Kernel>
-void for_each_piece(std::size_t n, const Kernel& kernel) {
-    const std::size_t pieces = (n + elementwise_piece - 1) / elementwise_piece;
+// Calls pass(first, count) over [0, n) in blocks, on up to get_num_threads() threads; on the
+// calling thread alone when n is under four blocks (waking a worker costs more than it saves).
+template <typename Pass>
+void for_each_block(std::size_t n, const Pass& pass) {
+    const std::size_t pieces = (n + elementwise_block - 1) / elementwise_block;
     const auto threads = static_cast<std::size_t>(get_num_threads());
     if (threads == 1 || pieces < 4) {
-        kernel(std::size_t{0}, n);
+        pass(std::size_t{0}, n);
         return;
     }
     std::atomic<std::size_t> next{0};
@@ -31,8 +31,8 @@ void for_each_piece(std::size_t n, const Kernel& kernel) {
         for (;;) {
             const std::size_t piece = next.fetch_add(1, std::memory_order_relaxed);
             if (piece >= pieces) return;
-            const std::size_t first = piece * elementwise_piece;
-            kernel(first, std::min(elementwise_piece, n - first));
+            const std::size_t first = piece * elementwise_block;
+            pass(first, std::min(elementwise_block, n - first));
         }
     });
 }

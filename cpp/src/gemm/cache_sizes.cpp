@@ -10,13 +10,8 @@
 #include <thread>
 #include <vector>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
-#define MINIFLOW_HAS_CPUID 1
-#elif defined(_M_X64) && defined(_MSC_VER)
-#include <intrin.h>
-#define MINIFLOW_HAS_CPUID 1
-#endif
+#include "cpuid.hpp"
+#include "simd/target.hpp"
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <unistd.h>
@@ -39,20 +34,7 @@ std::size_t field(std::uint32_t reg, unsigned low, unsigned bits) {
 constexpr std::size_t null_cache = 0;
 constexpr std::size_t instruction_cache = 2;
 
-#if defined(MINIFLOW_HAS_CPUID)
-
-CpuidRegisters cpuid(std::uint32_t leaf, std::uint32_t subleaf) {
-    CpuidRegisters r{};
-#if defined(_MSC_VER) && !defined(__clang__)
-    int out[4];
-    __cpuidex(out, static_cast<int>(leaf), static_cast<int>(subleaf));
-    r = {static_cast<std::uint32_t>(out[0]), static_cast<std::uint32_t>(out[1]),
-         static_cast<std::uint32_t>(out[2]), static_cast<std::uint32_t>(out[3])};
-#else
-    __cpuid_count(leaf, subleaf, r.eax, r.ebx, r.ecx, r.edx);
-#endif
-    return r;
-}
+#if MINIFLOW_X86_64
 
 // The vendor string of leaf 0 and the highest leaf of the leaf's range (basic or extended).
 std::string cpu_vendor() {
@@ -126,7 +108,7 @@ bool sysctl_cache_sizes(CacheSizes& sizes) {
 
 CacheSizes detect() {
     CacheSizes sizes = fallback_cache_sizes;
-#if defined(MINIFLOW_HAS_CPUID)
+#if MINIFLOW_X86_64
     if (cpuid_cache_sizes(sizes)) return sizes;
 #endif
 #if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE) && \

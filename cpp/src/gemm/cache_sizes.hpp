@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "gemm/gemm_kernels.hpp"
+#include "cpuid.hpp"
+#include "gemm/path_choice.hpp"
 
 namespace miniflow::detail {
 
@@ -22,14 +23,6 @@ struct CacheSizes {
 // What the caches are taken to be when the platform will not say (a small, common x86 core).
 inline constexpr std::size_t kibibyte = 1024;
 inline constexpr CacheSizes fallback_cache_sizes{32 * kibibyte, 512 * kibibyte, 0};
-
-// The four registers one cpuid subleaf returns.
-struct CpuidRegisters {
-    std::uint32_t eax;
-    std::uint32_t ebx;
-    std::uint32_t ecx;
-    std::uint32_t edx;
-};
 
 // The cpuid leaf that describes the caches one subleaf per cache, for the vendor string of leaf
 // 0 ("GenuineIntel": 4; "AuthenticAMD" or "HygonGenuine": 0x8000001D, which AMD lays out like

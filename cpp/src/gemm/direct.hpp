@@ -21,7 +21,7 @@ struct LanesOf {
     typedef T type __attribute__((vector_size(Bytes)));
 };
 #else
-// Compilers without GNU vector types (MSVC): an array of lanes with the operators the tile
+// Compilers without GNU vector types (MSVC): an array of lanes with the operators the micro-tile
 // uses, lane by lane, for the optimiser to vectorise. Each lane rounds as the vector type does.
 template <typename T, std::size_t Count>
 struct LaneArray {
@@ -37,7 +37,7 @@ struct LaneArray {
         for (std::size_t i = 0; i < Count; ++i) product.lane[i] = x.lane[i] * y.lane[i];
         return product;
     }
-    // scalar - lanes: the broadcast the tile writes as `a - Vec{}`
+    // scalar - lanes: the broadcast the micro-tile writes as `a - Vec{}`
     friend LaneArray operator-(T scalar, const LaneArray& x) {
         LaneArray difference;
         for (std::size_t i = 0; i < Count; ++i) difference.lane[i] = scalar - x.lane[i];
@@ -69,19 +69,19 @@ void load_lanes(Vec& value, const T* source, std::ptrdiff_t stride) {
     }
 }
 
-// One Rows x (Vectors x Bytes) tile of c. The tile is always whole (edges use narrower tiles)
-// and its accumulators are locals with constant bounds, so they stay in registers. A small tile
-// has too few independent sums to hide the latency of the adds, so it keeps Sets partial sums
-// per value, taking the steps in turn (step p into set p % Sets), and adds them at the end in a
-// fixed order: the result depends on the shape only, never on the thread count.
+// One Rows x (Vectors x Bytes) micro-tile of c. The micro-tile is always whole (edges use narrower
+// micro-tiles) and its accumulators are locals with constant bounds, so they stay in registers. A
+// small micro-tile has too few independent sums to hide the latency of the adds, so it keeps Sets
+// partial sums per value, taking the steps in turn (step p into set p % Sets), and adds them at the
+// end in a fixed order: the result depends on the shape only, never on the thread count.
 template <typename T, std::size_t Rows, std::size_t Vectors, std::size_t Bytes>
-void direct_tile(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
-                 std::size_t row0, std::size_t col0, bool accumulate, const T* bias) {
+void direct_micro_tile(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
+                       std::size_t row0, std::size_t col0, bool accumulate, const T* bias) {
     using Vec = typename LanesOf<T, Bytes>::type;
     constexpr std::size_t lanes = Bytes / sizeof(T);
     constexpr std::size_t sums = Rows * Vectors;
     constexpr std::size_t Sets = sums >= 8 ? 1 : std::min<std::size_t>(4, (8 + sums - 1) / sums);
-    Vec tile[Sets][Rows][Vectors] = {};
+    Vec micro_tile[Sets][Rows][Vectors] = {};
     const std::ptrdiff_t b_stride = b.col_stride;
     const auto step = [&](std::size_t p, Vec(&sum)[Rows][Vectors]) {
         const T* b_row = &b(p, col0);
@@ -98,22 +98,22 @@ void direct_tile(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size
     };
     std::size_t p = 0;
     for (; p + Sets <= a.cols; p += Sets) {
-        for (std::size_t set = 0; set < Sets; ++set) step(p + set, tile[set]);
+        for (std::size_t set = 0; set < Sets; ++set) step(p + set, micro_tile[set]);
     }
     // The last steps, with constant set indices so that the sums stay in registers.
     for (std::size_t set = 0; set + 1 < Sets; ++set) {
-        if (p + set < a.cols) step(p + set, tile[set]);
+        if (p + set < a.cols) step(p + set, micro_tile[set]);
     }
     for (std::size_t set = 1; set < Sets; ++set) {
         for (std::size_t r = 0; r < Rows; ++r) {
-            for (std::size_t v = 0; v < Vectors; ++v) tile[0][r][v] += tile[set][r][v];
+            for (std::size_t v = 0; v < Vectors; ++v) micro_tile[0][r][v] += micro_tile[set][r][v];
         }
     }
     // The micro-kernels' order: (a.b + bias) + old c.
     for (std::size_t r = 0; r < Rows; ++r) {
         T* c_row = c + (row0 + r) * ldc + col0;
         for (std::size_t v = 0; v < Vectors; ++v) {
-            Vec value = tile[0][r][v];
+            Vec value = micro_tile[0][r][v];
             Vec addend = {};
             if (bias != nullptr) {
                 load_lanes(addend, bias + col0 + v * lanes, 1);
@@ -128,17 +128,17 @@ void direct_tile(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size
     }
 }
 
-// Rows rows of c from column col0 on: whole tiles of two vectors, then one vector, then the
+// Rows rows of c from column col0 on: whole micro-tiles of two vectors, then one vector, then the
 // rest in halving vector widths down to single values.
 template <typename T, std::size_t Rows, std::size_t Bytes>
 void direct_row_block(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
                       std::size_t row0, std::size_t col0, bool accumulate, const T* bias) {
     constexpr std::size_t lanes = Bytes / sizeof(T);
     for (; col0 + 2 * lanes <= b.cols; col0 += 2 * lanes) {
-        direct_tile<T, Rows, 2, Bytes>(a, b, c, ldc, row0, col0, accumulate, bias);
+        direct_micro_tile<T, Rows, 2, Bytes>(a, b, c, ldc, row0, col0, accumulate, bias);
     }
     if (col0 + lanes <= b.cols) {
-        direct_tile<T, Rows, 1, Bytes>(a, b, c, ldc, row0, col0, accumulate, bias);
+        direct_micro_tile<T, Rows, 1, Bytes>(a, b, c, ldc, row0, col0, accumulate, bias);
         col0 += lanes;
     }
     if constexpr (lanes > 1) {
@@ -156,7 +156,7 @@ void column_times_vector(const MatrixView<T>& a, const MatrixView<T>& b, T* c, s
     constexpr std::size_t lanes = Bytes / sizeof(T);
     Vec sum[Vectors] = {};
     for (std::size_t p = 0; p < a.cols; ++p) {
-        const Vec b_value = b(p, 0) - Vec{};  // a bare broadcast, as in direct_tile
+        const Vec b_value = b(p, 0) - Vec{};  // a bare broadcast, as in direct_micro_tile
         const T* column = &a(row0, p);
         for (std::size_t v = 0; v < Vectors; ++v) {
             Vec a_values;
@@ -166,7 +166,7 @@ void column_times_vector(const MatrixView<T>& a, const MatrixView<T>& b, T* c, s
     }
     T sums[Vectors * lanes];
     std::memcpy(sums, sum, sizeof(sum));
-    write_tile(sums, 1, c + row0 * ldc, ldc, Vectors * lanes, 1, accumulate, bias);
+    write_micro_tile(sums, 1, c + row0 * ldc, ldc, Vectors * lanes, 1, accumulate, bias);
 }
 
 // Every row of c: blocks of eight vectors, then one vector, then halving widths down to one.
@@ -214,11 +214,11 @@ void rows_dot_vector(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::
         for (std::size_t q = p; q < a.cols; ++q) total += a(row0 + r, q) * b(q, 0);
         totals[r] = total;
     }
-    write_tile(totals, 1, c + row0 * ldc, ldc, Rows, 1, accumulate, bias);
+    write_micro_tile(totals, 1, c + row0 * ldc, ldc, Rows, 1, accumulate, bias);
 }
 
 // c = a.b [+ bias] (or c += ...) for b with one column; false when a's layout has neither
-// contiguous rows nor contiguous columns (the general tiles take it).
+// contiguous rows nor contiguous columns (the general micro-tiles take it).
 template <typename T, std::size_t VectorBytes>
 bool direct_matrix_vector(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
                           bool accumulate, const T* bias) {

@@ -1,5 +1,5 @@
-// The AVX2 + FMA micro-kernel: a 6 x (2 vectors) tile of c held in 12 ymm registers, fed by one
-// broadcast of A and two loads of B per step. Only the functions marked with the target
+// The AVX2 + FMA micro-kernel: a 6 x (2 vectors) micro-tile of c held in 12 ymm registers, fed by
+// one broadcast of A and two loads of B per step. Only the functions marked with the target
 // (MINIFLOW_TARGET_AVX2) use AVX2, so this file is safe to link into a binary for any x86-64 CPU.
 #include "simd/target.hpp"
 
@@ -18,7 +18,7 @@ namespace {
 constexpr std::size_t avx2_mr = 6;
 
 template <typename V>
-MINIFLOW_TARGET_AVX2 void compute_tile_avx2(std::size_t k, const typename V::Scalar* packed_a,
+MINIFLOW_TARGET_AVX2 void micro_kernel_avx2(std::size_t k, const typename V::Scalar* packed_a,
                                             const typename V::Scalar* packed_b,
                                             typename V::Scalar* c, std::size_t ldc,
                                             std::size_t rows, std::size_t cols, bool load_c,
@@ -28,7 +28,7 @@ MINIFLOW_TARGET_AVX2 void compute_tile_avx2(std::size_t k, const typename V::Sca
     constexpr std::size_t nr = 2 * lanes;
     typename V::Vec left[avx2_mr];
     typename V::Vec right[avx2_mr];
-    // The tile of c is needed only at the end: start fetching it now, behind the arithmetic.
+    // The micro-tile of c is needed only at the end: start fetching it now, behind the arithmetic.
     for (std::size_t r = 0; r < rows; ++r) {
         V::prefetch(c + r * ldc);
         V::prefetch(c + r * ldc + nr - 1);
@@ -68,14 +68,14 @@ MINIFLOW_TARGET_AVX2 void compute_tile_avx2(std::size_t k, const typename V::Sca
         }
         return;
     }
-    // An edge tile goes through a small buffer so nothing outside c is touched.
-    alignas(32) T tile[avx2_mr * nr];
+    // An edge micro-tile goes through a small buffer so nothing outside c is touched.
+    alignas(32) T micro_tile[avx2_mr * nr];
     MINIFLOW_UNROLL(6)
     for (std::size_t r = 0; r < avx2_mr; ++r) {
-        V::store(tile + r * nr, left[r]);
-        V::store(tile + r * nr + lanes, right[r]);
+        V::store(micro_tile + r * nr, left[r]);
+        V::store(micro_tile + r * nr + lanes, right[r]);
     }
-    write_tile(tile, nr, c, ldc, rows, cols, load_c, bias);
+    write_micro_tile(micro_tile, nr, c, ldc, rows, cols, load_c, bias);
 }
 
 // The direct path, vectorised for this ISA: flatten inlines the whole template here.
@@ -89,17 +89,13 @@ MINIFLOW_TARGET_AVX2 MINIFLOW_FLATTEN void direct_product_avx2(const MatrixView<
 
 }  // namespace
 
-template <>
-Kernel<double> avx2_kernel<double>() {
-    return {avx2_mr, 2 * Avx2<double>::width, &compute_tile_avx2<Avx2<double>>,
-            &direct_product_avx2<double>};
+template <typename T>
+GemmKernels<T> GemmKernelsByIsa<T>::avx2() {
+    return {avx2_mr, 2 * Avx2<T>::width, &micro_kernel_avx2<Avx2<T>>, &direct_product_avx2<T>};
 }
 
-template <>
-Kernel<float> avx2_kernel<float>() {
-    return {avx2_mr, 2 * Avx2<float>::width, &compute_tile_avx2<Avx2<float>>,
-            &direct_product_avx2<float>};
-}
+template GemmKernels<float> GemmKernelsByIsa<float>::avx2();
+template GemmKernels<double> GemmKernelsByIsa<double>::avx2();
 
 }  // namespace miniflow::detail
 

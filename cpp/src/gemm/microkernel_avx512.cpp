@@ -1,6 +1,6 @@
-// The AVX-512 micro-kernel: a 14 x (2 vectors) tile of c held in 28 zmm registers, fed by two
+// The AVX-512 micro-kernel: a 14 x (2 vectors) micro-tile of c held in 28 zmm registers, fed by two
 // loads of B and 14 broadcasts of A per step (an 8-row version for short edge panels); edge
-// tiles are written with masked loads and stores. Only the functions marked with the target
+// micro-tiles are written with masked loads and stores. Only the functions marked with the target
 // (MINIFLOW_TARGET_AVX512) use AVX-512, so this file is safe to link into a binary for any
 // x86-64 CPU.
 #include "simd/target.hpp"
@@ -20,8 +20,8 @@ namespace {
 
 constexpr std::size_t avx512_mr = 14;
 
-// The tile's first Rows rows (of the avx512_mr that packed A holds per step): the edge panel of
-// a product whose rows are not a multiple of avx512_mr computes only what it writes. Every
+// The micro-tile's first Rows rows (of the avx512_mr that packed A holds per step): the edge panel
+// of a product whose rows are not a multiple of avx512_mr computes only what it writes. Every
 // element is the same chain of multiply-adds in either case, so the bits do not change.
 template <typename V, std::size_t Rows>
 MINIFLOW_TARGET_AVX512 void compute_rows_avx512(std::size_t k, const typename V::Scalar* packed_a,
@@ -33,7 +33,7 @@ MINIFLOW_TARGET_AVX512 void compute_rows_avx512(std::size_t k, const typename V:
     constexpr std::size_t nr = 2 * lanes;
     typename V::Vec left[Rows];
     typename V::Vec right[Rows];
-    // The tile of c is needed only at the end: start fetching it now, behind the arithmetic.
+    // The micro-tile of c is needed only at the end: start fetching it now, behind the arithmetic.
     for (std::size_t r = 0; r < rows; ++r) {
         V::prefetch(c + r * ldc);
         V::prefetch(c + r * ldc + nr - 1);
@@ -61,7 +61,8 @@ MINIFLOW_TARGET_AVX512 void compute_rows_avx512(std::size_t k, const typename V:
         packed_a += avx512_mr;
         packed_b += nr;
     }
-    // Masked loads and stores touch only the columns that exist, so edge tiles need no buffer.
+    // Masked loads and stores touch only the columns that exist, so edge micro-tiles need no
+    // buffer.
     const auto mask_left = V::first_lanes(std::min(cols, lanes));
     const auto mask_right = V::first_lanes(cols > lanes ? cols - lanes : 0);
     const typename V::Vec bias_left = bias != nullptr ? V::load(bias, mask_left) : V::zero();
@@ -88,7 +89,7 @@ MINIFLOW_TARGET_AVX512 void compute_rows_avx512(std::size_t k, const typename V:
 }
 
 template <typename V>
-MINIFLOW_TARGET_AVX512 void compute_tile_avx512(std::size_t k, const typename V::Scalar* packed_a,
+MINIFLOW_TARGET_AVX512 void micro_kernel_avx512(std::size_t k, const typename V::Scalar* packed_a,
                                                 const typename V::Scalar* packed_b,
                                                 typename V::Scalar* c, std::size_t ldc,
                                                 std::size_t rows, std::size_t cols, bool load_c,
@@ -112,17 +113,14 @@ MINIFLOW_TARGET_AVX512 MINIFLOW_FLATTEN void direct_product_avx512(const MatrixV
 
 }  // namespace
 
-template <>
-Kernel<double> avx512_kernel<double>() {
-    return {avx512_mr, 2 * Avx512<double>::width, &compute_tile_avx512<Avx512<double>>,
-            &direct_product_avx512<double>};
+template <typename T>
+GemmKernels<T> GemmKernelsByIsa<T>::avx512() {
+    return {avx512_mr, 2 * Avx512<T>::width, &micro_kernel_avx512<Avx512<T>>,
+            &direct_product_avx512<T>};
 }
 
-template <>
-Kernel<float> avx512_kernel<float>() {
-    return {avx512_mr, 2 * Avx512<float>::width, &compute_tile_avx512<Avx512<float>>,
-            &direct_product_avx512<float>};
-}
+template GemmKernels<float> GemmKernelsByIsa<float>::avx512();
+template GemmKernels<double> GemmKernelsByIsa<double>::avx512();
 
 }  // namespace miniflow::detail
 

@@ -13,29 +13,30 @@ constexpr std::size_t generic_mr = 4;
 constexpr std::size_t generic_nr = 8;
 
 template <typename T>
-void compute_tile_generic(std::size_t k, const T* packed_a, const T* packed_b, T* c,
+void micro_kernel_generic(std::size_t k, const T* packed_a, const T* packed_b, T* c,
                           std::size_t ldc, std::size_t rows, std::size_t cols, bool load_c,
                           const T* bias) {
-    T tile[generic_mr][generic_nr] = {};
+    T micro_tile[generic_mr][generic_nr] = {};
     for (std::size_t step = 0; step < k; ++step) {
         for (std::size_t r = 0; r < generic_mr; ++r) {
-            for (std::size_t j = 0; j < generic_nr; ++j) tile[r][j] += packed_a[r] * packed_b[j];
+            for (std::size_t j = 0; j < generic_nr; ++j)
+                micro_tile[r][j] += packed_a[r] * packed_b[j];
         }
         packed_a += generic_mr;
         packed_b += generic_nr;
     }
-    write_tile(&tile[0][0], generic_nr, c, ldc, rows, cols, load_c, bias);
+    write_micro_tile(&micro_tile[0][0], generic_nr, c, ldc, rows, cols, load_c, bias);
 }
 
 }  // namespace
 
 template <typename T>
-Kernel<T> generic_kernel() {
-    // A 4 x 8 tile fits the 16 SSE registers.
-    return {generic_mr, generic_nr, &compute_tile_generic<T>, &direct_product<T, 16>};
+GemmKernels<T> GemmKernelsByIsa<T>::generic() {
+    // A 4 x 8 micro-tile fits the 16 SSE registers.
+    return {generic_mr, generic_nr, &micro_kernel_generic<T>, &direct_product<T, 16>};
 }
 
-template Kernel<float> generic_kernel<float>();
-template Kernel<double> generic_kernel<double>();
+template GemmKernels<float> GemmKernelsByIsa<float>::generic();
+template GemmKernels<double> GemmKernelsByIsa<double>::generic();
 
 }  // namespace miniflow::detail

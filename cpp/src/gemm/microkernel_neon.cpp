@@ -1,6 +1,6 @@
 // The NEON micro-kernel of arm64, which has 32 128-bit registers with fused multiply-add: the
-// tile of c is held in 24 of them (8 x 12 floats or 6 x 8 doubles), and each step loads a row of
-// the B micro-panel and the mr values of A as whole vectors, then multiplies each B vector by
+// micro-tile of c is held in 24 of them (8 x 12 floats or 6 x 8 doubles), and each step loads a row
+// of the B micro-panel and the mr values of A as whole vectors, then multiplies each B vector by
 // one lane of an A vector (FMLA by element), so A needs no broadcasts. NEON is part of every
 // AArch64 CPU: no target attribute and no check at run time.
 #include "simd/target.hpp"
@@ -19,8 +19,8 @@ namespace miniflow::detail {
 
 namespace {
 
-// The tile: mr rows of `vectors` vectors, 24 accumulators; the 8 registers left hold a step of B
-// and A (mr is a multiple of the lanes, so A comes in whole vectors).
+// The micro-tile: mr rows of `vectors` vectors, 24 accumulators; the 8 registers left hold a step
+// of B and A (mr is a multiple of the lanes, so A comes in whole vectors).
 template <typename T>
 struct NeonTile;
 template <>
@@ -34,15 +34,15 @@ struct NeonTile<double> {
     static constexpr std::size_t vectors = 4;
 };
 
-// Calls body(row) for each row of the tile with the row as a constant, so that every access to
-// the accumulators has constant indices and they stay in registers.
+// Calls body(row) for each row of the micro-tile with the row as a constant, so that every access
+// to the accumulators has constant indices and they stay in registers.
 template <class Body, std::size_t... rows>
 MINIFLOW_NEON_OP void for_each_row(Body&& body, std::index_sequence<rows...>) {
     (body(std::integral_constant<std::size_t, rows>{}), ...);
 }
 
 template <typename T>
-void compute_tile_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c, std::size_t ldc,
+void micro_kernel_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c, std::size_t ldc,
                        std::size_t rows, std::size_t cols, bool load_c, const T* bias) {
     using V = Neon<T>;
     using Vec = typename V::Vec;
@@ -51,7 +51,7 @@ void compute_tile_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c
     constexpr std::size_t nr = vectors * V::width;
     constexpr std::size_t a_vectors = mr / V::width;
     constexpr auto every_row = std::make_index_sequence<mr>{};
-    // The tile of c is needed only at the end: start fetching it now, behind the arithmetic.
+    // The micro-tile of c is needed only at the end: start fetching it now, behind the arithmetic.
     for (std::size_t r = 0; r < rows; ++r) {
         V::prefetch(c + r * ldc);
         V::prefetch(c + r * ldc + nr - 1);
@@ -79,11 +79,11 @@ void compute_tile_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c
         packed_a += mr;
         packed_b += nr;
     }
-    T tile[mr * nr];
+    T micro_tile[mr * nr];
     for_each_row(
         [&](auto row) {
             for (std::size_t v = 0; v < vectors; ++v) {
-                V::store(tile + row * nr + v * V::width, sum[row][v]);
+                V::store(micro_tile + row * nr + v * V::width, sum[row][v]);
             }
         },
         every_row);
@@ -91,7 +91,7 @@ void compute_tile_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c
         for (std::size_t r = 0; r < mr; ++r) {
             T* c_row = c + r * ldc;
             for (std::size_t v = 0; v < vectors; ++v) {
-                Vec out = V::load(tile + r * nr + v * V::width);
+                Vec out = V::load(micro_tile + r * nr + v * V::width);
                 if (bias != nullptr) out = V::add(out, V::load(bias + v * V::width));
                 if (load_c) out = V::add(out, V::load(c_row + v * V::width));
                 V::store(c_row + v * V::width, out);
@@ -99,23 +99,20 @@ void compute_tile_neon(std::size_t k, const T* packed_a, const T* packed_b, T* c
         }
         return;
     }
-    // An edge tile is written element by element, so nothing outside c is touched.
-    write_tile(tile, nr, c, ldc, rows, cols, load_c, bias);
+    // An edge micro-tile is written element by element, so nothing outside c is touched.
+    write_micro_tile(micro_tile, nr, c, ldc, rows, cols, load_c, bias);
 }
 
 }  // namespace
 
-template <>
-Kernel<double> neon_kernel<double>() {
-    return {NeonTile<double>::mr, NeonTile<double>::vectors * Neon<double>::width,
-            &compute_tile_neon<double>, &direct_product<double, 16>};
+template <typename T>
+GemmKernels<T> GemmKernelsByIsa<T>::neon() {
+    return {NeonTile<T>::mr, NeonTile<T>::vectors * Neon<T>::width, &micro_kernel_neon<T>,
+            &direct_product<T, 16>};
 }
 
-template <>
-Kernel<float> neon_kernel<float>() {
-    return {NeonTile<float>::mr, NeonTile<float>::vectors * Neon<float>::width,
-            &compute_tile_neon<float>, &direct_product<float, 16>};
-}
+template GemmKernels<float> GemmKernelsByIsa<float>::neon();
+template GemmKernels<double> GemmKernelsByIsa<double>::neon();
 
 }  // namespace miniflow::detail
 

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "gemm_internal.hpp"
 
@@ -77,35 +78,28 @@ void pack_panels(const T* origin, std::ptrdiff_t across_stride, std::ptrdiff_t s
     }
 }
 
+// pack_panels for the one of `widths` that equals `width`: every micro-kernel's mr and nr.
+template <typename T, std::size_t... widths>
+void pack_one_of(const T* origin, std::ptrdiff_t across_stride, std::ptrdiff_t step_stride,
+                 std::size_t across_count, std::size_t depth, std::size_t width, T* packed) {
+    const auto pack_if_width = [&](auto panel_width) {
+        if (width != panel_width) return false;
+        pack_panels<T, decltype(panel_width)::value>(origin, across_stride, step_stride,
+                                                     across_count, depth, packed);
+        return true;
+    };
+    const bool found = (pack_if_width(std::integral_constant<std::size_t, widths>{}) || ...);
+    if (!found) {
+        throw std::logic_error("gemm: no packing routine for micro-panels of width " +
+                               std::to_string(width));
+    }
+}
+
 template <typename T>
 void pack_any_width(const T* origin, std::ptrdiff_t across_stride, std::ptrdiff_t step_stride,
                     std::size_t across_count, std::size_t depth, std::size_t width, T* packed) {
-    switch (width) {
-        case 4:
-            return pack_panels<T, 4>(origin, across_stride, step_stride, across_count, depth,
-                                     packed);
-        case 6:
-            return pack_panels<T, 6>(origin, across_stride, step_stride, across_count, depth,
-                                     packed);
-        case 8:
-            return pack_panels<T, 8>(origin, across_stride, step_stride, across_count, depth,
-                                     packed);
-        case 12:
-            return pack_panels<T, 12>(origin, across_stride, step_stride, across_count, depth,
-                                      packed);
-        case 14:
-            return pack_panels<T, 14>(origin, across_stride, step_stride, across_count, depth,
-                                      packed);
-        case 16:
-            return pack_panels<T, 16>(origin, across_stride, step_stride, across_count, depth,
-                                      packed);
-        case 32:
-            return pack_panels<T, 32>(origin, across_stride, step_stride, across_count, depth,
-                                      packed);
-        default:
-            throw std::logic_error("gemm: no packing routine for micro-panels of width " +
-                                   std::to_string(width));
-    }
+    pack_one_of<T, 4, 6, 8, 12, 14, 16, 32>(origin, across_stride, step_stride, across_count, depth,
+                                            width, packed);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Internal entry points of the GEMM, exposed so the tests can reach every path the CPU has.
-// Not part of the public API: gemm() in miniflow/gemm.hpp is what callers use.
+// The GEMM's path choice (gemm_with, path_choice.cpp) and block sizes: internal entry points,
+// exposed so the tests can reach every path the CPU has. gemm() in miniflow/gemm.hpp is public.
 #pragma once
 
 #include <cstddef>
@@ -12,7 +12,7 @@ namespace miniflow::detail {
 // Which algorithm computes the product. automatic picks direct for tiny products, else blocked.
 enum class GemmPath { automatic, direct, blocked };
 
-// The register tile (mr x nr) of one micro-kernel and the cache blocks (mc x kc of A, kc x nc of
+// The micro-tile (mr x nr) of one micro-kernel and the cache blocks (mc x kc of A, kc x nc of
 // B) that the blocked path packs for it.
 struct BlockSizes {
     std::size_t mr;
