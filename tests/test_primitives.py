@@ -69,6 +69,8 @@ def test_column_sums_and_their_accumulation():
     ("name", "function", "derivative"),
     [
         ("sigmoid", lambda x: 1 / (1 + np.exp(-x)), lambda y: y * (1 - y)),
+        ("tanh", np.tanh, lambda y: 1 - y * y),
+        ("relu", lambda x: np.maximum(x, 0), lambda y: (y > 0).astype(float)),
     ],
 )
 def test_an_activations_halves_against_numpy(name, function, derivative):

@@ -261,10 +261,21 @@ void def_activation(py::module_& m, const char* name, const std::string& formula
               .c_str());
 }
 
+// Each activation's pair of core functions, for def_activation.
 template <typename T>
 struct SigmoidKernels {
     static constexpr ElementwiseForward<T> forward = miniflow::sigmoid_forward<T>;
     static constexpr ElementwiseBackward<T> backward = miniflow::sigmoid_backward<T>;
+};
+template <typename T>
+struct TanhKernels {
+    static constexpr ElementwiseForward<T> forward = miniflow::tanh_forward<T>;
+    static constexpr ElementwiseBackward<T> backward = miniflow::tanh_backward<T>;
+};
+template <typename T>
+struct ReluKernels {
+    static constexpr ElementwiseForward<T> forward = miniflow::relu_forward<T>;
+    static constexpr ElementwiseBackward<T> backward = miniflow::relu_backward<T>;
 };
 
 }  // namespace
@@ -300,6 +311,8 @@ PYBIND11_MODULE(_core, m) {
         "(added to it with accumulate).");
     def_activation<SigmoidKernels>(m, "sigmoid", "1 / (1 + exp(-x)), overflow-free",
                                    "value * (1 - value)", 20.0);
+    def_activation<TanhKernels>(m, "tanh", "tanh(x)", "(1 - value**2)", 20.0);
+    def_activation<ReluKernels>(m, "relu", "max(x, 0) (-0 gives +0)", "(value > 0) (0 at 0)", 1.0);
     m.def(
         "mse_forward",
         [](py::handle y, py::handle a, py::handle out) {

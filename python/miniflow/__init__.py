@@ -1,7 +1,7 @@
 """MiniFlow: the backpropagation lesson's tiny TensorFlow-1-style library, on a C++ core.
 
-Build a graph of ``Input``, ``Linear``, ``Sigmoid`` and ``MSE`` nodes, sort it with
-``topological_sort(feed_dict)``, then ``forward_and_backward(graph)`` and
+Build a graph of ``Input``, ``Linear``, ``Sigmoid`` (or ``Tanh``, ``ReLU``) and ``MSE``
+nodes, sort it with ``topological_sort(feed_dict)``, then ``forward_and_backward(graph)`` and
 ``sgd_update(trainables)``. ``from miniflow import *`` gives the lesson's names plus the
 teaching tools (``explain``, ``check_gradients``, ``draw``, ``to_dot``, ``to_mermaid``,
 ``NonFiniteError``), and ``np``: the lesson's ``miniflow.py`` did ``import numpy as np`` with no
@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _core
 from ._core import get_num_threads, isa, set_num_threads
-from .activations import Sigmoid
+from .activations import ReLU, Sigmoid, Tanh
 from .draw import draw, to_dot, to_mermaid
 from .explain import explain
 from .finite import NonFiniteError
@@ -53,6 +53,8 @@ __all__ = [
     "Input",
     "Linear",
     "Sigmoid",
+    "Tanh",
+    "ReLU",
     "MSE",
     "Add",
     "Mul",

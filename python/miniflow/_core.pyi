@@ -37,6 +37,24 @@ def sigmoid_backward(
     """value * (1 - value) * grad, written into `out` when it fits (added to it with accumulate);
     value is the forward output."""
 
+def tanh_forward(x: ArrayLike, out: Array | None = None) -> Array:
+    """tanh(x), elementwise; written into `out` when it fits."""
+
+def tanh_backward(
+    value: ArrayLike, grad: ArrayLike, out: Array | None = None, accumulate: bool = False
+) -> Array:
+    """(1 - value**2) * grad, written into `out` when it fits (added to it with accumulate); value
+    is the forward output."""
+
+def relu_forward(x: ArrayLike, out: Array | None = None) -> Array:
+    """max(x, 0) (-0 gives +0), elementwise; written into `out` when it fits."""
+
+def relu_backward(
+    value: ArrayLike, grad: ArrayLike, out: Array | None = None, accumulate: bool = False
+) -> Array:
+    """(value > 0) (0 at 0) * grad, written into `out` when it fits (added to it with accumulate);
+    value is the forward output."""
+
 def mse_forward(y: ArrayLike, a: ArrayLike, out: Array | None = None) -> tuple[float, Array]:
     """(mean((y - a)**2), y - a); the difference is (m, 1) for column-like inputs and is written
     into `out` when it fits."""

@@ -91,5 +91,56 @@ class Sigmoid(Activation):
         return mask
 
 
+class Tanh(Activation):
+    """``value = tanh(x)``, elementwise; ``∂cost/∂x = (1 − t²)·G``."""
+
+    short_name = "t"
+    forward_kernel = _core.tanh_forward
+    backward_kernel = _core.tanh_backward
+    derivative = "1 − {v}²"
+    mistakes = (
+        (
+            "uses the input, 1 − x², where the output belongs: 1 − t²",
+            lambda x, t, G: (1 - x * x) * G,
+        ),
+    )
+
+    @staticmethod
+    def reference(x: np.ndarray) -> np.ndarray:
+        t: np.ndarray = np.tanh(x)
+        return t
+
+    @staticmethod
+    def saturated(value: np.ndarray) -> np.ndarray:
+        """|t| > 0.97: the slope 1 − t² is under 6% of its peak."""
+        mask: np.ndarray = np.abs(np.asarray(value)) > 0.97
+        return mask
+
+
+class ReLU(Activation):
+    """``value = max(x, 0)``, elementwise; ``∂cost/∂x = G`` where the value is positive, else 0.
+
+    Its derivative at exactly 0 is taken as 0 (as PyTorch and TensorFlow do): a unit at 0
+    passes no gradient, and finite differences across 0 see a kink (``kinks``).
+    """
+
+    short_name = "r"
+    kinks = (0.0,)
+    forward_kernel = _core.relu_forward
+    backward_kernel = _core.relu_backward
+    derivative = "1 where {v} > 0, else 0"
+
+    @staticmethod
+    def reference(x: np.ndarray) -> np.ndarray:
+        r: np.ndarray = np.maximum(x, 0)
+        return r
+
+    @staticmethod
+    def saturated(value: np.ndarray) -> np.ndarray:
+        """The units dead for every row of the batch (0 everywhere): they pass no gradient."""
+        value = np.asarray(value)
+        return np.asarray((value <= 0).all(axis=0) if value.ndim == 2 else value <= 0)
+
+
 # the built-in activations, for the tools that recognise a learner's own version of one
-ACTIVATIONS: tuple[type[Activation], ...] = (Sigmoid,)
+ACTIVATIONS: tuple[type[Activation], ...] = (Sigmoid, Tanh, ReLU)
