@@ -1,18 +1,10 @@
-"""dtype rules, strided and Fortran-ordered views, and a learner's own numpy Node."""
+"""dtypes: the dtype each result has, for any operand dtype, layout or byte order, step by step."""
 
 import numpy as np
 import pytest
 
-from miniflow import (
-    MSE,
-    Input,
-    Linear,
-    Node,
-    Sigmoid,
-    forward_and_backward,
-    sgd_update,
-    topological_sort,
-)
+import miniflow
+from miniflow import MSE, Input, Linear, Sigmoid, forward_and_backward, topological_sort
 
 
 def run_network(X_, W_, b_, y_):
@@ -80,6 +72,26 @@ def test_python_numbers_do_not_widen_float32():
     np.testing.assert_array_equal(layer.value, [[1.5], [1.5]])
 
 
+def test_float16_values_compute_in_float32_as_the_readme_says():
+    rng = np.random.default_rng(10)
+    values = [rng.standard_normal(s) for s in ((4, 3), (3, 1), (1,), (4,))]
+    X, W, b, y = Input(), Input(), Input(), Input()
+    hidden = Sigmoid(Linear(X, W, b))
+    cost = MSE(y, hidden)
+    graph = topological_sort(dict(zip((X, W, b, y), (v.astype(np.float16) for v in values))))
+    forward_and_backward(graph)
+    assert hidden.value.dtype == np.float32
+    assert W.gradients[W].dtype == np.float32
+    as_used = [v.astype(np.float16).astype(np.float64) for v in values]
+    want = 1 / (1 + np.exp(-(as_used[0] @ as_used[1] + as_used[2])))
+    np.testing.assert_allclose(hidden.value, want, rtol=1e-6)
+    assert cost.value == pytest.approx(np.mean((as_used[3].reshape(-1, 1) - want) ** 2), rel=1e-5)
+    # one float64 operand makes it float64
+    X.value = values[0]
+    forward_and_backward(graph)
+    assert hidden.value.dtype == np.float64
+
+
 def test_strided_fortran_and_byteswapped_views_match_contiguous_arrays():
     rng = np.random.default_rng(2)
     big = rng.standard_normal((12, 9))
@@ -99,70 +111,25 @@ def test_strided_fortran_and_byteswapped_views_match_contiguous_arrays():
         np.testing.assert_array_equal(g, r)
 
 
-def test_sgd_updates_float32_weights_in_place():
-    W_ = np.ones((2, 1), np.float32)
-    X, W, b, y = Input(), Input(), Input(), Input()
-    MSE(y, Linear(X, W, b))
-    graph = topological_sort(
-        {
-            X: np.ones((3, 2), np.float32),
-            W: W_,
-            b: np.zeros(1, np.float32),
-            y: np.zeros(3, np.float32),
-        }
-    )
+def test_dtype_changes_between_steps(lesson, run_both):
+    def change(inputs, step):
+        X = inputs[0].value
+        inputs[0].value = X.astype(np.float32) if step % 2 else X.astype(np.float64)
+
+    # the lesson keeps dX in X's dtype (zeros_like), so a float32 X rounds its gradient there
+    run_both(lesson, change, steps=4, rtol=1e-6)
+
+
+def test_float32_buffers_follow_the_dtype_between_steps(build):
+    rng = np.random.default_rng(0)
+    graph, inputs = build(miniflow, rng)
+    for node in inputs:
+        node.value = node.value.astype(np.float32)
     forward_and_backward(graph)
-    sgd_update([W, b], 0.1)
-    assert W.value is W_
-    assert W_.dtype == np.float32
-    np.testing.assert_allclose(
-        W_, [[0.6], [0.6]]
-    )  # a = 2, dcost/da = 4/3 per row, dW = 3 rows · 4/3 = 4
-
-
-class Square(Node):
-    """A learner's node written the lesson's way, in plain numpy."""
-
-    def __init__(self, node):
-        Node.__init__(self, [node])
-
-    def forward(self):
-        self.value = self.inbound_nodes[0].value ** 2
-
-    def backward(self):
-        x = self.inbound_nodes[0]
-        self.gradients = {x: np.zeros_like(x.value)}
-        for n in self.outbound_nodes:
-            self.gradients[x] += 2 * x.value * n.gradients[self]
-
-
-def test_custom_numpy_node_between_native_nodes(lesson):
-    rng = np.random.default_rng(3)
-    values = [
-        rng.standard_normal((4, 3)),
-        rng.standard_normal((3, 2)),
-        rng.standard_normal(2),
-        rng.standard_normal((2, 1)),
-        rng.standard_normal(1),
-        rng.standard_normal(4),
-    ]
-    grads = []
-    for lib, square in ((__import__("miniflow"), Square), (lesson, None)):
-        X, W1, b1, W2, b2, y = (lib.Input() for _ in range(6))
-        if square is None:
-
-            class LessonSquare(lesson.Node):  # the same node on the reference library
-                def __init__(self, node):
-                    lesson.Node.__init__(self, [node])
-
-                forward = Square.forward
-                backward = Square.backward
-
-            square = LessonSquare
-        hidden = square(lib.Linear(X, W1, b1))
-        lib.MSE(y, lib.Linear(lib.Sigmoid(hidden), W2, b2))
-        graph = lib.topological_sort(dict(zip([X, W1, b1, W2, b2, y], values)))
-        lib.forward_and_backward(graph)
-        grads.append([np.asarray(t.gradients[t]) for t in (X, W1, b1, W2, b2)])
-    for ours, theirs in zip(*grads):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    assert graph[-2].value.dtype == np.float32
+    assert inputs[2].gradients[inputs[2]].dtype == np.float32
+    for node in inputs:  # the same graph, now in float64: its float32 buffers are not reused
+        node.value = node.value.astype(np.float64)
+    forward_and_backward(graph)
+    assert graph[-2].value.dtype == np.float64
+    assert inputs[2].gradients[inputs[2]].dtype == np.float64

@@ -12,6 +12,7 @@ from miniflow import (
     Input,
     Linear,
     Mul,
+    Node,
     Sigmoid,
     forward_and_backward,
     forward_pass,
@@ -223,3 +224,61 @@ def test_star_import_gives_numpy_as_np_like_the_lessons_module():
     exec(script, namespace)
     assert namespace["np"] is np
     np.testing.assert_array_equal(namespace["output"], [[-11.0]])
+
+
+class Square(Node):
+    """A learner's node written the lesson's way, in plain numpy."""
+
+    def __init__(self, node):
+        Node.__init__(self, [node])
+
+    def forward(self):
+        self.value = self.inbound_nodes[0].value ** 2
+
+    def backward(self):
+        x = self.inbound_nodes[0]
+        self.gradients = {x: np.zeros_like(x.value)}
+        for n in self.outbound_nodes:
+            self.gradients[x] += 2 * x.value * n.gradients[self]
+
+
+def test_custom_numpy_node_between_native_nodes(lesson):
+    rng = np.random.default_rng(3)
+    values = [
+        rng.standard_normal((4, 3)),
+        rng.standard_normal((3, 2)),
+        rng.standard_normal(2),
+        rng.standard_normal((2, 1)),
+        rng.standard_normal(1),
+        rng.standard_normal(4),
+    ]
+    grads = []
+    for lib, square in ((__import__("miniflow"), Square), (lesson, None)):
+        X, W1, b1, W2, b2, y = (lib.Input() for _ in range(6))
+        if square is None:
+
+            class LessonSquare(lesson.Node):  # the same node on the reference library
+                def __init__(self, node):
+                    lesson.Node.__init__(self, [node])
+
+                forward = Square.forward
+                backward = Square.backward
+
+            square = LessonSquare
+        hidden = square(lib.Linear(X, W1, b1))
+        lib.MSE(y, lib.Linear(lib.Sigmoid(hidden), W2, b2))
+        graph = lib.topological_sort(dict(zip([X, W1, b1, W2, b2, y], values)))
+        lib.forward_and_backward(graph)
+        grads.append([np.asarray(t.gradients[t]) for t in (X, W1, b1, W2, b2)])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_feed_dict_may_be_any_mapping():
+    from types import MappingProxyType
+
+    X, W, b = Input(), Input(), Input()
+    layer = Linear(X, W, b)
+    graph = topological_sort(MappingProxyType({X: np.ones((2, 2)), W: np.eye(2), b: np.ones(2)}))
+    forward_and_backward(graph)
+    np.testing.assert_array_equal(layer.value, np.full((2, 2), 2.0))

@@ -1,5 +1,4 @@
-"""The fast core's contracts that are not about time: buffers reused across steps, and the same
-bits from any number of threads."""
+"""Threads: the same bits from any number of threads, and setting the thread count."""
 
 import os
 import subprocess
@@ -9,63 +8,10 @@ import numpy as np
 import pytest
 
 import miniflow
-from miniflow import MSE, Input, Linear, Sigmoid, forward_and_backward, sgd_update, topological_sort
+from miniflow import forward_and_backward, sgd_update
 
 
-def two_layer(batch, n_in, hidden, seed=0):
-    rng = np.random.default_rng(seed)
-    X, y, W1, b1, W2, b2 = (Input() for _ in range(6))
-    MSE(y, Linear(Sigmoid(Linear(X, W1, b1)), W2, b2))
-    feed = {
-        X: rng.standard_normal((batch, n_in)),
-        y: rng.standard_normal(batch),
-        W1: rng.standard_normal((n_in, hidden)) * 0.1,
-        b1: np.zeros(hidden),
-        W2: rng.standard_normal((hidden, 1)) * 0.1,
-        b2: np.zeros(1),
-    }
-    return topological_sort(feed), [W1, b1, W2, b2], X, y
-
-
-def computed_arrays(graph):
-    """Every array the graph computed: values (but the fed ones), differences and gradients."""
-    arrays = []
-    for node in graph:
-        value = None if isinstance(node, Input) else node.value
-        arrays += [
-            v
-            for v in (value, getattr(node, "diff", None), *node.gradients.values())
-            if isinstance(v, np.ndarray)
-        ]
-    return arrays
-
-
-def test_steps_after_the_first_reuse_every_array():
-    graph, trainables, X, y = two_layer(11, 13, 10)
-    rng = np.random.default_rng(1)
-    forward_and_backward(graph)
-    sgd_update(trainables)
-    first = computed_arrays(graph)
-    assert len(first) == 19  # 13 buffers, and each Input's gradient is its consumer's buffer
-    for _ in range(3):
-        X.value, y.value = rng.standard_normal((11, 13)), rng.standard_normal(11)  # a new batch
-        forward_and_backward(graph)
-        sgd_update(trainables)
-        assert all(a is b for a, b in zip(computed_arrays(graph), first))
-
-
-def test_a_batch_of_another_size_gets_new_buffers_and_right_answers(lesson):
-    graph, _trainables, X, y = two_layer(11, 4, 3)
-    forward_and_backward(graph)
-    X.value, y.value = X.value[:5].copy(), y.value[:5].copy()
-    forward_and_backward(graph)
-    assert graph[-1].value == pytest.approx(
-        float(np.mean((y.value.reshape(-1, 1) - graph[-2].value) ** 2)), rel=1e-12
-    )
-    assert X.gradients[X].shape == (5, 4)
-
-
-def run_at(threads, batch=300, n_in=400, hidden=300):
+def run_at(two_layer, threads, batch=300, n_in=400, hidden=300):
     miniflow.set_num_threads(threads)
     graph, trainables, X, _ = two_layer(batch, n_in, hidden, seed=3)
     for _ in range(2):
@@ -74,10 +20,10 @@ def run_at(threads, batch=300, n_in=400, hidden=300):
     return [t.value.copy() for t in trainables] + [X.gradients[X].copy(), np.array(graph[-1].value)]
 
 
-def test_the_same_bits_from_one_and_two_threads():
+def test_the_same_bits_from_one_and_two_threads(two_layer):
     default = miniflow.get_num_threads()
     try:
-        one, two = run_at(1), run_at(2)
+        one, two = run_at(two_layer, 1), run_at(two_layer, 2)
     finally:
         miniflow.set_num_threads(default)
     for a, b in zip(one, two):
