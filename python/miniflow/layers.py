@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _core
+from ._core import column_sums, matmul, mse_backward, mse_forward
 from .node import Node
 from .op import Op
 
@@ -27,7 +27,7 @@ class Linear(Op):
 
     def forward(self) -> None:
         X, W, b = self.inbound_nodes
-        self.value = _core.matmul(X.value, W.value, self.value, False, b.value, self.slot_names)
+        self.value = matmul(X.value, W.value, self.value, False, b.value, self.slot_names)
 
     def backward(self, needed: Collection[Node] | None = None) -> None:
         X, W, b = self.inbound_nodes
@@ -36,9 +36,9 @@ class Linear(Op):
             x, w = _as_matrices(x, w)
         d = self.gradient_sum
         for G in d.upstream(needed, (x.shape[0], w.shape[1])):  # each consumer's ∂cost/∂self
-            d.add(X, _core.matmul, G, w.T)  # ∂cost/∂X = G·Wᵀ
-            d.add(W, _core.matmul, x.T, G)  # ∂cost/∂W = Xᵀ·G
-            d.add(b, _core.column_sums, G)  # ∂cost/∂b = the sum of G's rows
+            d.add(X, matmul, G, w.T)  # ∂cost/∂X += G·Wᵀ
+            d.add(W, matmul, x.T, G)  # ∂cost/∂W += Xᵀ·G
+            d.add(b, column_sums, G)  # ∂cost/∂b += the sum of G's rows
         gradients = d.gradients()
         if x is not X.value or w is not W.value:  # not 2-D arrays: viewed as matrices above
             for node in {X, W} & gradients.keys():  # a vector's gradient is a vector too
@@ -83,7 +83,7 @@ class MSE(Op):
 
     def forward(self) -> None:
         y, a = self.inbound_nodes
-        self.value, self.diff = _core.mse_forward(y.value, a.value, self.diff)
+        self.value, self.diff = mse_forward(y.value, a.value, self.diff)
         self.m = self.diff.shape[0]
 
     def backward(self, needed: Collection[Node] | None = None) -> None:
@@ -95,8 +95,8 @@ class MSE(Op):
         # the cost: backpropagation starts here, with G = ∂cost/∂cost = 1
         y, a = self.inbound_nodes
         d = self.gradient_sum.start(needed)
-        d.add(y, _core.mse_backward, self.diff, 1)  # ∂cost/∂y = 2/m·(y − a)
-        d.add(a, _core.mse_backward, self.diff, -1)  # ∂cost/∂a = −2/m·(y − a)
+        d.add(y, mse_backward, self.diff, 1)  # ∂cost/∂y = 2/m·(y − a)
+        d.add(a, mse_backward, self.diff, -1)  # ∂cost/∂a = −2/m·(y − a)
         self.gradients = d.gradients()
 
     def local_derivatives(self, names: dict[Node, str], cost: str) -> list[str]:
