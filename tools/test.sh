@@ -57,3 +57,4 @@ bash tools/check-dist.sh
 bash tools/check-clang.sh
 bash tools/check-arm64.sh
 bash tools/check-mingw.sh
+bash tools/check-wasm.sh
