@@ -2,6 +2,7 @@
 time too) as an independent reference."""
 
 import importlib.util
+import os
 import pathlib
 import types
 
@@ -21,3 +22,8 @@ def _load(name: str) -> types.ModuleType:
 def lesson() -> types.ModuleType:
     """The lesson's own numpy MiniFlow."""
     return _load("lesson_miniflow")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("posix_only") is not None and os.name != "posix":
+        pytest.skip("needs POSIX FIFOs, signals or a POSIX shell")
