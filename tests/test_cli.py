@@ -1052,7 +1052,7 @@ def test_predict_refuses_data_that_does_not_fit_the_model_in_one_line(
 
 def test_predict_needs_load_and_data(model, csv_file, tmp_path):
     fails("predict", "--data", csv_file, message="the following arguments are required: --load")
-    fails("predict", "--load", model, message="needs --data CSV, the rows to predict")
+    fails("predict", "--load", model, message="the following arguments are required: --data")
     fails(
         "predict",
         "--load",

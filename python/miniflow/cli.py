@@ -256,6 +256,7 @@ def predict_flags(parser: argparse.ArgumentParser) -> None:
         parser,
         "the rows to predict: a CSV file (one header row) with the model's feature columns, in "
         "any order (its target column, if there, is ignored)",
+        required=True,
     )
     parser.add_argument(
         "--out",
@@ -267,8 +268,6 @@ def predict_flags(parser: argparse.ArgumentParser) -> None:
 
 def predict_command(args: argparse.Namespace) -> int:
     """One prediction per row of --data, in the target's units, as CSV under the target's name."""
-    if args.data is None:
-        raise CommandError("needs --data CSV, the rows to predict")
     if args.out is not None:
         with _blaming("--out"):
             check_writable(args.out)
@@ -433,11 +432,12 @@ def train_flags(parser: argparse.ArgumentParser) -> None:
     add("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
 
 
-def _data_flags(parser: argparse.ArgumentParser, help: str) -> None:
+def _data_flags(parser: argparse.ArgumentParser, help: str, required: bool = False) -> None:
     parser.add_argument(
         "--data",
         type=Path,
         metavar="CSV",
+        required=required,
         help=help + "; - reads standard input, and a pipe or <(command) is read like a file",
     )
     parser.add_argument(
