@@ -3,7 +3,9 @@ time too) as an independent reference, and the two-layer networks that several f
 step after step."""
 
 import importlib.util
+import os
 import pathlib
+import sys
 import types
 
 import numpy as np
@@ -13,6 +15,10 @@ import miniflow
 from miniflow import MSE, Input, Linear, Sigmoid, topological_sort
 
 _REFERENCE = pathlib.Path(__file__).parent / "reference"
+
+# jupyter_core warns (an error under filterwarnings) that its folders move in its next major
+# release, on the versions that still use the old ones; opting in now silences nothing else.
+os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
 
 
 def _load(name: str) -> types.ModuleType:
@@ -98,3 +104,11 @@ def two_layer():
     """two_layer(batch, n_in, hidden, seed=0): a miniflow two-layer network with small weights,
     returning (graph, [W1, b1, W2, b2], X, y)."""
     return _two_layer
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Pyodide (sys.platform "emscripten") calls itself POSIX but has no threads or processes
+    if item.get_closest_marker("posix_only") is not None and (
+        os.name != "posix" or sys.platform == "emscripten"
+    ):
+        pytest.skip("needs POSIX FIFOs, signals or a POSIX shell")

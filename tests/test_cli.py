@@ -4,6 +4,7 @@ import fcntl
 import json
 import os
 import pty
+import shlex
 import shutil
 import signal
 import stat
@@ -11,6 +12,8 @@ import struct
 import subprocess
 import sys
 import termios
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -76,8 +79,15 @@ def test_console_script_is_installed_beside_python():
     assert "demo" in result.stdout
 
 
-def test_no_command_is_a_usage_error():
-    fails(message="required: COMMAND")
+def test_a_bare_miniflow_prints_the_help_and_exits_0():
+    result = run()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == run("--help").stdout
+    assert result.stdout.startswith("usage: miniflow")
+    for command in ("demo", "train", "predict", "graph"):
+        assert f"    {command} " in result.stdout
+    assert "Without a command, miniflow prints this help and exits 0" in result.stdout
+    assert result.stderr == ""
 
 
 def test_demo_prints_the_seeds_gradients():
@@ -617,11 +627,15 @@ def test_a_huge_hidden_layer_is_refused_before_anything_is_allocated(tmp_path, c
     assert os.listdir(tmp_path) == []
 
 
-def test_a_device_a_fifo_or_an_oversized_file_as_data_is_refused_unread(tmp_path):
+def test_a_device_is_read_only_up_to_the_cap_and_an_oversized_file_not_at_all(tmp_path):
     fails(
-        "train", "--data", "/dev/zero", "--target", "y", message="/dev/zero: is not a regular file"
+        "train",
+        "--data",
+        "/dev/zero",
+        "--target",
+        "y",
+        message="/dev/zero: holds more than 100,000,000 characters",
     )
-    fails("train", "--data", make_fifo(tmp_path), "--target", "y", message="is not a regular file")
     big = tmp_path / "big.csv"
     with open(big, "wb") as file:
         file.truncate(100_000_001)  # sparse: takes no disk space
@@ -726,3 +740,324 @@ def test_huge_but_finite_numbers_print_in_a_short_format(tmp_path):
     network = next(line for line in result.stdout.splitlines() if line.startswith("network"))
     assert "e+" in network
     assert len(network) == 55
+
+
+# ---- the shell's conventions: standard input, pipes, process substitution ------------------
+
+
+def train_results(*args, **kwargs):
+    """``train --json`` with the CSV fixture's target and a short run; ``data`` left out."""
+    result = run_json("--target", "y", "--epochs", 3, *args, **kwargs)
+    del result["data"]
+    return result
+
+
+def run_input(*args, input, stdin=None):
+    """``python -m miniflow ARGS`` with ``input`` (bytes) on standard input."""
+    return subprocess.run(
+        [sys.executable, "-m", "miniflow", *map(str, args)],
+        input=input,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_data_dash_reads_standard_input_as_the_file_would_be_read(csv_file):
+    by_file = train_results("--data", csv_file)
+    result = run_input(
+        "train",
+        "--json",
+        "--data",
+        "-",
+        "--target",
+        "y",
+        "--epochs",
+        3,
+        input=csv_file.read_bytes(),
+    )
+    assert result.returncode == 0, result.stderr
+    by_stdin = json.loads(result.stdout)
+    assert by_stdin.pop("data") == "-"
+    assert by_stdin == by_file
+    assert by_file["rows"] == {"train": 64, "test": 16}
+
+
+def test_data_dash_names_standard_input_in_its_errors():
+    result = run_input("train", "--data", "-", "--target", "y", input=b"a,b\n1,2\n3,4\n")
+    assert result.returncode == 2
+    assert result.stderr.decode() == (
+        "miniflow train: error: standard input: no column 'y'; its columns are: a, b\n"
+    )
+
+
+def test_data_dash_with_standard_input_closed_says_so(csv_file):
+    result = run(
+        "train",
+        "--data",
+        "-",
+        "--target",
+        "y",
+        code="import os, sys; os.close(0); "
+        "from miniflow.cli import main; sys.exit(main(sys.argv[1:]))",
+    )
+    assert result.returncode == 2
+    assert result.stderr == "miniflow train: error: --data -: there is no standard input to read\n"
+
+
+def write_later(path, data):
+    """A thread that opens the FIFO ``path`` for writing (which waits for a reader) and writes."""
+
+    def write():
+        with open(path, "wb") as fifo:
+            fifo.write(data)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.posix_only
+def test_a_fifo_is_read_like_the_file(tmp_path, csv_file):
+    fifo = make_fifo(tmp_path)
+    writer = write_later(fifo, csv_file.read_bytes())
+    by_fifo = train_results("--data", fifo)
+    writer.join(timeout=10)
+    assert by_fifo == train_results("--data", csv_file)
+
+
+@pytest.mark.posix_only
+@pytest.mark.skipif(shutil.which("bash") is None, reason="process substitution needs bash")
+def test_process_substitution_is_read_like_the_file(csv_file):
+    # the rows of the file but one, as `grep` would pass them on: the same as a file of those rows
+    command = (
+        f"{shlex.quote(sys.executable)} -m miniflow train --json --target y --epochs 3 "
+        f"--data <(grep -v '^-0.1' {shlex.quote(str(csv_file))})"
+    )
+    result = subprocess.run(
+        ["bash", "-c", command], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    by_pipe = json.loads(result.stdout)
+    assert by_pipe.pop("data").startswith("/dev/fd/")
+    lines = csv_file.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith("-0.1")]
+    assert 0 < len(lines) - len(kept) < 20  # the filter really dropped rows
+    filtered = csv_file.parent / "filtered.csv"
+    filtered.write_text("".join(kept))
+    assert by_pipe == train_results("--data", filtered)
+
+
+@pytest.mark.posix_only
+def test_a_fifo_that_nothing_writes_to_gives_up_after_the_timeout(tmp_path):
+    started = time.monotonic()
+    fails(
+        "train",
+        "--data",
+        make_fifo(tmp_path),
+        "--target",
+        "y",
+        "--data-timeout",
+        "0.5",
+        message="fifo: nothing to read for 0.5 s (is anything writing to it?); "
+        "--data-timeout SECONDS waits longer",
+    )
+    assert time.monotonic() - started < 60  # not the default 60 s wait
+
+
+@pytest.mark.posix_only
+def test_a_pipe_that_stops_sending_gives_up_after_the_timeout(tmp_path):
+    # a header, then silence with the writer still there: the wait is per read, not only at open
+    fifo = make_fifo(tmp_path)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "miniflow",
+            "train",
+            "--data",
+            fifo,
+            "--target",
+            "y",
+            "--data-timeout",
+            "0.5",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with open(fifo, "w") as writer:  # returns once the command has opened the FIFO
+            writer.write("x,y\n1,2\n")
+            writer.flush()
+            _stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 2
+    assert "nothing to read for 0.5 s" in stderr
+
+
+@pytest.mark.posix_only
+def test_ctrl_c_while_waiting_for_a_pipe_exits_130(tmp_path):
+    fifo = make_fifo(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "miniflow", "train", "--data", fifo, "--target", "y"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with open(fifo, "w"):  # returns once the command has opened the FIFO, to wait on it
+            time.sleep(0.2)
+            process.send_signal(signal.SIGINT)
+            _stdout, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert stderr == "miniflow train: interrupted\n"
+
+
+# ---- predict -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory, csv_file):
+    path = tmp_path_factory.mktemp("model") / "toy.npz"
+    run_json(
+        "--data", csv_file, "--target", "y", "--epochs", 40, "--batch-size", 8,
+        "--learning-rate", 0.1, "--save", path,
+    )  # fmt: skip
+    return path
+
+
+def numpy_prediction(model_path, rows):
+    """The saved network's prediction for ``rows`` (a dict of columns), computed here in numpy."""
+    with np.load(model_path) as m:
+        X = np.column_stack([rows[name] for name in m["feature_names"]])
+        X = (X - m["x_mean"]) / m["x_scale"]
+        hidden = 1 / (1 + np.exp(-(X @ m["W1"] + m["b1"])))
+        return (hidden @ m["W2"] + m["b2"]).reshape(-1) * m["y_scale"] + m["y_mean"]
+
+
+def read_columns(path):
+    header, *rows = path.read_text().splitlines()
+    values = np.array([[float(v) for v in row.split(",")] for row in rows])
+    return dict(zip(header.split(","), values.T))
+
+
+def test_predict_writes_one_prediction_per_row_in_the_targets_units(model, csv_file):
+    result = run("predict", "--load", model, "--data", csv_file)
+    assert result.returncode == 0, result.stderr
+    header, *lines = result.stdout.splitlines()
+    assert header == "y"
+    predicted = np.array([float(line) for line in lines])
+    columns = read_columns(csv_file)
+    assert len(predicted) == len(columns["y"]) == 80
+    np.testing.assert_allclose(predicted, numpy_prediction(model, columns), rtol=1e-12)
+    # in y's units, and learnt: far closer to y than y's mean is
+    assert np.mean((predicted - columns["y"]) ** 2) < 0.5 * np.var(columns["y"])
+
+
+def test_predict_takes_the_columns_in_any_order_without_the_target(model, csv_file, tmp_path):
+    columns = read_columns(csv_file)
+    reordered = tmp_path / "new.csv"
+    reordered.write_text(
+        "noise,x2,x1\n"
+        + "".join(
+            f"{c},{b},{a}\n" for a, b, c in zip(columns["x1"], columns["x2"], columns["noise"])
+        )
+    )
+    by_reordered = run("predict", "--load", model, "--data", reordered)
+    assert by_reordered.returncode == 0, by_reordered.stderr
+    assert by_reordered.stdout == run("predict", "--load", model, "--data", csv_file).stdout
+
+
+def test_predict_reads_a_single_row(model, tmp_path):
+    one = tmp_path / "one.csv"
+    one.write_text("x1,x2,noise\n0.5,-1.25,3\n")
+    result = run("predict", "--load", model, "--data", one)
+    assert result.returncode == 0, result.stderr
+    expected = numpy_prediction(model, {"x1": [0.5], "x2": [-1.25], "noise": [3.0]})
+    assert result.stdout.splitlines()[0] == "y"
+    assert float(result.stdout.splitlines()[1]) == pytest.approx(expected[0], rel=1e-12)
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_predict_from_standard_input_and_from_a_process_substitution(model, csv_file):
+    expected = run("predict", "--load", model, "--data", csv_file).stdout
+    by_stdin = run_input("predict", "--load", model, "--data", "-", input=csv_file.read_bytes())
+    assert by_stdin.returncode == 0, by_stdin.stderr
+    assert by_stdin.stdout.decode() == expected
+    if os.name == "posix" and shutil.which("bash"):
+        command = (
+            f"{shlex.quote(sys.executable)} -m miniflow predict --load {shlex.quote(str(model))} "
+            f"--data <(cat {shlex.quote(str(csv_file))})"
+        )
+        by_pipe = subprocess.run(
+            ["bash", "-c", command], capture_output=True, text=True, timeout=60
+        )
+        assert by_pipe.returncode == 0, by_pipe.stderr
+        assert by_pipe.stdout == expected
+
+
+def test_predict_out_writes_only_that_file_with_the_umasks_mode(model, csv_file, tmp_path):
+    out = tmp_path / "predictions.csv"
+    result = run_with_umask(0o027, "predict", "--load", model, "--data", csv_file, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote 80 predictions of y to {out}\n"
+    assert os.listdir(tmp_path) == ["predictions.csv"]
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o640
+    assert out.read_text() == run("predict", "--load", model, "--data", csv_file).stdout
+
+
+def test_predict_out_refuses_a_fifo_and_leaves_no_file(model, csv_file, tmp_path):
+    fifo = make_fifo(tmp_path)
+    fails(
+        "predict",
+        "--load",
+        model,
+        "--data",
+        csv_file,
+        "--out",
+        fifo,
+        message=f"--out {fifo}: is a FIFO (named pipe), not a regular file",
+    )
+    assert os.listdir(tmp_path) == ["fifo"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "x1,x2\n1,2\n",
+            "has no column 'noise'; the model predicts y from 3 columns: x1, x2, noise",
+        ),
+        (
+            "x1,x2,noise,extra\n1,2,3,4\n",
+            "has 4 columns, and the model does not use 'extra'; the model predicts y from 3 "
+            "columns: x1, x2, noise",
+        ),
+        ("x1,x2,noise\n1,2\n", "row 1 (line 2) has 2 cells but the header has 3 columns"),
+        ("x1,x2,noise\n1,2,oops\n", "row 1 (line 2), column 'noise': 'oops' is not a number"),
+        ("x1,x2,noise\n", "has a header but no data rows"),
+    ],
+    ids=["missing", "unknown", "short-row", "not-a-number", "no-rows"],
+)
+def test_predict_refuses_data_that_does_not_fit_the_model_in_one_line(
+    model, tmp_path, text, message
+):
+    path = tmp_path / "new.csv"
+    path.write_text(text)
+    fails("predict", "--load", model, "--data", path, message=f"{path}: {message}")
+
+
+def test_predict_needs_load_and_data(model, csv_file, tmp_path):
+    fails("predict", "--data", csv_file, message="the following arguments are required: --load")
+    fails("predict", "--load", model, message="the following arguments are required: --data")
+    fails(
+        "predict",
+        "--load",
+        tmp_path / "missing.npz",
+        "--data",
+        csv_file,
+        message="missing.npz: no such file",
+    )

@@ -3,6 +3,8 @@
 import csv
 import io
 import os
+import threading
+import time
 import tracemalloc
 from importlib import resources
 from pathlib import Path
@@ -11,7 +13,16 @@ import numpy as np
 import pytest
 
 from miniflow import datasets
-from miniflow.datasets import MAX_CSV_BYTES, DataError, Dataset, load_csv, load_diabetes
+from miniflow.datasets import (
+    MAX_CSV_BYTES,
+    DataError,
+    Dataset,
+    DataTimeoutError,
+    load_csv,
+    load_csv_columns,
+    load_csv_stream,
+    load_diabetes,
+)
 
 FEATURES = ("age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6")
 
@@ -111,11 +122,79 @@ def test_load_csv_missing_file_directory_and_binary(tmp_path):
         load_csv(binary, "y")
 
 
-def test_load_csv_refuses_devices_and_fifos_without_reading(tmp_path):
-    os.mkfifo(tmp_path / "fifo.csv")  # opening it to read would wait for a writer for ever
-    for path in ("/dev/zero", tmp_path / "fifo.csv"):
-        with pytest.raises(DataError, match="is not a regular file"):
-            load_csv(path, "y")
+def test_load_csv_reads_a_device_only_up_to_the_cap():
+    with pytest.raises(DataError, match=f"/dev/zero: holds more than {MAX_CSV_BYTES:,} characters"):
+        load_csv("/dev/zero", "y")
+
+
+TOY = "a,b,y\n1,2,3\n4,5,7\n0.5,1,2\n"
+
+
+def assert_toy(data):
+    np.testing.assert_array_equal(data.data, [[1, 2], [4, 5], [0.5, 1]])
+    np.testing.assert_array_equal(data.target, [3, 7, 2])
+    assert (data.feature_names, data.target_name) == (("a", "b"), "y")
+
+
+@pytest.mark.posix_only
+def test_load_csv_reads_a_fifo_as_it_streams(tmp_path):
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+
+    def write():
+        with open(fifo, "w") as writer:  # waits for the reader to open the FIFO
+            for line in TOY.splitlines(keepends=True):
+                writer.write(line)
+                writer.flush()
+                time.sleep(0.05)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    assert_toy(load_csv(fifo, "y"))
+    thread.join(timeout=10)
+
+
+@pytest.mark.posix_only
+def test_load_csv_gives_up_on_a_fifo_that_nothing_writes_to(tmp_path):
+    os.mkfifo(tmp_path / "fifo.csv")
+    started = time.monotonic()
+    with pytest.raises(DataTimeoutError, match=r"fifo.csv: nothing to read for 0.2 s"):
+        load_csv(tmp_path / "fifo.csv", "y", timeout=0.2)
+    assert 0.2 <= time.monotonic() - started < 30
+
+
+def test_load_csv_stream_reads_a_pipe_and_closes_it_only_when_told():
+    for close in (True, False):
+        read, write = os.pipe()
+        os.write(write, TOY.encode())
+        os.close(write)
+        assert_toy(load_csv_stream(read, "the pipe", "y", close=close))
+        if close:
+            with pytest.raises(OSError, match="Bad file descriptor"):
+                os.fstat(read)
+        else:
+            os.fstat(read)  # still open
+            os.close(read)
+
+
+def test_load_csv_stream_stops_at_the_cap(monkeypatch):
+    monkeypatch.setattr(datasets, "MAX_CSV_BYTES", 10)
+    read, write = os.pipe()
+    os.write(write, TOY.encode())
+    os.close(write)
+    with pytest.raises(DataError, match="the pipe: holds more than 10 characters"):
+        load_csv_stream(read, "the pipe", "y")
+
+
+def test_load_csv_columns_needs_no_target_and_takes_one_row(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("a,b\n1,1\n")  # one row, constant columns: fine for predicting
+    header, values = load_csv_columns(path)
+    assert header == ("a", "b")
+    np.testing.assert_array_equal(values, [[1, 1]])
+    path.write_text("a,b\n")
+    with pytest.raises(DataError, match="has a header but no data rows"):
+        load_csv_columns(path)
 
 
 def test_load_csv_refuses_a_file_over_the_cap_before_reading(tmp_path):

@@ -1,5 +1,7 @@
 """Errors: bad input gets a clear exception naming the node and the shapes or dtypes at fault."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -194,7 +196,12 @@ def test_custom_node_errors_say_which_node():
     node = Broken([x], name="mine")
     with pytest.raises(RuntimeError, match="oops") as info:
         forward_and_backward(topological_sort({x: 1.0}))
-    assert any("Broken 'mine'.forward()" in note for note in getattr(info.value, "__notes__", []))
+    notes = getattr(info.value, "__notes__", [])
+    if sys.version_info >= (3, 11):
+        assert any("Broken 'mine'.forward()" in note for note in notes)
+    else:  # exception notes (PEP 678) are 3.11's: before it, graph.py leaves the error as it was
+        assert notes == []
+    assert str(info.value) == "oops"
     assert node.value is None
 
 

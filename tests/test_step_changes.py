@@ -1,5 +1,7 @@
 """Step changes: what a learner changes between training steps, and the buffers each step reuses."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -36,8 +38,11 @@ def test_values_reshaped_in_place(lesson, run_both):
         # same arrays, same data, new shapes: y flips between (11,) and (11, 1), b1 between
         # (10,) and (1, 10)
         y, b1 = inputs[1].value, inputs[3].value
-        y.shape = (11, 1) if y.ndim == 1 else (11,)
-        b1.shape = (1, 10) if b1.ndim == 1 else (10,)
+        with warnings.catch_warnings():
+            # NumPy 2.5 deprecates setting .shape; learners' code still does it, so it is tested
+            warnings.filterwarnings("ignore", "Setting the shape", DeprecationWarning)
+            y.shape = (11, 1) if y.ndim == 1 else (11,)
+            b1.shape = (1, 10) if b1.ndim == 1 else (10,)
 
     run_both(lesson, change, steps=4)
 

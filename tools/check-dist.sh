@@ -21,7 +21,7 @@ echo "== dist: the release configuration (pyproject.toml, .github/workflows) aga
 # scikit-build-core and cibuildwheel bring their tables' schemas to validate-pyproject
 validate-pyproject pyproject.toml
 check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-for platform in linux macos windows; do
+for platform in linux macos windows pyodide; do
   identifiers=$(cibuildwheel --print-build-identifiers --platform "$platform" .)
   [ -n "$identifiers" ] || fail "cibuildwheel would build no wheel for $platform"
   echo "cibuildwheel on $platform builds:" $identifiers

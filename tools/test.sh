@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, then runs them all: the C++ harness under ctest (plain, then
 # under ASan and UBSan), the CMake package, the release artefacts (pytest against the sdist and
-# the repaired wheel, each installed into a fresh venv), then the other compilers and platforms.
+# the repaired wheel, each installed into a fresh venv), the wheel on every CPython 3.9-3.13 that
+# pyenv has, then the other compilers and platforms (wasm32 last).
 # Run from anywhere: bash tools/test.sh
 # The quick tier for the edit loop, bash tools/test.sh --quick: the lint gates, the C++ harness
 # (plain) and pytest against a development build (kept in build/dev, so a rebuild is incremental).
@@ -54,6 +55,8 @@ ctest --test-dir build/cpp-tests-sanitized --output-on-failure
 bash tools/check-cmake-package.sh
 
 bash tools/check-dist.sh
+bash tools/check-pythons.sh
 bash tools/check-clang.sh
 bash tools/check-arm64.sh
 bash tools/check-mingw.sh
+bash tools/check-wasm.sh

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, NoReturn, TypeVar
 
 import numpy as np
 from tqdm import tqdm
@@ -37,7 +37,16 @@ from ._files import (
     replace_file,
     terminate_as_exception,
 )
-from .datasets import DataError, Dataset, load_csv, load_diabetes
+from .datasets import (
+    DEFAULT_TIMEOUT,
+    DataError,
+    Dataset,
+    DataTimeoutError,
+    load_csv,
+    load_csv_columns,
+    load_csv_stream,
+    load_diabetes,
+)
 from .training import (
     SAMPLING,
     History,
@@ -56,7 +65,9 @@ from .training import (
 __all__ = ["main", "build_parser", "add_command", "CommandError"]
 
 Split = tuple[np.ndarray, np.ndarray]
+_T = TypeVar("_T")
 TRAIN_HELP = "train the lesson's network (Linear, Sigmoid, Linear, MSE) with mini-batch SGD"
+PREDICT_HELP = "predict the target of each row of a CSV file with a model saved by train --save"
 # the largest activation array a run may make, rows (or features) x hidden units: 128 MiB of
 # float64, so a mistyped --hidden is refused instead of exhausting memory
 MAX_CELLS = 2**24
@@ -129,16 +140,23 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="miniflow", description="MiniFlow, the backpropagation lesson's library.")
+    parser = _Parser(
+        prog="miniflow",
+        description="MiniFlow, the backpropagation lesson's library.",
+        epilog="Without a command, miniflow prints this help and exits 0. "
+        "'miniflow COMMAND --help' tells more about each command.",
+    )
     parser.add_argument(
         "--version",
         action="version",
         version=f"miniflow {__version__} (kernels: {_core.isa()})",
         help="print the version and the instruction set the kernels use on this CPU",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.set_defaults(run=lambda args: _print_help(parser))
     add_command(commands, "demo", demo, "the lesson's backpropagation example and its gradients")
     add_command(commands, "train", train_command, TRAIN_HELP, train_flags)
+    add_command(commands, "predict", predict_command, PREDICT_HELP, predict_flags)
     add_command(
         commands,
         "graph",
@@ -147,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
         graph_flags,
     )
     return parser
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 0
 
 
 def add_command(
@@ -223,6 +246,90 @@ def graph_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hidden", type=_count(1), metavar="N", default=10, help="sigmoid units (10)"
     )
+
+
+def predict_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--load", type=Path, metavar="NPZ", required=True, help="the model train --save wrote"
+    )
+    _data_flags(
+        parser,
+        "the rows to predict: a CSV file (one header row) with the model's feature columns, in "
+        "any order (its target column, if there, is ignored)",
+        required=True,
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="write the predictions (CSV) to FILE, replaced whole, instead of standard output",
+    )
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    """One prediction per row of --data, in the target's units, as CSV under the target's name."""
+    if args.out is not None:
+        with _blaming("--out"):
+            check_writable(args.out)
+    model = Model.load(args.load)
+
+    def read(source: Path | int, name: str) -> tuple[tuple[str, ...], np.ndarray]:
+        return load_csv_columns(source, name=name, timeout=args.data_timeout)
+
+    header, values = _from_data(args, read)
+    X = _model_columns(args, model, header, values)
+    hidden = int(model.net.W1.value.shape[1])
+    rows = max(1, MAX_CELLS // max(hidden, len(model.feature_names)))  # rows per forward pass
+    with np.errstate(all="ignore"):  # a huge input saturates a sigmoid: no news
+        standardised = np.concatenate(
+            [
+                predict(model.net, model.x_scaler.transform(X[i : i + rows]))
+                for i in range(0, len(X), rows)
+            ]
+        )
+        y = standardised * model.y_scaler.scale + model.y_scaler.mean
+    text = "".join([_csv_cell(model.target_name), "\n", *(f"{float(v)!r}\n" for v in y)])
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    with _blaming("--out"), replace_file(args.out) as file:
+        file.write(text.encode("utf-8"))
+    print(f"wrote {len(y)} predictions of {model.target_name} to {args.out}")
+    return 0
+
+
+def _model_columns(
+    args: argparse.Namespace, model: Model, header: tuple[str, ...], values: np.ndarray
+) -> np.ndarray:
+    """The model's feature columns of ``values``, in the model's order; a missing feature or a
+    column the model does not know is refused, naming it."""
+    features = model.feature_names
+    uses = f"the model predicts {model.target_name} from {len(features)} columns: " + ", ".join(
+        features
+    )
+    missing = [name for name in features if name not in header]
+    if missing:
+        raise CommandError(
+            f"{_data_name(args)}: has no column {', '.join(map(repr, missing))}; {uses}"
+        )
+    unknown = [name for name in header if name not in features and name != model.target_name]
+    if unknown:
+        raise CommandError(
+            f"{_data_name(args)}: has {len(header)} columns, and the model does not use "
+            f"{', '.join(map(repr, unknown))}; {uses}"
+        )
+    return values[:, [header.index(name) for name in features]]
+
+
+def _data_name(args: argparse.Namespace) -> str:
+    return "standard input" if str(args.data) == "-" else str(args.data)
+
+
+def _csv_cell(text: str) -> str:
+    """``text`` as one CSV cell, quoted when it holds a comma, a quote or a line break."""
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _check_size(hidden: int, rows: int, features: int) -> None:
@@ -306,12 +413,7 @@ def train_flags(parser: argparse.ArgumentParser) -> None:
         metavar="F",
         help="rows held out for testing (0.2)",
     )
-    add(
-        "--data",
-        type=Path,
-        metavar="CSV",
-        help="train on this CSV file (one header row) instead of the diabetes data",
-    )
+    _data_flags(parser, "train on this CSV file (one header row) instead of the diabetes data")
     add("--target", metavar="COLUMN", help="the column of --data to predict")
     add(
         "--load",
@@ -328,6 +430,24 @@ def train_flags(parser: argparse.ArgumentParser) -> None:
     add("--plot", type=Path, metavar="PNG", help="draw the train and test loss curves (matplotlib)")
     add("--json", action="store_true", help="print one JSON object with the results, nothing else")
     add("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
+
+
+def _data_flags(parser: argparse.ArgumentParser, help: str, required: bool = False) -> None:
+    parser.add_argument(
+        "--data",
+        type=Path,
+        metavar="CSV",
+        required=required,
+        help=help + "; - reads standard input, and a pipe or <(command) is read like a file",
+    )
+    parser.add_argument(
+        "--data-timeout",
+        type=_positive,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="give up on a pipe that sends nothing for this long "
+        f"(a FIFO nothing writes to) ({DEFAULT_TIMEOUT:g})",
+    )
 
 
 def train_command(args: argparse.Namespace) -> int:
@@ -420,7 +540,35 @@ def _load_data(args: argparse.Namespace) -> Dataset:
         return load_diabetes()
     if args.target is None:
         raise CommandError("--data needs --target COLUMN, the column to predict")
-    return load_csv(args.data, args.target)
+    return _read_csv(args, args.target)
+
+
+def _read_csv(args: argparse.Namespace, target: str) -> Dataset:
+    """--data's CSV file, or standard input for ``-``."""
+
+    def read(source: Path | int, name: str) -> Dataset:
+        if isinstance(source, int):
+            return load_csv_stream(source, name, target, timeout=args.data_timeout, close=False)
+        return load_csv(source, target, timeout=args.data_timeout)
+
+    return _from_data(args, read)
+
+
+def _from_data(args: argparse.Namespace, read: Callable[[Path | int, str], _T]) -> _T:
+    """``read(source, name)`` of --data: its path, or for ``-`` standard input's descriptor."""
+    source: Path | int = args.data
+    name = str(args.data)
+    if name == "-":
+        try:
+            source = sys.stdin.fileno()
+            os.fstat(source)
+        except (AttributeError, OSError, ValueError):  # started with standard input closed
+            raise CommandError("--data -: there is no standard input to read") from None
+        name = "standard input"
+    try:
+        return read(source, name)
+    except DataTimeoutError as error:
+        raise CommandError(f"{error}; --data-timeout SECONDS waits longer") from None
 
 
 def _model(

@@ -107,7 +107,8 @@ bool sysctl_cache_sizes(CacheSizes& sizes) {
 #endif
 
 CacheSizes detect() {
-    CacheSizes sizes = fallback_cache_sizes;
+    // Unused where no source below exists (WebAssembly): there the fallback is the answer.
+    [[maybe_unused]] CacheSizes sizes = fallback_cache_sizes;
 #if MINIFLOW_X86_64
     if (cpuid_cache_sizes(sizes)) return sizes;
 #endif

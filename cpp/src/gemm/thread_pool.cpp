@@ -174,6 +174,10 @@ ThreadPool& pool() {
 }  // namespace
 
 void share_work(int helpers, const std::function<void()>& work) {
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+    // WebAssembly built without threads cannot start one: the caller takes every piece.
+    helpers = 0;
+#endif
     if (helpers <= 0) {
         work();
         return;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Every CPython from 3.9 to 3.13 that pyenv has here (~/.pyenv/versions): for each, the wheel is
+# built from this checkout, installed with the test extras into a fresh venv, and pytest runs
+# against it. The oldest gets the whole suite; the others all of it but the slow command-line
+# suites (tests/test_cli*.py, which the oldest and tools/check-dist.sh run), so the lesson, docs
+# and notebook tests run on every version. Run from anywhere: bash tools/check-pythons.sh
+# Fails if none of those versions is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# ccache keeps the C++ objects between the versions' builds (the core is the same for each)
+if ! dpkg -s ccache >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq --no-install-recommends ccache >/dev/null
+fi
+if ! [ -x .venv/bin/uv ] || ! [ -x .venv/bin/cmake ] || ! [ -x .venv/bin/ninja ]; then
+  python3 -m venv .venv
+  .venv/bin/python -m pip install -q uv cmake ninja
+fi
+# scikit-build-core finds this cmake and ninja instead of fetching them into each build
+export PATH="$PWD/.venv/bin:$PATH"
+export CMAKE_CXX_COMPILER_LAUNCHER=ccache CCACHE_DIR="$PWD/build/ccache"
+
+work="$PWD/build/pythons"
+rm -rf "$work" && mkdir -p "$work"
+pyenv_root="${PYENV_ROOT:-$HOME/.pyenv}"
+tested=()
+for minor in 9 10 11 12 13; do
+  # the newest patch release of 3.$minor that pyenv has
+  python=$(ls -d "$pyenv_root"/versions/3."$minor".* 2>/dev/null | sort -V | tail -1)/bin/python
+  [ -x "$python" ] || { echo "== CPython 3.$minor: not under $pyenv_root/versions, skipped"; continue; }
+  version=$("$python" -c 'import platform; print(platform.python_version())')
+  echo "== CPython $version: the wheel, a fresh venv, pytest"
+  # a persistent build directory per version would go stale across Python ABIs: build afresh
+  uv build --quiet --wheel --python "$python" --out-dir "$work/$version/dist" . \
+    >"$work/$version.build.log" 2>&1 || { cat "$work/$version.build.log"; exit 1; }
+  uv venv --quiet --python "$python" "$work/$version/venv"
+  wheel=$(echo "$work/$version/dist"/*.whl)
+  uv pip install --quiet --python "$work/$version/venv/bin/python" "$wheel[test]"
+  if [ ${#tested[@]} -eq 0 ]; then
+    skip=()  # the oldest version present: the whole suite
+  else
+    skip=(--ignore=tests/test_cli.py --ignore=tests/test_cli_fuzz.py)
+  fi
+  # from the checkout: pytest's settings and the tests; the package comes from the venv
+  log="$work/$version.pytest.log"
+  "$work/$version/venv/bin/python" -m pytest -p no:cacheprovider -q "${skip[@]}" >"$log" 2>&1 ||
+    { cat "$log"; echo "check-pythons: pytest failed on CPython $version" >&2; exit 1; }
+  echo "CPython $version: $(tail -1 "$log")"
+  tested+=("$version")
+done
+if [ ${#tested[@]} -eq 0 ]; then
+  echo "check-pythons: no CPython 3.9-3.13 under $pyenv_root/versions" >&2
+  exit 1
+fi
+echo "check-pythons: the wheel passed its tests on CPython ${tested[*]}"
