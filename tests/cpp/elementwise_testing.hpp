@@ -1,4 +1,4 @@
-// Helpers shared by the elementwise kernel tests (sigmoid, MSE, SGD, vectorised exp).
+// Helpers shared by the elementwise kernel tests (the activations, MSE, SGD, vectorised exp).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -18,6 +18,7 @@
 
 #include "elementwise/elementwise.hpp"
 #include "miniflow/cpu.hpp"
+#include "miniflow/threads.hpp"
 
 namespace elementwise_testing {
 
@@ -137,5 +138,50 @@ struct GuardedBuffer {
         return true;
     }
 };
+
+// The thread counts the threading tests run, 8 where the machine allows it: one hardware thread
+// (or wasm without threads) caps the count at 4.
+inline std::vector<int> thread_counts() {
+    return {1, 2, 3, std::min(8, miniflow::max_num_threads())};
+}
+
+// Runs check(threads) with each of thread_counts() set, then puts the setting back.
+template <typename Check>
+void on_every_thread_count(Check check) {
+    const int threads_before = miniflow::get_num_threads();
+    for (int threads : thread_counts()) {
+        miniflow::set_num_threads(threads);
+        check(threads);
+    }
+    miniflow::set_num_threads(threads_before);
+}
+
+template <typename T>
+using Forward = void (*)(const T* x, T* y, std::size_t n);
+template <typename T>
+using Backward = void (*)(const T* y, const T* grad, T* grad_x, std::size_t n, bool accumulate);
+
+// An activation's public forward (in place) and backward (accumulating) on every thread count
+// give the bits of one call of the best instruction set's kernels: large buffers are shared out
+// to the threads in pieces (a size of many pieces and a ragged end). x's spread and the seeds
+// choose the inputs.
+template <typename T>
+void expect_thread_count_free(Forward<T> forward, Backward<T> backward, Forward<T> kernel_forward,
+                              Backward<T> kernel_backward, double spread, unsigned seed) {
+    const std::size_t n = (std::size_t{1} << 18) + 37;
+    const auto x = random_values<T>(n, spread, seed);
+    const auto grad = random_values<T>(n, 1.0, seed + 1);
+    std::vector<T> expected_y(n), expected_grad_x(n, T(0.5));
+    kernel_forward(x.data(), expected_y.data(), n);
+    kernel_backward(expected_y.data(), grad.data(), expected_grad_x.data(), n, true);
+    on_every_thread_count([&](int threads) {
+        std::vector<T> y = x;
+        forward(y.data(), y.data(), n);
+        EXPECT_EQ(y, expected_y) << threads << " threads";
+        std::vector<T> grad_x(n, T(0.5));
+        backward(y.data(), grad.data(), grad_x.data(), n, true);
+        EXPECT_EQ(grad_x, expected_grad_x) << threads << " threads";
+    });
+}
 
 }  // namespace elementwise_testing

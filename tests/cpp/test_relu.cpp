@@ -4,7 +4,6 @@
 // argument errors.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -14,7 +13,6 @@
 
 #include "elementwise_testing.hpp"
 #include "miniflow/relu.hpp"
-#include "miniflow/threads.hpp"
 
 namespace {
 
@@ -142,24 +140,10 @@ TYPED_TEST(Relu, BackwardIsExactAtEveryTailLengthWithAndWithoutAccumulate) {
 
 TYPED_TEST(Relu, PublicFunctionsOnEveryThreadCountMatchOneKernelCall) {
     using T = TypeParam;
-    const std::size_t n = (std::size_t{1} << 18) + 37;
-    const auto x = random_values<T>(n, 2.0, 45);
-    const auto grad = random_values<T>(n, 1.0, 46);
     const auto& best = kernels<T>(miniflow::best_isa());
-    std::vector<T> expected_y(n), expected_grad_x(n, T(0.5));
-    best.relu_forward(x.data(), expected_y.data(), n);
-    best.relu_backward(expected_y.data(), grad.data(), expected_grad_x.data(), n, true);
-    const int threads_before = miniflow::get_num_threads();
-    for (int threads : {1, 2, 3, std::min(8, miniflow::max_num_threads())}) {
-        miniflow::set_num_threads(threads);
-        std::vector<T> y = x;
-        miniflow::relu_forward(y.data(), y.data(), n);
-        EXPECT_EQ(y, expected_y) << threads << " threads";
-        std::vector<T> grad_x(n, T(0.5));
-        miniflow::relu_backward(y.data(), grad.data(), grad_x.data(), n, true);
-        EXPECT_EQ(grad_x, expected_grad_x) << threads << " threads";
-    }
-    miniflow::set_num_threads(threads_before);
+    elementwise_testing::expect_thread_count_free<T>(miniflow::relu_forward<T>,
+                                                     miniflow::relu_backward<T>, best.relu_forward,
+                                                     best.relu_backward, 2.0, 45);
 }
 
 TYPED_TEST(Relu, NullBuffersAreRejectedWithTheirSize) {

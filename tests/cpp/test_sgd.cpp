@@ -10,7 +10,6 @@
 
 #include "elementwise_testing.hpp"
 #include "miniflow/sgd.hpp"
-#include "miniflow/threads.hpp"
 
 namespace {
 
@@ -95,15 +94,11 @@ TYPED_TEST(Sgd, PublicFunctionOnEveryThreadCountMatchesOneKernelCall) {
     const auto grad = random_values<T>(n, 1.0, 84);
     auto expected = start;
     kernels<T>(miniflow::best_isa()).sgd_update(expected.data(), grad.data(), n, T(0.1));
-    const int threads_before = miniflow::get_num_threads();
-    // 8 where the machine allows it (a one-core machine, or wasm without threads, caps at 4)
-    for (int threads : {1, 2, 3, std::min(8, miniflow::max_num_threads())}) {
-        miniflow::set_num_threads(threads);
+    elementwise_testing::on_every_thread_count([&](int threads) {
         auto value = start;
         miniflow::sgd_update(value.data(), grad.data(), n, T(0.1));
         EXPECT_EQ(value, expected) << threads << " threads";
-    }
-    miniflow::set_num_threads(threads_before);
+    });
 }
 
 TYPED_TEST(Sgd, NullBuffersAreRejectedWithTheirSize) {

@@ -14,7 +14,6 @@
 
 #include "elementwise_testing.hpp"
 #include "miniflow/sigmoid.hpp"
-#include "miniflow/threads.hpp"
 
 namespace {
 
@@ -216,25 +215,10 @@ TYPED_TEST(Sigmoid, PublicFunctionsMatchTheBestKernels) {
 // the thread count, in place too (a size of many pieces and a ragged end).
 TYPED_TEST(Sigmoid, PublicFunctionsOnEveryThreadCountMatchOneKernelCall) {
     using T = TypeParam;
-    const std::size_t n = (std::size_t{1} << 18) + 37;
-    const auto x = random_values<T>(n, 6.0, 23);
-    const auto grad = random_values<T>(n, 1.0, 24);
     const auto& best = kernels<T>(miniflow::best_isa());
-    std::vector<T> expected_y(n), expected_grad_x(n, T(0.5));
-    best.sigmoid_forward(x.data(), expected_y.data(), n);
-    best.sigmoid_backward(expected_y.data(), grad.data(), expected_grad_x.data(), n, true);
-    const int threads_before = miniflow::get_num_threads();
-    // 8 where the machine allows it (a one-core machine, or wasm without threads, caps at 4)
-    for (int threads : {1, 2, 3, std::min(8, miniflow::max_num_threads())}) {
-        miniflow::set_num_threads(threads);
-        std::vector<T> y = x;
-        miniflow::sigmoid_forward(y.data(), y.data(), n);
-        EXPECT_EQ(y, expected_y) << threads << " threads";
-        std::vector<T> grad_x(n, T(0.5));
-        miniflow::sigmoid_backward(y.data(), grad.data(), grad_x.data(), n, true);
-        EXPECT_EQ(grad_x, expected_grad_x) << threads << " threads";
-    }
-    miniflow::set_num_threads(threads_before);
+    elementwise_testing::expect_thread_count_free<T>(
+        miniflow::sigmoid_forward<T>, miniflow::sigmoid_backward<T>, best.sigmoid_forward,
+        best.sigmoid_backward, 6.0, 23);
 }
 
 // Every instruction set computes s * (1 - s) * grad in the same order, so the bits agree.

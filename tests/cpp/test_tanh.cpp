@@ -4,7 +4,6 @@
 // tail length, aliasing, accumulation, thread counts and argument errors.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -16,7 +15,6 @@
 #include "elementwise/tanh_constants.hpp"
 #include "elementwise_testing.hpp"
 #include "miniflow/tanh.hpp"
-#include "miniflow/threads.hpp"
 
 namespace {
 
@@ -201,29 +199,22 @@ TYPED_TEST(Tanh, BackwardMatchesCentralFiniteDifferences) {
 
 TYPED_TEST(Tanh, PublicFunctionsOnEveryThreadCountMatchOneKernelCall) {
     using T = TypeParam;
-    const std::size_t n = (std::size_t{1} << 18) + 37;
-    const auto x = random_values<T>(n, 2.0, 35);
-    const auto grad = random_values<T>(n, 1.0, 36);
     const auto& best = kernels<T>(miniflow::best_isa());
-    std::vector<T> expected_t(n), expected_grad_x(n, T(0.5));
-    best.tanh_forward(x.data(), expected_t.data(), n);
-    best.tanh_backward(expected_t.data(), grad.data(), expected_grad_x.data(), n, true);
-    const int threads_before = miniflow::get_num_threads();
-    for (int threads : {1, 2, 3, std::min(8, miniflow::max_num_threads())}) {
-        miniflow::set_num_threads(threads);
-        std::vector<T> t = x;
-        miniflow::tanh_forward(t.data(), t.data(), n);
-        EXPECT_EQ(t, expected_t) << threads << " threads";
-        std::vector<T> grad_x(n, T(0.5));
-        miniflow::tanh_backward(t.data(), grad.data(), grad_x.data(), n, true);
-        EXPECT_EQ(grad_x, expected_grad_x) << threads << " threads";
+    elementwise_testing::expect_thread_count_free<T>(miniflow::tanh_forward<T>,
+                                                     miniflow::tanh_backward<T>, best.tanh_forward,
+                                                     best.tanh_backward, 2.0, 35);
+    // without accumulate, every thread count overwrites grad_x with (1 - t * t) * grad
+    const std::size_t n = (std::size_t{1} << 18) + 37;
+    auto t = random_values<T>(n, 2.0, 35);
+    const auto grad = random_values<T>(n, 1.0, 36);
+    miniflow::tanh_forward(t.data(), t.data(), n);
+    elementwise_testing::on_every_thread_count([&](int) {
         std::vector<T> overwritten(n, T(7));
         miniflow::tanh_backward(t.data(), grad.data(), overwritten.data(), n, false);
         for (std::size_t i = 0; i < n; i += 4099) {
             EXPECT_EQ(overwritten[i], (T(1) - t[i] * t[i]) * grad[i]) << "at " << i;
         }
-    }
-    miniflow::set_num_threads(threads_before);
+    });
 }
 
 TYPED_TEST(Tanh, NullBuffersAreRejectedWithTheirSize) {
