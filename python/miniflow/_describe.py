@@ -200,8 +200,3 @@ def is_finite(value: Any) -> bool:
     except (TypeError, ValueError):
         return True
     return bool(np.isfinite(array).all())
-
-
-def inbound_list(node: Node, names: dict[Node, str]) -> list[str]:
-    """The short names of a node's inbound nodes, in slot order."""
-    return [names.get(n, n.label) for n in node.inbound_nodes]

@@ -15,7 +15,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from . import _core
-from .node import Node, _errors_restated
+from .node import Node, _errors_restated, inbound_names
 from .op import Op
 
 # a classic mistake: the hint, and the gradient a backward with it computes from (x, value, G)
@@ -45,7 +45,7 @@ class Activation(Op):
         self.gradients = d.gradients()
 
     def local_derivatives(self, names: dict[Node, str], cost: str) -> list[str]:
-        me, x = names.get(self, self.label), names.get(self.inbound_nodes[0], "x")
+        me, (x,) = names.get(self, self.label), inbound_names(self, names)
         return [f"∂{me}/∂{x} = {self.derivative.format(v=me)}", f"∂{cost}/∂{x} = ∂{me}/∂{x} · G"]
 
     @staticmethod

@@ -15,7 +15,6 @@ import numpy as np
 
 from . import finite
 from ._describe import (
-    inbound_list,
     is_trainable,
     number,
     seeds_gradient,
@@ -26,7 +25,7 @@ from ._describe import (
 )
 from .gradients import SkippedGradients
 from .graph import run_graph
-from .node import Node
+from .node import Node, inbound_names
 
 
 class Explanation(str):
@@ -85,7 +84,7 @@ class Explainer:
 
 def _step(node: Node, index: int, total: int, names: dict[Node, str], cost: str) -> str:
     me = names[node]
-    args = inbound_list(node, names)
+    args = inbound_names(node, names)
     if node.inbound_nodes:
         title = f"[{index}/{total}] {me} = {type(node).__name__}({', '.join(args)})"
     else:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._core import column_sums, matmul, mse_backward, mse_forward
-from .node import Node
+from .node import Node, inbound_names
 from .op import Op
 
 
@@ -46,7 +46,7 @@ class Linear(Op):
         self.gradients = gradients
 
     def local_derivatives(self, names: dict[Node, str], cost: str) -> list[str]:
-        X, W, b = self.names(names)
+        X, W, b = inbound_names(self, names)
         return [
             f"∂{cost}/∂{X} = G·{W}ᵀ",
             f"∂{cost}/∂{W} = {X}ᵀ·G",
@@ -101,5 +101,5 @@ class MSE(Op):
 
     def local_derivatives(self, names: dict[Node, str], cost: str) -> list[str]:
         me = names.get(self, self.label)
-        y, a = self.names(names)
+        y, a = inbound_names(self, names)
         return [f"∂{me}/∂{y} = 2/m·({y} − {a})   m = {self.m}", f"∂{me}/∂{a} = −2/m·({y} − {a})"]

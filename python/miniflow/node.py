@@ -12,7 +12,7 @@ import numpy as np
 
 from .gradients import GradientSum, consumers
 
-__all__ = ["Node", "Input", "consumers"]
+__all__ = ["Node", "Input", "consumers", "inbound_names"]
 
 _creation_order = itertools.count()
 
@@ -132,6 +132,12 @@ def _errors_restated(node: Node, step: str) -> Iterator[None]:
         yield
     except KERNEL_ERRORS as error:
         raise _restated(node, step, error) from None
+
+
+def inbound_names(node: Node, names: dict[Node, str]) -> list[str]:
+    """What `names` calls each of a node's inbound nodes (its label when unnamed), in slot
+    order: the arguments in the teaching tools' formulas."""
+    return [names.get(n, n.label) for n in node.inbound_nodes]
 
 
 def _inbound_values(node: Node) -> list[Any]:

@@ -35,10 +35,6 @@ class Op(Node):
         Node.__init__(self, inbound_nodes, name=name)
         self.gradient_sum = GradientSum(self)  # its arrays carry over from step to step
 
-    def names(self, names: dict[Node, str]) -> list[str]:
-        """The tools' names of this op's inbound nodes, in slot order."""
-        return [names.get(n, n.label) for n in self.inbound_nodes]
-
 
 def builtin_op_named(name: str) -> type[Op] | None:
     """The built-in op class called `name` (``"Sigmoid"``), if there is one."""

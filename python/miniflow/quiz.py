@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .node import Node, _inbound_values
+from .node import Node, _inbound_values, inbound_names
 from .op import Op
 
 
@@ -43,7 +43,7 @@ class Add(Op):
         self.gradients = d.gradients()
 
     def local_derivatives(self, names: dict[Node, str], cost: str) -> list[str]:
-        me, args = names.get(self, self.label), self.names(names)
+        me, args = names.get(self, self.label), inbound_names(self, names)
         # a node in k slots gets k times the upstream gradient
         return [
             f"∂{me}/∂{x} = {args.count(x)}, so ∂{cost}/∂{x} = "
@@ -74,7 +74,7 @@ class Mul(Op):
         self.gradients = d.gradients()
 
     def local_derivatives(self, names: dict[Node, str], cost: str) -> list[str]:
-        me, args = names.get(self, self.label), self.names(names)
+        me, args = names.get(self, self.label), inbound_names(self, names)
         lines = []
         for x in dict.fromkeys(args):
             # one product of the other factors per slot x fills
