@@ -4,8 +4,9 @@ Build a graph of ``Input``, ``Linear``, ``Sigmoid`` (or ``Tanh``, ``ReLU``) and 
 nodes, sort it with ``topological_sort(feed_dict)``, then ``forward_and_backward(graph)`` and
 ``sgd_update(trainables)``. ``from miniflow import *`` gives the lesson's names plus the
 teaching tools (``explain``, ``check_gradients``, ``draw``, ``to_dot``, ``to_mermaid``,
-``NonFiniteError``), and ``np``: the lesson's ``miniflow.py`` did ``import numpy as np`` with no
-``__all__``, so learners' scripts call ``np.array`` after the star import alone.
+``step_through``, ``NonFiniteError``), and ``np``: the lesson's ``miniflow.py`` did
+``import numpy as np`` with no ``__all__``, so learners' scripts call ``np.array`` after the star
+import alone.
 """
 
 import warnings
@@ -24,6 +25,7 @@ from .graph import forward_and_backward, forward_pass, sgd_update, topological_s
 from .layers import MSE, Linear
 from .node import Input, Node
 from .quiz import Add, Mul
+from .step_through import step_through
 
 # the version lives in pyproject.toml alone; the installed metadata carries it here
 __version__ = _metadata.version("miniflow-backprop")
@@ -70,5 +72,6 @@ __all__ = [
     "draw",
     "to_dot",
     "to_mermaid",
+    "step_through",
     "NonFiniteError",
 ]

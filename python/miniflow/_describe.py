@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .gradients import add_up, consumers
-from .node import Input, Node
+from .node import Input, Node, inbound_names
 from .op import builtin_op_named
 
 
@@ -36,6 +36,15 @@ def slot_name(node: Node, slot: int) -> str:
 def title(node: Node, names: dict[Node, str]) -> str:
     """``Linear l1``: the node's type and short name, as the tools' messages start."""
     return f"{type(node).__name__} {names.get(node, node.label)}"
+
+
+def definition(node: Node, names: dict[Node, str]) -> str:
+    """``l1 = Linear(X, W, b)``, or ``W = Input (trainable)``: how the tools introduce a node."""
+    if node.inbound_nodes:
+        args = ", ".join(inbound_names(node, names))
+        return f"{names[node]} = {type(node).__name__}({args})"
+    kind = "trainable" if is_trainable(node) else "data"
+    return f"{names[node]} = {type(node).__name__} ({kind})"
 
 
 def sent_back_by(node: Node) -> list[tuple[Node, Any]]:

@@ -52,6 +52,7 @@ from .training import (
     History,
     Model,
     ModelFileError,
+    Network,
     Standardiser,
     build_network,
     mse,
@@ -77,7 +78,7 @@ DIVERGED = 1e6
 # 130 Ctrl-C, 143 SIGTERM and 141 a closed output pipe (`miniflow train | head`), the codes a
 # shell shows for a process those signals end
 EXIT_OUT_OF_MEMORY, EXIT_USAGE, EXIT_PIPE, EXIT_INTERRUPT, EXIT_TERMINATED = 1, 2, 141, 130, 143
-GRAPH_FORMATS = (".svg", ".dot", ".mmd", ".mermaid")
+GRAPH_FORMATS = (".svg", ".dot", ".mmd", ".mermaid", ".html")
 
 
 class CommandError(Exception):
@@ -207,7 +208,8 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def graph_command(args: argparse.Namespace) -> int:
-    """Draw the training command's network: SVG, or DOT or Mermaid text for a .dot or .mmd file."""
+    """Draw the training command's network: SVG, or DOT or Mermaid text for a .dot or .mmd file,
+    or a page that steps through one training step for an .html file."""
     from .draw import draw, to_dot, to_mermaid
 
     suffix = args.out.suffix.lower()
@@ -215,7 +217,8 @@ def graph_command(args: argparse.Namespace) -> int:
         what = f"'{suffix}' files" if suffix else "a name without a suffix"
         raise CommandError(
             f"--out {args.out}: cannot write {what}; use .svg, .dot or .mmd "
-            "(a browser shows the SVG and can save it as an image)"
+            "(a browser shows the SVG and can save it as an image), or .html for a page that "
+            "steps through one training step"
         )
     with _blaming("--out"):
         check_writable(args.out)
@@ -227,6 +230,8 @@ def graph_command(args: argparse.Namespace) -> int:
         text = to_dot(net.graph, trainables=net.trainables)
     elif suffix in (".mmd", ".mermaid"):
         text = to_mermaid(net.graph, trainables=net.trainables)
+    elif suffix == ".html":
+        text = _training_step_page(net, data)
     else:
         text = draw(net.graph, trainables=net.trainables).svg
     with _blaming("--out"), replace_file(args.out) as file:
@@ -235,13 +240,26 @@ def graph_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _training_step_page(net: Network, data: Dataset) -> str:
+    """The step-through page of the network's first training step: the first batch of the
+    standardised data (11 rows, as train's default), forward and backward."""
+    from .step_through import step_through
+
+    rows = slice(0, 11)
+    net.X.value = Standardiser.fit(data.data).transform(data.data[rows])
+    net.y.value = Standardiser.fit(data.target).transform(data.target[rows])
+    forward_and_backward(net.graph)
+    return step_through(net.graph, trainables=net.trainables).html
+
+
 def graph_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out",
         type=Path,
         metavar="FILE",
         default=Path("net.svg"),
-        help="where to write: .svg (default net.svg), .dot or .mmd",
+        help="where to write: .svg (default net.svg), .dot, .mmd, or .html (a page that steps "
+        "through one training step)",
     )
     parser.add_argument(
         "--hidden", type=_count(1), metavar="N", default=10, help="sigmoid units (10)"

@@ -80,6 +80,20 @@ def draw(
         trainables: the Inputs to draw as trainable; by default those a consumer reads in a
             slot its class declares trainable (a Linear's W and b).
     """
+    return Drawing(picture(graph, values=values, gradients=gradients, trainables=trainables))
+
+
+def picture(
+    graph: Sequence[Node],
+    *,
+    values: bool = False,
+    gradients: bool = False,
+    trainables: Any = None,
+    tagged: bool = False,
+) -> str:
+    """The SVG text ``draw`` makes; `tagged` marks each node's group with ``data-node`` (its
+    topological index) and each edge with ``data-from`` and ``data-to``, for a page's script to
+    find them (``step_through``)."""
     names = short_names(graph)
     boxes = [_box(node, i, names, values, gradients) for i, node in enumerate(graph)]
     by_node = {box.node: box for box in boxes}
@@ -87,7 +101,7 @@ def draw(
     for box in boxes:
         box.column = columns[box.node]
     _place(boxes, by_node)
-    return Drawing(_svg(boxes, by_node, names, trainables))
+    return _svg(boxes, by_node, trainables, tagged)
 
 
 def _box(node: Node, index: int, names: dict[Node, str], values: bool, gradients: bool) -> _Box:
@@ -177,9 +191,7 @@ def _mean(items: list[float], default: float) -> float:
     return sum(items) / len(items) if items else default
 
 
-def _svg(
-    boxes: list[_Box], by_node: dict[Node, _Box], names: dict[Node, str], trainables: Any
-) -> str:
+def _svg(boxes: list[_Box], by_node: dict[Node, _Box], trainables: Any, tagged: bool) -> str:
     width = max((b.x + b.width for b in boxes), default=0) + _MARGIN
     legend_y = max((b.y + b.height for b in boxes), default=0) + 28
     height = legend_y + 30
@@ -187,21 +199,21 @@ def _svg(
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="{_FONT}">',
-        "<defs><marker id='arrow' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='7' "
-        "markerHeight='7' orient='auto-start-reverse'><path d='M0,0 L10,5 L0,10 z' fill='#5f6368'/>"
-        "</marker></defs>",
+        "<defs><marker id='arrow' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='10' "
+        "markerHeight='10' markerUnits='userSpaceOnUse' orient='auto-start-reverse'>"
+        "<path d='M0,0 L10,5 L0,10 z' fill='#5f6368'/></marker></defs>",
         f'<rect width="{width:.0f}" height="{height:.0f}" fill="white"/>',
     ]
     for box in boxes:
-        out += _edges(box, by_node)
+        out += _edges(box, by_node, tagged)
     for box in boxes:
-        out += _node(box, role(box.node, trainables))
+        out += _node(box, role(box.node, trainables), tagged)
     out += _legend(legend_y)
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
 
-def _edges(box: _Box, by_node: dict[Node, _Box]) -> list[str]:
+def _edges(box: _Box, by_node: dict[Node, _Box], tagged: bool) -> list[str]:
     parts = []
     k = len(box.node.inbound_nodes)
     for slot, source in enumerate(box.node.inbound_nodes):
@@ -212,8 +224,9 @@ def _edges(box: _Box, by_node: dict[Node, _Box]) -> list[str]:
         x2 = box.x
         y2 = box.y + box.height / 2 + (slot - (k - 1) / 2) * min(14, box.height / (k + 1))
         bend = max(30.0, (x2 - x1) / 2)
+        tag = f' data-from="{start.index}" data-to="{box.index}"' if tagged else ""
         parts.append(
-            f'<path d="M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{y1:.1f} {x2 - bend:.1f},{y2:.1f} '
+            f'<path{tag} d="M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{y1:.1f} {x2 - bend:.1f},{y2:.1f} '
             f'{x2 - 1:.1f},{y2:.1f}" fill="none" stroke="#5f6368" stroke-width="1.4" '
             'marker-end="url(#arrow)"/>'
         )
@@ -225,12 +238,13 @@ def _edges(box: _Box, by_node: dict[Node, _Box]) -> list[str]:
     return parts
 
 
-def _node(box: _Box, kind: str) -> list[str]:
+def _node(box: _Box, kind: str, tagged: bool) -> list[str]:
     fill, stroke, dash, radius = _STYLES[kind]
     dashes = f' stroke-dasharray="{dash}"' if dash else ""
     weight = 2.2 if kind == "trainable" else 1.5
+    tag = f" data-node='{box.index}'" if tagged else ""
     parts = [
-        f"<g class='node {kind}'><title>{html.escape(repr(box.node))}</title>",
+        f"<g class='node {kind}'{tag}><title>{html.escape(repr(box.node))}</title>",
         f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.width:.1f}" height="{box.height:.1f}" '
         f'rx="{radius}" fill="{fill}" stroke="{stroke}" stroke-width="{weight}"{dashes}/>',
     ]

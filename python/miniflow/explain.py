@@ -15,7 +15,7 @@ import numpy as np
 
 from . import finite
 from ._describe import (
-    is_trainable,
+    definition,
     number,
     seeds_gradient,
     sent_back_by,
@@ -25,7 +25,7 @@ from ._describe import (
 )
 from .gradients import SkippedGradients
 from .graph import run_graph
-from .node import Node, inbound_names
+from .node import Node
 
 
 class Explanation(str):
@@ -83,20 +83,13 @@ class Explainer:
 
 
 def _step(node: Node, index: int, total: int, names: dict[Node, str], cost: str) -> str:
-    me = names[node]
-    args = inbound_names(node, names)
-    if node.inbound_nodes:
-        title = f"[{index}/{total}] {me} = {type(node).__name__}({', '.join(args)})"
-    else:
-        kind = "trainable" if is_trainable(node) else "data"
-        title = f"[{index}/{total}] {me} = {type(node).__name__} ({kind})"
-    lines = [title]
+    lines = [f"[{index}/{total}] {definition(node, names)}"]
     skipped = node.gradients.skipped if isinstance(node.gradients, SkippedGradients) else ()
     if skipped and not node.gradients:
         lines.append("  skipped   no trainable depends on it: its backward() did not run")
         return "\n".join(lines)
     lines += _upstream_lines(node, names, cost)
-    local = _local(node, names, cost)
+    local = local_formulas(node, names, cost)
     for i, formula in enumerate(local):
         lines.append(f"  {'local' if i == 0 else '':<9} {formula}")
     for i, (inbound, grad) in enumerate(node.gradients.items()):
@@ -130,8 +123,9 @@ def _upstream_lines(node: Node, names: dict[Node, str], cost: str) -> list[str]:
     return lines
 
 
-def _local(node: Node, names: dict[Node, str], cost: str) -> list[str]:
-    """The node's local derivatives in the lesson's notation, as its class states them."""
+def local_formulas(node: Node, names: dict[Node, str], cost: str) -> list[str]:
+    """The node's local derivatives in the lesson's notation, as its class states them (a
+    learner's node that states none is said to be one)."""
     return node.local_derivatives(names, cost) or [
         f"your own {type(node).__name__}.backward(); it produced:"
     ]
