@@ -5,6 +5,7 @@ step after step."""
 import importlib.util
 import os
 import pathlib
+import re
 import sys
 import types
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 import miniflow
-from miniflow import MSE, Input, Linear, Sigmoid, topological_sort
+from miniflow import MSE, Add, Input, Linear, Node, Sigmoid, topological_sort
 
 _REFERENCE = pathlib.Path(__file__).parent / "reference"
 
@@ -112,3 +113,90 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         os.name != "posix" or sys.platform == "emscripten"
     ):
         pytest.skip("needs POSIX FIFOs, signals or a POSIX shell")
+
+
+def _seed_example():
+    X, W, b, y = Input(), Input(), Input(), Input()
+    MSE(y, Sigmoid(Linear(X, W, b)))
+    feed = {
+        X: np.array([[-1.0, -2.0], [-1, -2]]),
+        y: np.array([1, 2]),
+        W: np.array([[2.0], [3.0]]),
+        b: np.array([-3.0]),
+    }
+    return topological_sort(feed)
+
+
+@pytest.fixture(scope="session")
+def seed_example():
+    """seed_example(): the lesson's example graph, MSE(y, Sigmoid(Linear(X, W, b))), sorted
+    and not yet run."""
+    return _seed_example
+
+
+class Square(Node):
+    """A learner's own node, written the lesson's way in numpy: value = x²."""
+
+    def __init__(self, x):
+        Node.__init__(self, [x])
+
+    def forward(self):
+        self.value = self.inbound_nodes[0].value ** 2
+
+    def backward(self):
+        x = self.inbound_nodes[0]
+        self.gradients = {x: np.zeros_like(x.value)}
+        for n in self.outbound_nodes:
+            self.gradients[x] += 2 * x.value * n.gradients[self]
+
+
+def _fan_out():
+    X, W, b, y = Input(), Input(), Input(), Input()
+    l1 = Linear(X, W, b)
+    s1, square = Sigmoid(l1), Square(l1)  # l1 has two consumers: their gradients add up
+    MSE(y, Add(s1, square))
+    rng = np.random.default_rng(7)
+    feed = {
+        X: rng.standard_normal((3, 2)),
+        W: rng.standard_normal((2, 2)),
+        b: rng.standard_normal(2),
+        y: rng.standard_normal((3, 2)),
+    }
+    return topological_sort(feed), {"l1": l1, "s1": s1, "square1": square}
+
+
+@pytest.fixture(scope="session")
+def fan_out():
+    """fan_out(): a graph where a Linear l1 feeds a Sigmoid s1 and a learner's numpy Square
+    (square1), added up into the MSE; returns (graph, {"l1": ..., "s1": ..., "square1": ...})."""
+    return _fan_out
+
+
+_NUMBER = r"-?(?:\d+\.?\d*(?:e[-+]?\d+)?|inf|nan)"
+
+
+def _assert_shows(text, value, rtol=1e-5):
+    """Assert that a tool's summary of a value (``(2, 1) [[1], [2]]``, ``2.5``, or for a larger
+    array ``(11, 10) [a, b, …] min x, mean y, max z``) states its shape and numbers."""
+    array = np.asarray(value, dtype=float)
+    shape = re.match(r"\(([\d, ]*)\) ", text)
+    if shape is None:
+        assert array.shape == ()
+        np.testing.assert_allclose(float(text.split()[0]), array, rtol=rtol)
+        return
+    assert tuple(int(s) for s in shape[1].split(",") if s.strip()) == array.shape, text
+    shown, _, stats = text[shape.end() :].partition("…]")
+    entries = [float(x) for x in re.findall(_NUMBER, shown)]
+    np.testing.assert_allclose(entries, array.ravel()[: len(entries)], rtol=rtol, atol=1e-12)
+    if len(entries) < array.size:
+        stated = [float(x) for x in re.findall(_NUMBER, stats)]
+        want = [array.min(), array.mean(), array.max()]
+        np.testing.assert_allclose(stated, want, rtol=rtol, atol=1e-12)
+    else:
+        assert not stats, text
+
+
+@pytest.fixture(scope="session")
+def assert_shows():
+    """assert_shows(text, value): the summary ``text`` states value's shape and numbers."""
+    return _assert_shows

@@ -61,7 +61,7 @@ with zipfile.ZipFile(wheel_path) as wheel:
     files = set(wheel.namelist())
     info = next(n.split("/")[0] for n in files if n.endswith(".dist-info/METADATA"))
     wheel_metadata = wheel.read(f"{info}/METADATA").decode()
-needed = {"miniflow/__init__.py", "miniflow/py.typed", "miniflow/_core.pyi",
+needed = {"miniflow/__init__.py", "miniflow/py.typed", "miniflow/_core.pyi", "miniflow/step_through.js",
           "miniflow/data/diabetes.csv", "miniflow/data/LICENSE-diabetes.txt",
           f"{info}/licenses/LICENSE", f"{info}/licenses/python/miniflow/data/LICENSE-diabetes.txt"}
 problems += [f"wheel lacks {n}" for n in sorted(needed - files)]

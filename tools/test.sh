@@ -24,6 +24,12 @@ if ! dpkg -s libgtest-dev g++ >/dev/null 2>&1; then
   as_root apt-get install -y -qq --no-install-recommends libgtest-dev g++ >/dev/null
 fi
 
+# headless Chromium and its driver from Debian, for step_through's browser tests (selenium)
+if ! dpkg -s chromium chromium-driver >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
+
 # the build tools, in a virtual environment of the project's own (the package itself is
 # installed by tools/check-dist.sh, from its sdist, into a fresh venv of its own)
 python3 -m venv .venv
