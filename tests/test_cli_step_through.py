@@ -201,6 +201,9 @@ def test_screenshots_show_the_step(browser, tmp_path, seed_example, fan_out, cas
     forward_and_backward(graph)
     load(browser, graph, tmp_path / "net.html")
     press(browser, Keys.ARROW_RIGHT, steps)
+    if case == "backward":  # with the node's details beside the step, for the tutorial
+        browser.find_element(By.CSS_SELECTOR, "[data-node='4']").click()
+        assert "\nW = (2, 1) [[2], [3]]" in browser.find_element(By.ID, "details").text
     step = browser.find_element(By.ID, "step").text
     for text in texts:
         assert text in step
