@@ -9,6 +9,7 @@ a wrong number fails here as surely as an exception does.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import pathlib
@@ -99,6 +100,10 @@ def test_the_teaching_tools_show_inline(executed: nbformat.NotebookNode) -> None
     ]
     assert len(explanations) == 1
     assert "[2/7] s1 = Sigmoid(l1)" in explanations[0]
+    # step_through's page, in a frame of its own whose srcdoc is the whole page
+    pages = [data["text/html"] for data in shown if "<iframe srcdoc=" in data.get("text/html", "")]
+    assert len(pages) == 1
+    assert "l1 = Linear(X, W, b)" in html.unescape(pages[0])
     printed = "".join(o.text for o in outputs(executed) if o.output_type == "stream")
     assert "first wrong backward()" in printed
     assert "uses the input, x·(1 − x)" in printed

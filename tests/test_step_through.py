@@ -159,6 +159,7 @@ def test_jupyter_shows_it_in_a_frame_of_its_own(seed_example):
     assert html.unescape(frame[1]) == shown.html
     assert 'sandbox="allow-scripts"' in frame[2]
     assert f"height:{shown.height}px" in frame[2]
+    assert re.fullmatch(r"<StepThrough page, \d+ kB: .save\('net.html'\) writes it>", repr(shown))
 
 
 def test_save_writes_the_page(seed_example, tmp_path):

@@ -43,7 +43,7 @@ FIRST_ENTRIES = 6  # of a larger array, shown before its min, mean and max
 PANEL_HEIGHT = 420  # pixels below the picture: the controls, the step and the node's details
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class StepThrough:
     """A step-through page: ``.html`` is the whole document, ``save(path)`` writes it, and
     Jupyter (also VS Code and JupyterLite) shows it inline, in a frame of its own so that its
@@ -51,6 +51,10 @@ class StepThrough:
 
     html: str
     height: int  # the pixels the page needs, for the notebook's frame
+
+    def __repr__(self) -> str:
+        size = len(self.html.encode("utf-8")) / 1000
+        return f"<StepThrough page, {size:.0f} kB: .save('net.html') writes it>"
 
     def _repr_html_(self) -> str:
         return (
