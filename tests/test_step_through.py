@@ -11,6 +11,7 @@ import pytest
 from miniflow import (
     draw,
     forward_and_backward,
+    forward_pass,
     step_through,
 )
 from miniflow._files import UnwritablePathError
@@ -127,6 +128,24 @@ def test_a_graph_that_has_not_run_is_run_once(seed_example, assert_shows):
     assert graph[-1].value == pytest.approx(2.49995, rel=1e-5)
     assert_shows(nodes[-1]["value"], graph[-1].value)
     assert_shows(nodes[3]["results"][0][1], [-5.01028709e-05])  # the lesson's b gradient
+
+
+def test_a_run_with_trainables_shows_the_skipped_gradients_as_skipped(seed_example):
+    graph = seed_example()
+    W, b = graph[2:4]
+    forward_and_backward(graph, trainables=[W, b])
+    nodes = embedded(step_through(graph).html)  # not run again: the page shows this run
+    assert (nodes[0]["results"], nodes[0]["skipped"]) == ([], ["X"])
+    assert nodes[0]["upstream"] == "not sent back (skipped)"
+    assert [to for to, _ in nodes[4]["results"]] == ["W", "b"]
+    assert nodes[4]["skipped"] == ["X"]
+
+
+def test_a_graph_run_forward_only_is_run_backward_too(seed_example, assert_shows):
+    graph = seed_example()
+    forward_pass(graph)
+    nodes = embedded(step_through(graph).html)
+    assert_shows(nodes[3]["results"][0][1], [-5.01028709e-05])
 
 
 def test_an_empty_graph_is_refused():

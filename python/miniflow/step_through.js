@@ -44,7 +44,7 @@
 
   function resultRows(node) {
     return labelled("result", node.results.map(([to, g]) => "gradients[" + to + "] = " + g))
-      .concat(node.skipped.map((to) => ["skipped", "gradients[" + to + "]: nothing needs it"]));
+      .concat(node.skipped.map((to) => ["skipped", "gradients[" + to + "]: no trainable depends on it"]));
   }
 
   function forwardRows(node) {

@@ -81,8 +81,8 @@ def step_through(graph: Sequence[Node], *, trainables: Any = None) -> StepThroug
     graph = list(graph)
     if not graph:
         raise ValueError("step_through needs a graph: the list topological_sort returned")
-    if any(node.value is None or not node.gradients for node in graph):
-        forward_and_backward(graph)
+    if any(node.value is None for node in graph) or not any(node.gradients for node in graph):
+        forward_and_backward(graph)  # not run yet, or forward only
     names = short_names(graph)
     cost = names[graph[-1]]
     svg = picture(graph, trainables=trainables, tagged=True)
@@ -91,7 +91,7 @@ def step_through(graph: Sequence[Node], *, trainables: Any = None) -> StepThroug
     return StepThrough(_page(graph, names, svg, data), height + PANEL_HEIGHT)
 
 
-def entries(value: Any) -> str:
+def _entries(value: Any) -> str:
     """Shape and numbers, as ``explain`` writes them: every entry of a small array; of a larger
     one, the first few (in row-major order), then its min, mean and max."""
     array = np.asarray(value) if value is not None else None
@@ -105,10 +105,11 @@ def _record(node: Node, names: dict[Node, str], cost: str) -> dict[str, Any]:
     """What the page shows of one node, as text: its numbers as they are now."""
     gradients = node.gradients
     skipped = gradients.skipped if isinstance(gradients, SkippedGradients) else ()
-    G = upstream_gradient(node)
+    G = _upstream_text(node, upstream_gradient(node))
     formulas = local_formulas(node, names, cost)
-    symbols = {name: entries(n.value) for n, name in _own_and_inbound(node, names)}
-    symbols["G"] = _upstream_text(node, G)
+    symbols = {name: _entries(n.value) for n, name in _own_and_inbound(node, names)}
+    symbols["G"] = G
+    # the symbols a formula names, as whole names: a name may end in primes (W'), but G's is G
     used = [
         [symbol, text]
         for symbol, text in symbols.items()
@@ -116,13 +117,13 @@ def _record(node: Node, names: dict[Node, str], cost: str) -> dict[str, Any]:
     ]
     return {
         "title": definition(node, names),
-        "value": entries(node.value),
-        "reads": [[names.get(n, n.label), entries(n.value)] for n in node.inbound_nodes],
-        "received": [[names.get(c, c.label), entries(g)] for c, g in sent_back_by(node)],
-        "upstream": _upstream_text(node, G),
+        "value": _entries(node.value),
+        "reads": [[names.get(n, n.label), _entries(n.value)] for n in node.inbound_nodes],
+        "received": [[names.get(c, c.label), _entries(g)] for c, g in sent_back_by(node)],
+        "upstream": G,
         "formulas": formulas,
         "symbols": used,
-        "results": [[names.get(n, n.label), entries(g)] for n, g in gradients.items()],
+        "results": [[names.get(n, n.label), _entries(g)] for n, g in gradients.items()],
         "skipped": [names.get(n, n.label) for n in skipped],
     }
 
@@ -137,7 +138,7 @@ def _upstream_text(node: Node, G: Any) -> str:
         if seeds_gradient(node):
             return "1 (the cost: backpropagation starts here)"
         return "0 (no node reads it, so nothing comes back)"
-    return "not sent back (skipped)" if G is None else entries(G)
+    return "not sent back (skipped)" if G is None else _entries(G)
 
 
 def _page(graph: Sequence[Node], names: dict[Node, str], svg: str, data: Any) -> str:
