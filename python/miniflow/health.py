@@ -9,7 +9,10 @@ it has moved, so it is judged by its update's size instead. Per node whose class
 ``saturated(value)`` (Sigmoid, Tanh, ReLU, or a learner's own), the share of units that pass
 almost no gradient. And the gradient's size by depth, the first layer against the last.
 
-What is judged, and how far from the guide counts as a finding, is in the constants below.
+What is judged, and how far from the guide counts as a finding, is in the constants below: an
+update ratio above 10^−1.5 (or every ratio below 10^−5), a parameter that started at zero
+moving by more than 0.1 a step, a quarter of a node's units saturated or dead, a first layer
+whose gradient is under 1/100 of the last layer's, and a gradient that is 0 or not finite.
 """
 
 from __future__ import annotations
@@ -230,6 +233,10 @@ def judge(report: HealthReport) -> list[Finding]:
     """The findings of a report's figures, against the guides above."""
     findings = []
     lower = "lower the learning rate"
+    # the learning rate scales every update alike: it is too small only when every ratio is,
+    # and a few small ones are the gradient fading on the way back (judged by depth below)
+    ratios = [p.log_ratio for p in report.parameters if p.log_ratio is not None]
+    stalled = bool(ratios) and all(r < TOO_SMALL for r in ratios)
     for p in report.parameters:
         if not math.isfinite(p.gradient):
             advice = "find where with forward_and_backward(graph, check_finite=True)"
@@ -242,7 +249,7 @@ def judge(report: HealthReport) -> list[Finding]:
         elif p.zero_start and p.update is not None and p.update > ZERO_START_LIMIT:
             figure = f"updates of {_sci(p.update)} per step, from a start at 0"
             findings.append(Finding("update size", p.name, p.update, figure, lower))
-        elif p.log_ratio is not None and not TOO_SMALL <= p.log_ratio <= TOO_LARGE:
+        elif p.log_ratio is not None and (p.log_ratio > TOO_LARGE or stalled):
             figure = f"updates are {_power(p.log_ratio)} of the weights (guide 10^{GUIDE:g})"
             advice = lower if p.log_ratio > TOO_LARGE else "raise the learning rate"
             findings.append(Finding("update ratio", p.name, p.log_ratio, figure, advice))

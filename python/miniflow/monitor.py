@@ -13,8 +13,10 @@ judges each epoch's typical step, so a finding says when it began (``since epoch
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
+from typing import Any
 
 import numpy as np
 
@@ -66,6 +68,32 @@ class HealthMonitor:
         self._steps = []
         return [f for f in findings if f.since == epoch]
 
+    def new_findings(self) -> list[Finding]:
+        """The findings that began in the last epoch closed."""
+        epoch = len(self.epochs)
+        return [f for f in self.epochs[-1].findings if f.since == epoch] if self.epochs else []
+
+    def as_dict(self) -> dict[str, Any]:
+        """The findings of the run and each epoch's figures, as JSON-ready values (a
+        non-finite figure is None, as JSON has no NaN)."""
+        return {
+            "findings": [
+                {**{k: _finite(v) for k, v in asdict(f).items()}, "message": str(f)}
+                for f in self.findings()
+            ],
+            "epochs": [
+                {
+                    "epoch": report.epoch,
+                    "update_ratio_log10": {p.name: _finite(p.log_ratio) for p in report.parameters},
+                    "update": {p.name: _finite(p.update) for p in report.parameters},
+                    "gradient": {p.name: _finite(p.gradient) for p in report.parameters},
+                    "saturated": {u.name: u.share for u in report.units},
+                    "findings": [str(f) for f in report.findings],
+                }
+                for report in self.epochs
+            ],
+        }
+
     def ratios(self) -> dict[str, list[float | None]]:
         """Each parameter's update:data ratio (log10) per epoch; None where it started at 0."""
         names = [p.name for p in self.epochs[0].parameters] if self.epochs else []
@@ -88,6 +116,10 @@ class HealthMonitor:
             return "health: no epoch measured"
         findings = [f"- {f}" for f in self.findings()] or ["no findings in any epoch"]
         return "\n".join([*self.epochs[-1].table(), *findings])
+
+
+def _finite(value: Any) -> Any:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _typical(steps: list[HealthReport], epoch: int) -> HealthReport:
