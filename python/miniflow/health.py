@@ -82,11 +82,11 @@ class UnitHealth:
     advice: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class HealthReport:
     """What ``health`` found: ``parameters``, ``units``, ``depth`` (each layer's name and
-    gradient size, first layer first), ``findings``. ``str(report)`` is a compact table; Jupyter
-    shows an HTML table."""
+    gradient size, first layer first), ``findings``. ``str(report)`` (and its ``repr``, for the
+    REPL) is a compact table; Jupyter shows an HTML table."""
 
     parameters: list[ParameterHealth]
     units: list[UnitHealth]
@@ -127,16 +127,25 @@ class HealthReport:
     def __str__(self) -> str:
         return "\n".join(self.table() + ([f"- {f}" for f in self.findings] or ["no findings"]))
 
+    def __repr__(self) -> str:
+        return str(self)
+
     def _repr_html_(self) -> str:
         head, *body = self.rows()
-        cells = "".join(f"<th>{html.escape(c)}</th>" for c in head)
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in body
-        )  # a unit's row has three cells: the rest stays empty
+
+        def cells(row: list[str]) -> str:
+            # a unit's last cell spans the parameters' remaining columns
+            span = f" colspan='{len(head) - len(row) + 1}'" if len(row) < len(head) else ""
+            *first, last = (html.escape(c) for c in row)
+            return "".join(f"<td>{c}</td>" for c in first) + f"<td{span}>{last}</td>"
+
+        header = "".join(f"<th>{html.escape(c)}</th>" for c in head)
+        rows = "".join(f"<tr>{cells(row)}</tr>" for row in body)
         items = "".join(f"<li>{html.escape(str(f))}</li>" for f in self.findings)
         findings = f"<ul>{items}</ul>" if items else "<p>no findings</p>"
-        depth = f"<p>{html.escape(self._depth_text())}</p>"
-        return f"<table><tr>{cells}</tr>{rows}</table>{depth}{findings}"
+        caption = html.escape(self.table()[0])
+        depth = html.escape(self._depth_text())
+        return f"<p>{caption}</p><table><tr>{header}</tr>{rows}</table><p>{depth}</p>{findings}"
 
     def _depth_text(self) -> str:
         layers = " → ".join(f"{name} {_sci(size)}" for name, size in self.depth)
