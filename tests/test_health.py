@@ -373,3 +373,35 @@ def test_a_finding_says_the_epoch_it_began(diabetes):
     assert new == [[], [], [("saturated", "s1")], []]
     assert [f.since for f in monitor.epochs[-1].findings if f.kind == "saturated"] == [3]
     assert "(since epoch 3)" in monitor.summary()
+
+
+def test_a_nan_from_finite_inputs_is_said_to_be_an_invalid_operation():
+    class Sqrt(Node):
+        def __init__(self, x):
+            Node.__init__(self, [x])
+
+        def forward(self):
+            with np.errstate(invalid="ignore"):
+                self.value = np.sqrt(self.inbound_nodes[0].value)
+
+        def backward(self):
+            x = self.inbound_nodes[0]
+            self.gradients = {x: 0.5 / self.value * self.outbound_nodes[0].gradients[self]}
+
+    X, y = Input(name="X"), Input(name="y")
+    root = Sqrt(X)  # site: sqrt
+    MSE(y, root)
+    graph = topological_sort({X: np.array([[4.0], [-1.0]]), y: np.zeros(2)})
+    with pytest.raises(NonFiniteError) as caught:
+        forward_and_backward(graph, check_finite=True)
+    assert caught.value.node is root
+    assert caught.value.cause.startswith("an invalid operation on finite operands")
+    assert str(caught.value).endswith(f"  made at {THIS_FILE}:{line_of('# site: sqrt')}")
+
+
+def test_a_monitor_refuses_to_close_an_epoch_it_never_measured(diabetes):
+    net = one_step(diabetes)
+    monitor = HealthMonitor(net.graph, net.trainables, 0.01)
+    with pytest.raises(ValueError, match=r"no step was measured; call update\(\) after each step"):
+        monitor.end_epoch()
+    assert monitor.summary() == "health: no epoch measured"
