@@ -142,10 +142,11 @@ def _typical(steps: list[HealthReport], epoch: int) -> HealthReport:
                 log_ratio=median([q.log_ratio for q in ours]),
             )
         )
-    units = [
-        replace(u, share=float(np.mean([s.units[i].share for s in steps])))
-        for i, u in enumerate(first.units)
-    ]
+    shares: dict[str, list[float]] = {}  # by name: a node without a value is not measured
+    for step in steps:
+        for u in step.units:
+            shares.setdefault(u.name, []).append(u.share)
+    units = [replace(u, share=float(np.mean(shares[u.name]))) for u in first.units]
     depth = [
         (name, float(np.median([s.depth[i][1] for s in steps])))
         for i, (name, _) in enumerate(first.depth)
