@@ -3,9 +3,10 @@ that say whether training can work, and names what to try.
 
 Per trainable, the size (root mean square) of its gradient and, given the learning rate, the
 update:data ratio: how large one SGD step is against the parameter itself, as log10 against the
-guide of about −3 (each update a thousandth of its weights). A parameter that starts at zero (a
-bias, or any slot a node's class declares in ``zero_start_slots``) has no meaningful ratio until
-it has moved, so it is judged by its update's size instead. Per node whose class declares
+guide of about −3 (each update a thousandth of its weights). A parameter that starts at zero
+(read in a slot its consumer's class declares in ``zero_start_slots``, as a Linear's b, or all
+zero when first measured) has no meaningful ratio until it has moved, so it is judged by its
+update's size instead. Per node whose class declares
 ``saturated(value)`` (Sigmoid, Tanh, ReLU, or a learner's own), the share of units that pass
 almost no gradient. And the gradient's size by depth, the first layer against the last.
 
