@@ -116,3 +116,13 @@ def test_training_shows_a_progress_widget_and_the_loss_curve(
     # tqdm.auto picked its notebook form: an ipywidgets progress bar, not text on stderr
     assert any("application/vnd.jupyter.widget-view+json" in data for data in shown)
     assert any("image/png" in data for data in shown)
+
+
+def test_the_health_section_shows_its_reports_as_tables(executed: nbformat.NotebookNode) -> None:
+    shown = [o.data for o in outputs(executed) if o.output_type == "execute_result"]
+    reports = [data["text/html"] for data in shown if "update:data" in data.get("text/html", "")]
+    assert len(reports) == 2
+    assert "<p>no findings</p>" in reports[0]
+    assert "% of units saturated" in reports[1]
+    printed = "".join(o.text for o in outputs(executed) if o.output_type == "stream")
+    assert "epoch 1: s1: " in printed

@@ -4,9 +4,9 @@ Build a graph of ``Input``, ``Linear``, ``Sigmoid`` (or ``Tanh``, ``ReLU``) and 
 nodes, sort it with ``topological_sort(feed_dict)``, then ``forward_and_backward(graph)`` and
 ``sgd_update(trainables)``. ``from miniflow import *`` gives the lesson's names plus the
 teaching tools (``explain``, ``check_gradients``, ``draw``, ``to_dot``, ``to_mermaid``,
-``step_through``, ``NonFiniteError``), and ``np``: the lesson's ``miniflow.py`` did
-``import numpy as np`` with no ``__all__``, so learners' scripts call ``np.array`` after the star
-import alone.
+``step_through``, ``NonFiniteError``, ``health``, ``HealthMonitor``), and ``np``: the lesson's
+``miniflow.py`` did ``import numpy as np`` with no ``__all__``, so learners' scripts call
+``np.array`` after the star import alone.
 """
 
 import warnings
@@ -22,8 +22,10 @@ from .explain import explain
 from .finite import NonFiniteError
 from .gradcheck import check_gradients
 from .graph import forward_and_backward, forward_pass, sgd_update, topological_sort
+from .health import health
 from .layers import MSE, Linear
-from .node import Input, Node
+from .monitor import HealthMonitor
+from .node import Input, Node, record_creation_sites
 from .quiz import Add, Mul
 from .step_through import step_through
 
@@ -74,4 +76,7 @@ __all__ = [
     "to_mermaid",
     "step_through",
     "NonFiniteError",
+    "health",
+    "HealthMonitor",
+    "record_creation_sites",
 ]

@@ -30,6 +30,11 @@ class Activation(Op):
     backward_kernel: ClassVar[Callable[..., Any]]
     derivative: ClassVar[str]  # f′ in terms of the value, as explain writes it: "{v}·(1 − {v})"
     mistakes: ClassVar[tuple[Mistake, ...]] = ()
+    # what health calls the units `saturated` marks, and what to try when there are many
+    saturation_word: ClassVar[str] = "saturated"
+    saturation_advice: ClassVar[str] = (
+        "scale the initial weights by 1/√fan-in or standardise the inputs"
+    )
 
     def __init__(self, node: Node, name: str | None = None) -> None:
         Op.__init__(self, [node], name)
@@ -126,6 +131,8 @@ class ReLU(Activation):
 
     short_name = "r"
     kinks = (0.0,)
+    saturation_word = "dead"
+    saturation_advice = "start the biases before it at 0 (or just above) or lower the learning rate"
     forward_kernel = _core.relu_forward
     backward_kernel = _core.relu_backward
     derivative = "1 where {v} > 0, else 0"

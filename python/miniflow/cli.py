@@ -47,6 +47,7 @@ from .datasets import (
     load_csv_stream,
     load_diabetes,
 )
+from .monitor import HealthMonitor
 from .training import (
     SAMPLING,
     History,
@@ -448,6 +449,13 @@ def train_flags(parser: argparse.ArgumentParser) -> None:
     add("--plot", type=Path, metavar="PNG", help="draw the train and test loss curves (matplotlib)")
     add("--json", action="store_true", help="print one JSON object with the results, nothing else")
     add("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
+    add(
+        "--health",
+        action="store_true",
+        help="watch the training's health (update:data ratios, saturated units, gradient by "
+        "depth): print each finding when it first appears and a summary at the end; --json "
+        "includes them, --plot adds a panel of update ratios per epoch",
+    )
 
 
 def _data_flags(parser: argparse.ArgumentParser, help: str, required: bool = False) -> None:
@@ -494,21 +502,27 @@ def train_command(args: argparse.Namespace) -> int:
             f"{model.net.W1.value.shape[1]} sigmoid units -> {data.target_name}"
         )
     started = time.perf_counter()
+    net = model.net
+    monitor = HealthMonitor(net.graph, net.trainables, args.learning_rate) if args.health else None
     # the loss is checked after every epoch: overflow on the way there is no news to print
     with np.errstate(all="ignore"):
-        history = _fit(args, model, train_set, test_set, batch_rng, chatty)
+        history = _fit(args, model, train_set, test_set, batch_rng, chatty, monitor)
         seconds = time.perf_counter() - started
         results = _results(args, model, history, train_set, test_set)
+    if monitor is not None:
+        results["health"] = monitor.as_dict()
     if args.save is not None:
         with _blaming("--save"):
             model.save(args.save)
     if args.plot is not None:
         with _blaming("--plot"):
-            _plot(history, results, args.plot)
+            _plot(history, results, args.plot, monitor)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
         _print_report(results, seconds)
+        if monitor is not None:
+            print(monitor.summary())
     return 0
 
 
@@ -655,8 +669,10 @@ def _fit(
     test_set: Split,
     rng: np.random.Generator,
     chatty: bool,
+    monitor: HealthMonitor | None = None,
 ) -> History:
-    """Train with a progress bar on stderr (only when it is a terminal) and a line per epoch."""
+    """Train with a progress bar on stderr (only when it is a terminal) and a line per epoch,
+    and with a monitor, a line per health finding when it first appears."""
     steps = steps_per_epoch(len(train_set[1]), args.batch_size, args.sampling)
     bar = tqdm(
         total=args.epochs * steps,
@@ -673,6 +689,9 @@ def _fit(
     baseline = float(np.var(train_set[1])) or 1.0
 
     def on_epoch(epoch: int, loss: float, test_loss: float | None) -> None:
+        if monitor is not None and chatty:  # before a divergence stops the run: they say why
+            for finding in monitor.new_findings():
+                bar.write(f"Health: {finding}", file=sys.stdout)
         for what, value in (("loss", loss), ("test loss", test_loss)):
             if value is not None and not (math.isfinite(value) and value < DIVERGED * baseline):
                 raise CommandError(
@@ -699,6 +718,7 @@ def _fit(
             test=test_set,
             on_step=None if bar.disable else on_step,
             on_epoch=on_epoch,
+            health=monitor,
         )
 
 
@@ -767,14 +787,18 @@ def _number(value: float | None) -> str:
     return f"{value:.3f}" if abs(value) < 1e5 else f"{value:.2e}"
 
 
-def _plot(history: History, results: dict[str, Any], path: Path) -> None:
-    """Draw the train and test loss per epoch, with the mean baseline's test loss for scale."""
+def _plot(
+    history: History, results: dict[str, Any], path: Path, monitor: HealthMonitor | None = None
+) -> None:
+    """Draw the train and test loss per epoch, with the mean baseline's test loss for scale;
+    with a monitor, the update:data ratios per epoch in a second panel below."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(7, 4.2), dpi=100, layout="constrained")
+    height = 4.2 if monitor is None else 7.4
+    figure = Figure(figsize=(7, height), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
+    axes = figure.add_subplot(1 if monitor is None else 2, 1, 1)
     epochs = np.arange(1, len(history.train_loss) + 1)
     axes.plot(epochs, history.train_loss, label="train loss (mean over the epoch's batches)")
     axes.plot(epochs, history.test_loss, label="test loss")
@@ -791,6 +815,31 @@ def _plot(history: History, results: dict[str, Any], path: Path) -> None:
     )
     axes.grid(alpha=0.3)
     axes.legend()
+    if monitor is not None:
+        _plot_update_ratios(figure.add_subplot(2, 1, 2), monitor)
     suffix = path.suffix[1:].lower()
     with replace_file(path) as file:
         figure.savefig(file, format=suffix or "png")
+
+
+# ---- train --health ---------------------------------------------------------------------------
+
+
+def _plot_update_ratios(axes: Any, monitor: HealthMonitor) -> None:
+    """Each weight's update:data ratio (log10) per epoch, against the guide of 10^-3 (the
+    parameters that started at zero have none: the summary judges them by update size)."""
+    from .health import GUIDE, TOO_LARGE
+
+    for name, ratios in monitor.ratios().items():
+        if any(r is not None for r in ratios):
+            values = [np.nan if r is None else r for r in ratios]
+            axes.plot(np.arange(1, len(ratios) + 1), values, label=name)
+    axes.axhline(GUIDE, color="gray", linestyle="--", label=f"guide, $10^{{{GUIDE:g}}}$")
+    axes.axhline(TOO_LARGE, color="red", linestyle=":", label="a finding above this")
+    axes.set(
+        xlabel="epoch",
+        ylabel="log10 update:data (median step)",
+        title="update:data ratio of each weight per epoch",
+    )
+    axes.grid(alpha=0.3)
+    axes.legend(loc="best")

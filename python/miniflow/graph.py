@@ -274,6 +274,26 @@ def sgd_update(trainables: Sequence[Node], learning_rate: float = 1e-2) -> None:
             raise _restated(t, "sgd_update", error) from None
         if updated is not t.value:
             _store(t, updated)
+    record = LAST_UPDATES
+    if trainables is not record.trainables:  # another list: the same nodes keep their count
+        if list(trainables) != list(record.trainables):
+            record.steps = 0
+        record.trainables = trainables
+    record.steps += 1
+    record.learning_rate = learning_rate
+
+
+class UpdateRecord:
+    """What ``sgd_update`` did last, for ``check_finite`` to say a blow-up followed it: the
+    trainables, how many steps in a row they have had, and the last learning rate."""
+
+    def __init__(self) -> None:
+        self.trainables: Sequence[Node] = ()
+        self.steps = 0
+        self.learning_rate = 0.0
+
+
+LAST_UPDATES = UpdateRecord()
 
 
 def _no_gradient(t: Node) -> ValueError:

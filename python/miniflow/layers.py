@@ -21,6 +21,7 @@ class Linear(Op):
     short_name = "l"
     slot_names = ("X", "W", "b")
     trainable_slots = (1, 2)
+    zero_start_slots = (2,)
 
     def __init__(self, X: Node, W: Node, b: Node, name: str | None = None) -> None:
         Op.__init__(self, [X, W, b], name)

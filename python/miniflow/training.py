@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -38,6 +38,9 @@ from . import (
     topological_sort,
 )
 from ._files import replace_file
+
+if TYPE_CHECKING:
+    from .monitor import HealthMonitor
 
 __all__ = [
     "Network",
@@ -176,6 +179,7 @@ def train(
     test: tuple[np.ndarray, np.ndarray] | None = None,
     on_step: Callable[[float], None] | None = None,
     on_epoch: Callable[[int, float, float | None], None] | None = None,
+    health: HealthMonitor | None = None,
 ) -> History:
     """Mini-batch SGD, as in the lesson: feed a batch, ``forward_and_backward``, ``sgd_update``.
 
@@ -190,6 +194,8 @@ def train(
         test: ``(X_test, y_test)`` to measure the loss on after every epoch.
         on_step: called after every step with the epoch's mean loss so far.
         on_epoch: called after every epoch with its number (from 1), train loss and test loss.
+        health: a ``HealthMonitor`` of ``net.graph``, measured at every step (before the
+            update) and closed at the end of every epoch, before ``on_epoch``.
     """
     X, y = np.asarray(X, net.dtype), np.asarray(y, net.dtype)
     history = History()
@@ -199,6 +205,8 @@ def train(
             net.X.value, net.y.value = X[rows], y[rows]
             # only the gradients sgd_update reads: not the data's (one product per step less)
             forward_and_backward(net.graph, trainables=net.trainables)
+            if health is not None:
+                health.update()
             sgd_update(net.trainables, learning_rate)
             # weighted by batch size so a short last batch counts for what it holds
             loss += net.graph[-1].value * len(rows)
@@ -210,6 +218,8 @@ def train(
         if test is not None:
             test_loss = mse(predict(net, test[0]), test[1])
             history.test_loss.append(test_loss)
+        if health is not None:
+            health.end_epoch()
         if on_epoch is not None:
             on_epoch(epoch, loss / seen, test_loss)
     return history
