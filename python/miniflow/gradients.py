@@ -122,7 +122,7 @@ class GradientSum:
         is passed on as it is. The same as ``start``, ``add_array`` of each G, ``gradients``."""
         node = self.node
         outbound = node.outbound_nodes
-        if len(outbound) == 1 and needed is None:  # the usual case, written out
+        if len(outbound) == 1 and (needed is None or node in needed):  # the usual case
             gradients = outbound[0].gradients
             if node in gradients:
                 return {node: gradients[node]}
