@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import markdown_table, now, round_order
+from common import markdown_table, now, round_order, write_report
 
 HERE = Path(__file__).resolve().parent
 
@@ -133,7 +133,7 @@ def main() -> None:
     )
     print(text)
     if args.write:
-        args.write.write_text(text, encoding="utf-8")
+        write_report(args.write, text)
 
 
 if __name__ == "__main__":
