@@ -28,6 +28,8 @@ SHAPES = {
     "256×1024→1024→1": (256, 1024, 1024),
 }
 
+ROUND_SECONDS = 0.05  # long enough to average over a scheduler tick, short enough to alternate
+
 # A worker: builds each step once, then times one round per request line ("case steps"),
 # answering with the seconds per step.
 WORKER = """
@@ -98,10 +100,12 @@ def report(before_python: str, quick: bool) -> str:
         for name, (batch, n_in, hidden) in SHAPES.items():
             if quick and batch > 64:
                 continue
-            count = max(3, int(2e5 / (batch * n_in * hidden) ** 0.75)) if batch > 11 else 2000
             for data_gradient in (True, False):
                 case = f"{batch},{n_in},{hidden},{int(data_gradient)}"
-                old, new = compare(before, after, case, count, 5 if quick else 15)
+                # steps per round: about ROUND_SECONDS of them, from one step of each side
+                step = max(before.seconds_per_step(case, 1), after.seconds_per_step(case, 1))
+                count = max(3, round(ROUND_SECONDS / step))
+                old, new = compare(before, after, case, count, 5 if quick else 21)
                 kind = "every gradient" if data_gradient else "data gradient skipped"
                 rows.append([name, kind, f"{old:,.1f}", f"{new:,.1f}", f"{new / old:.3f}"])
     finally:
