@@ -299,7 +299,7 @@ public:
     const MatrixView<T>& view() const { return view_; }
 
 private:
-    static constexpr std::size_t stack_values = 8192 / sizeof(T) * 2;  // 16 KiB
+    static constexpr std::size_t stack_values = 8192 / sizeof(T);  // 8 KiB: a 32x32 float64 b
     T stack_[stack_values];
     std::vector<T> heap_;
     MatrixView<T> view_;
