@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import markdown_table, now, round_order
+from common import markdown_table, now, round_order, write_report
 
 HERE = Path(__file__).resolve().parent
 
@@ -27,6 +27,8 @@ SHAPES = {
     "64×784→256→1": (64, 784, 256),
     "256×1024→1024→1": (256, 1024, 1024),
 }
+
+ROUND_SECONDS = 0.05  # long enough to average over a scheduler tick, short enough to alternate
 
 # A worker: builds each step once, then times one round per request line ("case steps"),
 # answering with the seconds per step.
@@ -98,10 +100,12 @@ def report(before_python: str, quick: bool) -> str:
         for name, (batch, n_in, hidden) in SHAPES.items():
             if quick and batch > 64:
                 continue
-            count = max(3, int(2e5 / (batch * n_in * hidden) ** 0.75)) if batch > 11 else 2000
             for data_gradient in (True, False):
                 case = f"{batch},{n_in},{hidden},{int(data_gradient)}"
-                old, new = compare(before, after, case, count, 5 if quick else 15)
+                # steps per round: about ROUND_SECONDS of them, from one step of each side
+                step = max(before.seconds_per_step(case, 1), after.seconds_per_step(case, 1))
+                count = max(3, round(ROUND_SECONDS / step))
+                old, new = compare(before, after, case, count, 5 if quick else 21)
                 kind = "every gradient" if data_gradient else "data gradient skipped"
                 rows.append([name, kind, f"{old:,.1f}", f"{new:,.1f}", f"{new / old:.3f}"])
     finally:
@@ -133,7 +137,7 @@ def main() -> None:
     )
     print(text)
     if args.write:
-        args.write.write_text(text, encoding="utf-8")
+        write_report(args.write, text)
 
 
 if __name__ == "__main__":

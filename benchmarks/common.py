@@ -18,6 +18,8 @@ from typing import Callable
 
 import numpy as np
 
+from miniflow._files import replace_file
+
 
 def per_call_seconds(
     fn: Callable[[], object],
@@ -135,3 +137,10 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> s
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def write_report(path: os.PathLike[str] | str, text: str) -> None:
+    """Write a results table to `path` atomically (the old file stays whole if anything fails),
+    with the mode a new file would get under the umask, as MiniFlow's own commands do."""
+    with replace_file(path) as file:
+        file.write(text.encode("utf-8"))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import bench_kernels
 import bench_training
-from common import machine_description, now
+from common import machine_description, now, write_report
 
 
 def main() -> None:
@@ -50,7 +50,7 @@ def main() -> None:
     )
     print(text)
     if args.write:
-        args.write.write_text(text)
+        write_report(args.write, text)
 
 
 if __name__ == "__main__":

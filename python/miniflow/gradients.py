@@ -121,13 +121,15 @@ class GradientSum:
         1, so its gradient is the sum of what every consumer sent back; one consumer's array
         is passed on as it is. The same as ``start``, ``add_array`` of each G, ``gradients``."""
         node = self.node
+        if needed is not None and node not in needed:  # data or a target: nothing to sum
+            return skipped_gradients((node,))
         outbound = node.outbound_nodes
-        if len(outbound) == 1 and needed is None:  # the usual case, written out
+        if len(outbound) == 1:  # the usual case, written out
             gradients = outbound[0].gradients
             if node in gradients:
                 return {node: gradients[node]}
             raise not_sent_back(node, outbound[0])
-        for G in self.upstream(needed):
+        for G in self.upstream():
             self.add_array(node, G)
         return self.gradients()
 

@@ -294,6 +294,20 @@ TYPED_TEST(GemmTyped, EveryLayoutOfBothOperands) {
     }
 }
 
+// The direct path copies a b with strided rows before it starts: onto the stack when it is small,
+// else onto the heap (a thin product with a deep b). Both, with the strided layouts of b.
+TYPED_TEST(GemmTyped, StridedBOnTheStackAndOnTheHeap) {
+    std::mt19937 rng(5);
+    for (Isa isa : runnable_isas()) {
+        for (Layout b_layout : {Layout::column_major, Layout::padded, Layout::reversed}) {
+            check_case<TypeParam>(isa, GemmPath::direct, {11, 13, 10, Layout::row_major, b_layout},
+                                  rng);
+            check_case<TypeParam>(isa, GemmPath::direct,
+                                  {3, 129, 67, Layout::row_major, b_layout, 0, true, true}, rng);
+        }
+    }
+}
+
 // One column of b (a layer with one output) has a direct path of its own, by a's rows or by its
 // columns: every layout of both, row counts around its blocks (8 rows; 8 vectors, 1 vector and
 // the narrower tails), depths around a vector, bias, accumulate and a padded ldc.

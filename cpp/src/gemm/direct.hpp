@@ -1,13 +1,15 @@
-// The direct path for tiny products: c computed straight from the strided views, with no
-// packing, no blocking and no threads. It is written with GNU vector types (an array of lanes
-// under MSVC), and each ISA's file instantiates it inside a function compiled for that ISA
-// (flattened), so the same source becomes AVX-512, AVX2, NEON or baseline code.
+// The direct path for tiny products: c computed straight from the views, with no packing, no
+// blocking and no threads (a b with strided rows is first copied whole, row-major, as one small
+// buffer). It is written with GNU vector types (an array of lanes under MSVC), and each ISA's file
+// instantiates it inside a function compiled for that ISA (flattened), so the same source becomes
+// AVX-512, AVX2, NEON or baseline code.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "gemm/gemm_internal.hpp"
 #include "miniflow/matrix.hpp"
@@ -69,11 +71,13 @@ void load_lanes(Vec& value, const T* source, std::ptrdiff_t stride) {
     }
 }
 
-// One Rows x (Vectors x Bytes) micro-tile of c. The micro-tile is always whole (edges use narrower
-// micro-tiles) and its accumulators are locals with constant bounds, so they stay in registers. A
+// One Rows x (Vectors x Bytes) micro-tile of c, from b with contiguous rows (direct_product
+// packs a strided b first). The micro-tile is always whole (edges use narrower micro-tiles). A
 // small micro-tile has too few independent sums to hide the latency of the adds, so it keeps Sets
 // partial sums per value, taking the steps in turn (step p into set p % Sets), and adds them at the
-// end in a fixed order: the result depends on the shape only, never on the thread count.
+// end in a fixed order: the result depends on the shape only, never on the thread count. Every
+// loop but the one over the steps has constant bounds and the sums are one flat local array, so
+// the compiler unrolls them and keeps the sums in registers.
 template <typename T, std::size_t Rows, std::size_t Vectors, std::size_t Bytes>
 void direct_micro_tile(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
                        std::size_t row0, std::size_t col0, bool accumulate, const T* bias) {
@@ -81,46 +85,55 @@ void direct_micro_tile(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std
     constexpr std::size_t lanes = Bytes / sizeof(T);
     constexpr std::size_t sums = Rows * Vectors;
     constexpr std::size_t Sets = sums >= 8 ? 1 : std::min<std::size_t>(4, (8 + sums - 1) / sums);
-    Vec micro_tile[Sets][Rows][Vectors] = {};
-    const std::ptrdiff_t b_stride = b.col_stride;
-    const auto step = [&](std::size_t p, Vec(&sum)[Rows][Vectors]) {
-        const T* b_row = &b(p, col0);
-        Vec b_values[Vectors] = {};
+    Vec sum[Sets * sums];
+    for (std::size_t i = 0; i < Sets * sums; ++i) sum[i] = Vec{};
+    const T* a_rows[Rows];
+    for (std::size_t r = 0; r < Rows; ++r) a_rows[r] = &a(row0 + r, 0);
+    const std::ptrdiff_t a_step = a.col_stride;
+    const T* b_row = &b(0, col0);
+    const std::ptrdiff_t b_step = b.row_stride;
+    // step p of the sum, into set `set`: a's column p times b's row p
+    const auto step = [&](std::ptrdiff_t p, std::size_t set) {
+        Vec b_values[Vectors];
         for (std::size_t v = 0; v < Vectors; ++v) {
-            load_lanes(b_values[v], b_row + static_cast<std::ptrdiff_t>(v * lanes) * b_stride,
-                       b_stride);
+            std::memcpy(&b_values[v], b_row + p * b_step + static_cast<std::ptrdiff_t>(v * lanes),
+                        sizeof(Vec));
         }
         for (std::size_t r = 0; r < Rows; ++r) {
             // x - 0 is x for every x (x + 0 is not, for -0), so this is a bare broadcast.
-            const Vec a_value = a(row0 + r, p) - Vec{};
-            for (std::size_t v = 0; v < Vectors; ++v) sum[r][v] += a_value * b_values[v];
+            const Vec a_value = a_rows[r][p * a_step] - Vec{};
+            for (std::size_t v = 0; v < Vectors; ++v) {
+                sum[(set * Rows + r) * Vectors + v] += a_value * b_values[v];
+            }
         }
     };
-    std::size_t p = 0;
-    for (; p + Sets <= a.cols; p += Sets) {
-        for (std::size_t set = 0; set < Sets; ++set) step(p + set, micro_tile[set]);
+    const auto depth = static_cast<std::ptrdiff_t>(a.cols);
+    std::ptrdiff_t p = 0;
+    for (; p + static_cast<std::ptrdiff_t>(Sets) <= depth; p += static_cast<std::ptrdiff_t>(Sets)) {
+        for (std::size_t set = 0; set < Sets; ++set)
+            step(p + static_cast<std::ptrdiff_t>(set), set);
     }
     // The last steps, with constant set indices so that the sums stay in registers.
     for (std::size_t set = 0; set + 1 < Sets; ++set) {
-        if (p + set < a.cols) step(p + set, micro_tile[set]);
+        if (p + static_cast<std::ptrdiff_t>(set) < depth) {
+            step(p + static_cast<std::ptrdiff_t>(set), set);
+        }
     }
     for (std::size_t set = 1; set < Sets; ++set) {
-        for (std::size_t r = 0; r < Rows; ++r) {
-            for (std::size_t v = 0; v < Vectors; ++v) micro_tile[0][r][v] += micro_tile[set][r][v];
-        }
+        for (std::size_t i = 0; i < sums; ++i) sum[i] += sum[set * sums + i];
     }
     // The micro-kernels' order: (a.b + bias) + old c.
     for (std::size_t r = 0; r < Rows; ++r) {
         T* c_row = c + (row0 + r) * ldc + col0;
         for (std::size_t v = 0; v < Vectors; ++v) {
-            Vec value = micro_tile[0][r][v];
-            Vec addend = {};
+            Vec value = sum[r * Vectors + v];
+            Vec addend;
             if (bias != nullptr) {
-                load_lanes(addend, bias + col0 + v * lanes, 1);
+                std::memcpy(&addend, bias + col0 + v * lanes, sizeof(Vec));
                 value += addend;
             }
             if (accumulate) {
-                load_lanes(addend, c_row + v * lanes, 1);
+                std::memcpy(&addend, c_row + v * lanes, sizeof(Vec));
                 value += addend;
             }
             std::memcpy(c_row + v * lanes, &value, sizeof(Vec));
@@ -238,14 +251,11 @@ bool direct_matrix_vector(const MatrixView<T>& a, const MatrixView<T>& b, T* c, 
     return true;
 }
 
-// c = a.b [+ bias] (or c += ...), 4 rows at a time, then the last 1 to 3 rows together, with
-// vectors of VectorBytes; a product with one column of b, by rows or columns of a.
+// c = a.b [+ bias] (or c += ...) with b's rows contiguous: 4 rows at a time, then the last 1 to
+// 3 rows together, with vectors of VectorBytes.
 template <typename T, std::size_t VectorBytes>
-void direct_product(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
-                    bool accumulate, const T* bias) {
-    if (b.cols == 1 && direct_matrix_vector<T, VectorBytes>(a, b, c, ldc, accumulate, bias)) {
-        return;
-    }
+void direct_rows(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
+                 bool accumulate, const T* bias) {
     constexpr std::size_t rows = 4;
     std::size_t row0 = 0;
     for (; row0 + rows <= a.rows; row0 += rows) {
@@ -264,6 +274,51 @@ void direct_product(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::s
         default:
             break;
     }
+}
+
+// A copy of b with contiguous rows, for a b whose rows are strided (a transposed weight matrix,
+// as in G.Wᵀ): the micro-tiles then load whole vectors of it instead of gathering lane by lane.
+// Up to stack_values values it lives on the stack, as the direct path's products mostly do.
+template <typename T>
+class RowMajorCopy {
+public:
+    explicit RowMajorCopy(const MatrixView<T>& b) {
+        const std::size_t size = b.rows * b.cols;
+        T* values = stack_;
+        if (size > stack_values) {
+            heap_.resize(size);
+            values = heap_.data();
+        }
+        for (std::size_t p = 0; p < b.rows; ++p) {
+            for (std::size_t j = 0; j < b.cols; ++j) values[p * b.cols + j] = b(p, j);
+        }
+        view_ = row_major(static_cast<const T*>(values), b.rows, b.cols);
+    }
+    RowMajorCopy(const RowMajorCopy&) = delete;
+    RowMajorCopy& operator=(const RowMajorCopy&) = delete;
+    const MatrixView<T>& view() const { return view_; }
+
+private:
+    static constexpr std::size_t stack_values = 8192 / sizeof(T);  // 8 KiB: a 32x32 float64 b
+    T stack_[stack_values];
+    std::vector<T> heap_;
+    MatrixView<T> view_;
+};
+
+// c = a.b [+ bias] (or c += ...): a product with one column of b by rows or columns of a, else
+// by micro-tiles, over a row-major copy of b when its rows are strided.
+template <typename T, std::size_t VectorBytes>
+void direct_product(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
+                    bool accumulate, const T* bias) {
+    if (b.cols == 1 && direct_matrix_vector<T, VectorBytes>(a, b, c, ldc, accumulate, bias)) {
+        return;
+    }
+    if (b.col_stride == 1 || b.cols == 1) {
+        direct_rows<T, VectorBytes>(a, b, c, ldc, accumulate, bias);
+        return;
+    }
+    const RowMajorCopy<T> b_rows(b);
+    direct_rows<T, VectorBytes>(a, b_rows.view(), c, ldc, accumulate, bias);
 }
 
 }  // namespace miniflow::detail

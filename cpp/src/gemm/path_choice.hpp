@@ -1,4 +1,4 @@
-// The GEMM's path choice (gemm_with, path_choice.cpp) and block sizes: internal entry points,
+// The GEMM's path choice (gemm_with, in gemm.cpp) and block sizes: internal entry points,
 // exposed so the tests can reach every path the CPU has. gemm() in miniflow/gemm.hpp is public.
 #pragma once
 
