@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import miniflow
 from miniflow import MSE, Add, Input, Linear, Mul, Node, Sigmoid, check_gradients, topological_sort
@@ -177,3 +179,100 @@ def test_quiet_by_request_and_a_missing_gradient_is_wrong(capsys):
     assert result.first_wrong_name == "Forgetful forgetful1"
     assert [r.inbound_name for r in result.rows if not r.ok] == ["x2"]
     assert "first wrong backward(): Forgetful forgetful1" in str(result)
+
+
+# ---- the self-diagnosing differences: no false alarm on the correct built-ins -----------------
+
+ACTIVATIONS = [miniflow.Sigmoid, miniflow.Tanh, miniflow.ReLU]
+
+
+def random_graph(seed, dtype, activation, scale, near_kink, fan_out):
+    """X → Linear → activation (read once, or by two Linears added) → MSE, on random values;
+    `near_kink` puts the activation's input on 0 or within 1e-9 of it in some entries."""
+    rng = np.random.default_rng(seed)
+    m, n, k = rng.integers(1, 4, size=3)
+    X, W1, b1, y, W2, b2 = (Input() for _ in range(6))
+    a = activation(Linear(X, W1, b1))
+    if fan_out:
+        W3 = Input()
+        out = Add(Linear(a, W2, b2), Linear(a, W3, b2))
+    else:
+        out = Linear(a, W2, b2)
+    MSE(y, out)
+    x_ = rng.normal(size=(m, n)) * scale
+    if near_kink:  # a zero row of X leaves b1 alone: b1 at 0 (or a hair off it) is the kink
+        x_[0] = 0.0
+    b1_ = rng.normal(size=k) * scale
+    if near_kink:
+        b1_[: rng.integers(1, k + 1)] = rng.choice([0.0, 1e-9, -1e-9])
+    feed = {X: x_, W1: rng.normal(size=(n, k)), b1: b1_, y: rng.normal(size=m)}
+    feed |= {W2: rng.normal(size=(k, 1)), b2: rng.normal(size=1)}
+    if fan_out:
+        feed[W3] = rng.normal(size=(k, 1))
+    return topological_sort({node: np.asarray(v, dtype=dtype) for node, v in feed.items()})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    activation=st.sampled_from(ACTIVATIONS),
+    scale=st.sampled_from([0.1, 1.0, 8.0]),
+    near_kink=st.booleans(),
+    fan_out=st.booleans(),
+)
+def test_no_false_alarm_on_the_builtins_over_random_graphs(
+    seed, dtype, activation, scale, near_kink, fan_out
+):
+    graph = random_graph(seed, dtype, activation, scale, near_kink, fan_out)
+    result = check_gradients(graph, verbose=False)
+    assert result.ok, str(result)
+
+
+def test_a_relu_on_its_kink_is_no_false_alarm_and_the_sweep_says_why():
+    X, W, b, y = Input(), Input(), Input(), Input()
+    MSE(y, miniflow.ReLU(Linear(X, W, b)))
+    graph = topological_sort(
+        {
+            X: np.array([[0.0, 0.0], [1.0, 2.0]]),
+            W: np.array([[1.0], [-1.0]]),
+            b: np.array([1e-9]),  # row 0 sits a hair off the kink, row 1 far from it
+            y: np.array([1.0, 2.0]),
+        }
+    )
+    result = check_gradients(graph, verbose=False)
+    assert result.ok, str(result)
+    relu_row = next(r for r in result.rows if r.name.startswith("ReLU"))
+    assert relu_row.verdict == "kink"
+
+
+class SloppyTanh(Node):
+    """tanh with a backward that is off by a constant factor: a bug at every step."""
+
+    def __init__(self, node, factor):
+        Node.__init__(self, [node])
+        self.factor = factor
+
+    def forward(self):
+        self.value = np.tanh(self.inbound_nodes[0].value)
+
+    def backward(self):
+        x = self.inbound_nodes[0]
+        G = self.outbound_nodes[0].gradients[self]
+        self.gradients = {x: self.factor * (1 - self.value**2) * G}
+
+
+def test_a_small_flat_error_is_called_a_bug_whatever_the_step():
+    X, W, b, y = Input(), Input(), Input(), Input()
+    t = SloppyTanh(Linear(X, W, b), factor=1.001)  # 0.1% off: above tolerance, below anything
+    MSE(y, t)
+    rng = np.random.default_rng(3)
+    graph = topological_sort(
+        {X: rng.normal(size=(3, 2)), W: rng.normal(size=(2, 1)), b: np.zeros(1), y: np.ones(3)}
+    )
+    result = check_gradients(graph, verbose=False)
+    assert result.first_wrong is t
+    row = next(r for r in result.rows if r.node is t)
+    assert row.verdict == "bug"
+    assert "for every step from h = 0.01 to 1e-07" in row.note
+    assert "backward() is wrong, not the differences" in str(result)
