@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         "draw the training network as SVG, DOT or Mermaid",
         graph_flags,
     )
+    add_command(commands, "exercises", exercises_command, EXERCISES_HELP, exercises_flags)
     return parser
 
 
@@ -233,6 +234,31 @@ def graph_command(args: argparse.Namespace) -> int:
         file.write(text.encode("utf-8"))
     print(f"wrote {args.out}")
     return 0
+
+
+EXERCISES_HELP = "write the lesson's exercise notebook: a stub and a check per stage"
+
+
+def exercises_command(args: argparse.Namespace) -> int:
+    """Write miniflow-exercises.ipynb into the --notebook folder."""
+    from .exercises.notebook import write_notebook
+
+    if not args.notebook.is_dir():
+        raise CommandError(f"--notebook {args.notebook}: no such folder")
+    with _blaming("--notebook"):
+        path = write_notebook(args.notebook)
+    print(f"wrote {path}")
+    return 0
+
+
+def exercises_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--notebook",
+        type=Path,
+        metavar="DIR",
+        required=True,
+        help="the folder to write miniflow-exercises.ipynb into",
+    )
 
 
 def graph_flags(parser: argparse.ArgumentParser) -> None:
