@@ -128,6 +128,8 @@ MISTAKES = [
      "uses the input, x·(1 − x), where the output belongs: s·(1 − s)"),
     ("sigmoid-backward", " * grad_cost", "", "differences",
      "the upstream gradient is missing: multiply by what each consumer sent back"),
+    ("sigmoid-backward", "(1 - sigmoid)", "(1 + sigmoid)", "differences",
+     "∂cost/∂x disagrees with the finite differences of your forward(); the error stays near"),
     ("sigmoid-backward", "+= sigmoid", "= sigmoid", "consumers",
      "only the last consumer counts"),
     ("mse-backward", "(-2 / self.m)", "(2 / self.m)", "differences",

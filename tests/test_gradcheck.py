@@ -276,3 +276,73 @@ def test_a_small_flat_error_is_called_a_bug_whatever_the_step():
     assert row.verdict == "bug"
     assert "for every step from h = 0.01 to 1e-07" in row.note
     assert "backward() is wrong, not the differences" in str(result)
+
+
+class Offset(Node):
+    """x + 1e6: a large value, whose differences at a tiny step are mostly rounding."""
+
+    def __init__(self, node):
+        Node.__init__(self, [node])
+
+    def forward(self):
+        self.value = self.inbound_nodes[0].value + 1e6
+
+    def backward(self):
+        x = self.inbound_nodes[0]
+        self.gradients = {x: sum(n.gradients[self] for n in self.outbound_nodes)}
+
+
+def test_rounding_at_the_first_step_is_told_from_a_mistake_by_the_sweep():
+    X, W, b, y = Input(), Input(), Input(), Input()
+    offset = Offset(Linear(X, W, b))
+    MSE(y, offset)
+    rng = np.random.default_rng(4)
+    graph = topological_sort(
+        {X: rng.normal(size=(3, 2)), W: rng.normal(size=(2, 1)), b: np.zeros(1), y: np.ones(3)}
+    )
+    result = check_gradients(graph, verbose=False)
+    assert result.ok, str(result)
+    row = next(r for r in result.rows if r.node is offset)
+    assert row.verdict == "noise"
+    # one step of 1e-6, as the check used to take, would have called it wrong
+    linear = offset.inbound_nodes[0]
+    G = offset.outbound_nodes[0].gradients[offset]
+    one_step = miniflow.differences.numeric_gradient(offset, linear, G, 1e-6)
+    error = np.linalg.norm(one_step - G.reshape(one_step.shape)) / np.linalg.norm(G)
+    assert error > 1e-6
+
+
+class LearnersReLU(Node):
+    """A learner's ReLU: it declares no kinks, but is named like the built-in that does."""
+
+    def __init__(self, node):
+        Node.__init__(self, [node])
+
+    def forward(self):
+        self.value = np.maximum(self.inbound_nodes[0].value, 0)
+
+    def backward(self):
+        x = self.inbound_nodes[0]
+        G = sum(n.gradients[self] for n in self.outbound_nodes)
+        self.gradients = {x: (x.value > 0) * G}
+
+
+LearnersReLU.__name__ = "ReLU"
+
+
+def test_a_learners_relu_on_its_kink_passes_and_a_wrong_one_is_still_caught():
+    X, W, b, y = Input(), Input(), Input(), Input()
+    relu = LearnersReLU(Linear(X, W, b))
+    MSE(y, relu)
+    feed = {
+        X: np.array([[0.0, 0.0], [1.0, 2.0], [-1.0, 0.5]]),
+        W: np.array([[1.0], [-1.0]]),
+        b: np.array([0.0]),  # row 0 exactly on the kink
+        y: np.array([1.0, 2.0, 0.5]),
+    }
+    result = check_gradients(topological_sort(feed), verbose=False)
+    assert result.ok, str(result)
+    assert next(r for r in result.rows if r.node is relu).verdict == "kink"
+    relu.backward = lambda: setattr(relu, "gradients", {relu.inbound_nodes[0]: np.ones((3, 1))})
+    result = check_gradients(topological_sort(feed), verbose=False)
+    assert result.first_wrong is relu

@@ -219,13 +219,19 @@ def _differences(exercise: NodeExercise, kind: type, values: Values) -> None:
             f"∂cost/∂{name} disagrees with the finite differences of your forward(); "
             + (agreement.note or "")
         )
-        want = expected[name].reshape(mine.shape)
-        index = first_difference(mine, want) or ()
-        raise Stop(
-            hint,
-            f"gradients[{name}]{entry_text(index)} is {number(mine[index])}, expected "
-            f"{number(want[index])} ({name} {shape_of(inbound.value)})",
-        )
+        where = f"{name} has shape {shape_of(inbound.value)}"
+        raise Stop(hint, _entry(name, mine, expected[name], where))
+
+
+def _entry(name: str, mine: Any, expected: np.ndarray, where: str) -> str:
+    """The first entry of gradients[name] that is off, with the number it should be."""
+    mine = np.asarray(mine, dtype=float)
+    want = expected.reshape(mine.shape)
+    index = first_difference(mine, want) or ()
+    return (
+        f"gradients[{name}]{entry_text(index)} is {number(mine[index])}, expected "
+        f"{number(want[index])} ({where})"
+    )
 
 
 def _diagnose(exercise: NodeExercise, name: str, values: Values, mine: Any, G: Any) -> str:
@@ -277,7 +283,15 @@ def _consumers(exercise: NodeExercise, kind: type, values: Values) -> None:
             hint = "only the first consumer counts: loop over every node in self.outbound_nodes"
         else:
             hint = f"with two consumers ∂cost/∂{name} is off: sum what each consumer sent back"
-        raise Stop(hint, f"(the node is read by two consumers; {name} {shape_of(inbound.value)})")
+        raise Stop(
+            hint,
+            _entry(
+                name,
+                mine,
+                expected[name],
+                f"{name} has shape {shape_of(inbound.value)}; the node has two consumers",
+            ),
+        )
 
 
 def _repeat(exercise: NodeExercise, kind: type, values: Values) -> None:
