@@ -1,11 +1,13 @@
 """The lesson as exercises: check a learner's own code, stage by stage, and hint without
 giving the answer.
 
+    >>> from miniflow import Sigmoid
     >>> from miniflow.exercises import check, stages
     >>> stages()[:3]
     ['add-forward', 'mul-forward', 'topological-sort']
-    >>> result = check("sigmoid-backward", Sigmoid)   # the learner's own Sigmoid class
-    >>> result.passed, result.hints                    # print(result) for the whole report
+    >>> result = check("sigmoid-backward", Sigmoid)  # a learner passes their own Sigmoid class
+    >>> result.passed, result.hints  # print(result) for the whole report
+    (True, [])
 
 Each stage runs the learner's class or function on generated inputs against MiniFlow's own
 op; a backward is checked by finite differences of the learner's own forward that tell noise
