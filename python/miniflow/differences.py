@@ -93,7 +93,7 @@ def compare(
     best_numeric = np.zeros(x.shape)
     usable = ~on_kink
     if usable.any():
-        k = np.nanargmin(np.where(crossed, np.inf, errors), axis=0)
+        k = np.argmin(np.where(crossed | np.isnan(errors), np.inf, errors), axis=0)
         picked = np.take_along_axis(numeric, k[None], axis=0)[0]
         best = np.where(usable, np.take_along_axis(errors, k[None], axis=0)[0], best)
         best_numeric = np.where(usable, picked, best_numeric)
