@@ -217,7 +217,7 @@ def random_graph(seed, dtype, activation, scale, near_kink, fan_out):
     seed=st.integers(0, 2**32 - 1),
     dtype=st.sampled_from([np.float32, np.float64]),
     activation=st.sampled_from(ACTIVATIONS),
-    scale=st.sampled_from([0.1, 1.0, 8.0]),
+    scale=st.sampled_from([0.1, 1.0, 8.0, 30.0]),
     near_kink=st.booleans(),
     fan_out=st.booleans(),
 )

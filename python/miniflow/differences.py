@@ -83,9 +83,12 @@ def compare(
     distance = np.full(x.shape, np.inf)
     for kink in kinks:
         distance = np.minimum(distance, np.abs(x - kink))
-    # errors[k, entry]: the entry's error at steps[k]; NaN where that step straddles a kink
+    # errors[k, entry]: the entry's error at steps[k], less what rounding the outputs alone
+    # can make of a difference at that step; NaN where that step straddles a kink
     numeric = np.stack([_slope(outputs, shape, upstream, s, -s) for s in steps])
-    errors = np.abs(numeric - a)
+    rounding = _rounding(outputs[0.0], shape, upstream)
+    floors = (rounding / np.array(steps)).reshape((len(steps),) + (1,) * len(shape))
+    errors = np.maximum(np.abs(numeric - a) - floors, 0)
     crossed = np.stack([distance < s for s in steps])
     errors[crossed] = np.nan
     on_kink = crossed.all(axis=0)
@@ -138,6 +141,16 @@ def _read_curve(curve: np.ndarray, steps: Sequence[float], error: float) -> Agre
         f"the error stays near {smallest:.1e} for every step from {span}: "
         "backward() is wrong, not the differences",
     )
+
+
+def _rounding(base: np.ndarray, shape: tuple[int, ...], upstream: Any) -> float:
+    """How far rounding can move a difference of G · forward(), times its step: a few float64
+    epsilons of ``Σ |G|·|value|``. A gradient closer than that to the differences cannot be
+    told from them (a saturated unit's, say, whose slope is far below its value)."""
+    value = np.abs(base[(0,) * len(shape)])  # the output at the unmoved input (any entry's)
+    G = np.abs(np.asarray(upstream, dtype=float))
+    weighted = G.reshape(value.shape) * value if G.size == value.size else G * value
+    return 4 * float(np.finfo(float).eps) * float(np.sum(weighted))
 
 
 def _relative(a: np.ndarray, n: np.ndarray) -> float:
