@@ -101,11 +101,15 @@ def test_filled_with_the_lessons_solutions_every_check_passes(
         role = cell.metadata.get("miniflow", {})
         if role.get("cell") == "stub":
             cell.source = solutions.SOLUTIONS[role["stage"]].strip()
+    # an nbgrader grade cell ends with the points earned, which nbgrader reads as partial credit
+    notebook.cells.append(nbformat.v4.new_code_cell('check("sgd-update", sgd_update).grade(3)'))
     run_in_kernel(notebook, tmp_path)
     reports = check_reports(notebook)
     assert list(reports) == stages()
     for name, report in reports.items():
         assert report.startswith(f"{name}: every check passes"), report
+    (points,) = notebook.cells[-1].outputs
+    assert points.data["text/plain"] == "3.0"
 
 
 def test_left_as_generated_every_check_says_not_written_yet(
@@ -148,12 +152,14 @@ def grade(course: pathlib.Path, learner: str) -> subprocess.CompletedProcess[str
     (course / "learner.py").write_text(learner, encoding="utf-8")
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error",
-         "--learner=learner.py", "--miniflow-results=results.json"],
+         "--strict-markers", "--learner=learner.py", "--miniflow-results=results.json"],
         cwd=course, capture_output=True, text=True, check=False,
     )  # fmt: skip
 
 
-def test_a_course_grades_a_learners_file_with_pytest_and_reads_json(tmp_path: pathlib.Path) -> None:
+def test_a_course_grades_a_learners_file_with_pytest_and_reads_json(
+    tmp_path: pathlib.Path,
+) -> None:
     (tmp_path / "conftest.py").write_text(COURSE_TESTS, encoding="utf-8")
     (tmp_path / "test_grading.py").write_text(GRADING, encoding="utf-8")
     right = solutions.SETUP + "".join(solutions.SOLUTIONS.values())
@@ -183,3 +189,7 @@ def test_a_course_grades_a_learners_file_with_pytest_and_reads_json(tmp_path: pa
         == "sigmoid-backward: backward() agrees with finite differences of forward()"
     )
     assert failed[0]["output"].startswith("uses the input, x·(1 − x)")
+
+    done = grade(tmp_path, "def broken(:\n")
+    assert done.returncode == 1
+    assert "importing learner.py raised SyntaxError" in done.stdout

@@ -63,7 +63,10 @@ def learner(pytestconfig: pytest.Config) -> ModuleType:
         raise pytest.UsageError(f"--learner {path}: no such Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("learner", module)  # dataclasses and pickling look modules up
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # the learner's mistake, reported as theirs: no traceback of ours
+        pytest.fail(f"importing {path} raised {type(error).__name__}: {error}", pytrace=False)
     return module
 
 
