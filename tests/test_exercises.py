@@ -98,6 +98,8 @@ MISTAKES = [
      "the product's order: X·W, the inputs times the weights"),
     ("sigmoid-forward", "np.exp(-x)", "np.exp(x)", "forward",
      "the sign in the exponent"),
+    ("sigmoid-forward", "self.value = self._sigmoid(", "self._sigmoid(", "forward",
+     "self.value after forward() is None"),
     ("mse-forward", ".value.reshape(-1, 1)", ".value", "forward",
      "broadcasts an (m,) y and an (m, 1) a to an (m, m) table: reshape both"),
     ("mse-forward", "np.mean(self.diff**2)", "np.sum(self.diff**2)", "forward",

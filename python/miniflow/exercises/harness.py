@@ -58,6 +58,16 @@ def with_consumers(node: Node, upstreams: Sequence[np.ndarray]) -> None:
         Consumer(node, G)  # which appends itself to node.outbound_nodes
 
 
+def numbers(what: str, value: Any) -> np.ndarray:
+    """`value` as a float64 array, or a ``Stop`` that says what it is instead."""
+    if value is None:
+        raise Stop(f"{what} is None")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise Stop(f"{what} is a {type(value).__name__}, not an array of numbers") from None
+
+
 def entry_text(index: tuple[int, ...]) -> str:
     return f"[{', '.join(map(str, index))}]" if index else ""
 

@@ -19,6 +19,7 @@ from .harness import (
     entry_text,
     first_difference,
     number,
+    numbers,
     same,
     shape_of,
     with_consumers,
@@ -39,7 +40,8 @@ class NodeExercise:
             numbers; its ``is_cost`` says whether consumers can read it, its ``mistakes`` are
             the classic ones of an activation's backward).
         names: the inputs' names in slot order (``("X", "W", "b")``).
-        cases: the inputs' values to run forward on, and to run backward on.
+        cases: the inputs' values to run forward on.
+        backward_cases: the inputs' values to run backward on (none: a forward-only op).
         forward_mistakes: hints for a forward that computes one of these instead.
         backward_mistakes: per input name, hints for a gradient computed like this from the
             inputs' values and G.
@@ -103,11 +105,9 @@ def backward_outcomes(exercise: NodeExercise, kind: type) -> list[Outcome]:
 
 
 def _check_value(exercise: NodeExercise, kind: type, values: Values) -> None:
-    mine = exercise.run_forward(kind, values).value
-    expected = exercise.run_forward(exercise.reference, values).value
+    mine = numbers("self.value after forward()", exercise.run_forward(kind, values).value)
+    expected = np.asarray(exercise.run_forward(exercise.reference, values).value, dtype=float)
     shapes = ", ".join(f"{n} {shape_of(v)}" for n, v in zip(exercise.names, values))
-    if mine is None:
-        raise Stop("forward() did not set self.value")
     hint = next((h for h, wrong in exercise.forward_mistakes if _computes(mine, wrong, values)), "")
     if np.shape(mine) != np.shape(expected):
         raise Stop(
@@ -118,16 +118,17 @@ def _check_value(exercise: NodeExercise, kind: type, values: Values) -> None:
     if index is not None:
         raise Stop(
             hint or "value differs from MiniFlow's",
-            f"value{entry_text(index)} is {number(np.asarray(mine, dtype=float)[index])}, "
-            f"expected {number(np.asarray(expected, dtype=float)[index])} (inputs: {shapes})",
+            f"value{entry_text(index)} is {number(mine[index])}, "
+            f"expected {number(expected[index])} (inputs: {shapes})",
         )
 
 
-def _computes(mine: Any, wrong: Callable[..., Any], *args: Any) -> bool:
-    """Whether `mine` is what the mistake computes (a mistake that cannot run is not it)."""
+def _computes(mine: Any, wrong: Callable[..., Any], values: Values, *more: Any) -> bool:
+    """Whether `mine` is what the mistake computes from the inputs' values (and `more`, as G);
+    a mistake that cannot run on them is not it."""
     try:
         with np.errstate(all="ignore"):
-            candidate = wrong(*(np.asarray(a, dtype=float) for a in args[0]), *args[1:])
+            candidate = wrong(*(np.asarray(v, dtype=float) for v in values), *more)
     except (ValueError, TypeError, IndexError):
         return False
     return bool(np.shape(candidate) == np.shape(mine)) and same(mine, candidate)
@@ -193,10 +194,10 @@ def _shapes(exercise: NodeExercise, kind: type, values: Values) -> None:
     node, inputs = _run(exercise, kind, values, upstreams)
     expected = _expected(exercise, values, upstreams)
     for name, inbound in zip(exercise.names, inputs):
-        mine, want = np.shape(node.gradients[inbound]), np.shape(inbound.value)
+        grad = numbers(f"gradients[{name}]", node.gradients[inbound])
+        mine, want = grad.shape, np.shape(inbound.value)
         if mine in (want, expected[name].shape):
             continue
-        grad = np.asarray(node.gradients[inbound], dtype=float)
         if grad.ndim == 2 and mine == want[::-1] and same(grad.T, expected[name]):
             raise Stop(f"gradients[{name}] is transposed: it has shape {mine}, {name} {want}")
         raise Stop(
@@ -211,7 +212,7 @@ def _differences(exercise: NodeExercise, kind: type, values: Values) -> None:
     G = upstreams[0] if upstreams else np.array(1.0)
     expected = _expected(exercise, values, upstreams)
     for name, inbound in zip(exercise.names, inputs):
-        mine = np.asarray(node.gradients[inbound], dtype=float)
+        mine = numbers(f"gradients[{name}]", node.gradients[inbound])
         agreement = compare(node, inbound, mine, G, 1e-6, 1e-6)
         if agreement.ok:
             continue
@@ -236,7 +237,6 @@ def _entry(name: str, mine: Any, expected: np.ndarray, where: str) -> str:
 
 def _diagnose(exercise: NodeExercise, name: str, values: Values, mine: Any, G: Any) -> str:
     """The hint of the classic mistake `mine` matches, or ""."""
-    slot = exercise.names.index(name)
     mistakes = list(exercise.backward_mistakes.get(name, ()))
     reference = exercise.reference
     function = getattr(reference, "reference", None)  # an activation's f, in numpy
@@ -251,7 +251,7 @@ def _diagnose(exercise: NodeExercise, name: str, values: Values, mine: Any, G: A
         if same(mine, ones):
             return "the upstream gradient is missing: multiply by what each consumer sent back"
     want = _expected(exercise, values, [G] if not getattr(reference, "is_cost", False) else [])
-    return _factor_hint(mine, want[exercise.names[slot]], name)
+    return _factor_hint(mine, want[name], name)
 
 
 def _factor_hint(mine: Any, want: np.ndarray, name: str) -> str:
@@ -274,7 +274,7 @@ def _consumers(exercise: NodeExercise, kind: type, values: Values) -> None:
     node, inputs = _run(exercise, kind, values, upstreams)
     expected = _expected(exercise, values, upstreams)
     for name, inbound in zip(exercise.names, inputs):
-        mine = node.gradients[inbound]
+        mine = numbers(f"gradients[{name}]", node.gradients[inbound])
         if same(mine, expected[name]):
             continue
         if same(mine, _expected(exercise, values, upstreams[-1:])[name]):
@@ -296,7 +296,10 @@ def _consumers(exercise: NodeExercise, kind: type, values: Values) -> None:
 
 def _repeat(exercise: NodeExercise, kind: type, values: Values) -> None:
     node, inputs = _run(exercise, kind, values, _upstreams(exercise, values, 2))
-    first = {i: np.array(node.gradients[i], dtype=float) for i in inputs}
+    first = {
+        i: numbers(f"gradients[{n}]", node.gradients[i]).copy()
+        for n, i in zip(exercise.names, inputs)
+    }
     attempt("a second backward()", node.backward)
     for name, inbound in zip(exercise.names, inputs):
         if not same(node.gradients.get(inbound), first[inbound]):
