@@ -13,8 +13,10 @@ from ..activations import Sigmoid
 from ..layers import MSE, Linear
 from ..quiz import Add, Mul
 from . import function_checks as functions
-from .node_checks import NodeExercise, backward_outcomes, forward_outcomes
+from .backward_checks import backward_outcomes
+from .node_checks import NodeExercise, forward_outcomes
 from .result import Outcome
+from .training_check import TRAINING
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,6 @@ STAGES: tuple[Stage, ...] = (
         "training the lesson's network with your pieces",
         "globals()",
         "",
-        lambda code: functions.run_checks(functions.TRAINING, code),
+        lambda code: functions.run_checks(TRAINING, code),
     ),
 )
