@@ -166,8 +166,8 @@ def test_a_course_grades_a_learners_file_with_pytest_and_reads_json(
     done = grade(tmp_path, right)
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
-    assert results["score"] == 9.0  # 6 checks of the sigmoid's backward, 3 of sgd_update
-    assert [t["score"] for t in results["tests"]] == [1.0] * 9
+    assert results["score"] == 10.0  # 7 checks of the sigmoid's backward, 3 of sgd_update
+    assert [t["score"] for t in results["tests"]] == [1.0] * 10
     assert results["tests"][0] == {
         "name": "sigmoid-backward: forward() matches MiniFlow's",
         "score": 1.0,

@@ -94,6 +94,9 @@ MISTAKES = [
      "which it reads: a node is ready only once every node it reads has been emitted"),
     ("linear-forward", "np.dot(X, W) + b", "np.dot(X, W)", "forward",
      "the bias b is missing"),
+    ("linear-backward", "self.gradients = {n:",
+     "raise ValueError('oops')\n        self.gradients = {n:", "runs",
+     "backward() raised ValueError: oops"),
     ("linear-forward", "np.dot(X, W)", "np.dot(W, X)", "forward",
      "the product's order: X·W, the inputs times the weights"),
     ("sigmoid-forward", "np.exp(-x)", "np.exp(x)", "forward",
@@ -207,12 +210,12 @@ def test_training_with_every_piece_right_and_with_one_wrong():
 def test_the_results_as_gradescope_and_otter_read_them():
     result = check("linear-backward", learner("linear-backward", "] +=", "] ="))
     tests = json.loads(json.dumps(result.tests()))
-    assert [t["score"] for t in tests] == [1, 1, 1, 1, 0, 0]
+    assert [t["score"] for t in tests] == [1, 1, 1, 1, 1, 0, 0]
     assert all(t["max_score"] == 1 for t in tests)
-    assert tests[4]["name"] == "linear-backward: gradients add up over two consumers"
-    assert tests[4]["output"].startswith("only the last consumer counts")
-    assert tests[5]["output"] == "not run: an earlier check failed"
-    assert result.grade(6) == 4.0
+    assert tests[5]["name"] == "linear-backward: gradients add up over two consumers"
+    assert tests[5]["output"].startswith("only the last consumer counts")
+    assert tests[6]["output"] == "not run: an earlier check failed"
+    assert result.grade(7) == 5.0
 
 
 def test_check_prints_nothing(capsys):

@@ -28,6 +28,7 @@ from .node_checks import NodeExercise, Values, computes, forward_outcomes
 from .result import Outcome
 
 BACKWARD_CHECKS = (
+    ("runs", "backward() runs"),
     ("keys", "gradients are keyed by the inbound nodes"),
     ("shapes", "each gradient has the shape of its node's value"),
     ("differences", "backward() agrees with finite differences of forward()"),
@@ -87,6 +88,10 @@ def _expected(
     """MiniFlow's gradients for these inputs and consumers, by input name."""
     node, inputs = _run(exercise, exercise.reference, values, upstreams)
     return {n: np.array(node.gradients[i], dtype=float) for n, i in zip(exercise.names, inputs)}
+
+
+def _runs(exercise: NodeExercise, kind: type, values: Values) -> None:
+    _run(exercise, kind, values, _upstreams(exercise, values, 1))
 
 
 def _keys(exercise: NodeExercise, kind: type, values: Values) -> None:
@@ -233,6 +238,7 @@ def _repeat(exercise: NodeExercise, kind: type, values: Values) -> None:
 
 
 _BACKWARD: dict[str, Callable[[NodeExercise, type, Values], None]] = {
+    "runs": _runs,
     "keys": _keys,
     "shapes": _shapes,
     "differences": _differences,
