@@ -53,10 +53,11 @@ class Agreement:
 
 def tolerance_for(analytic: Any, tolerance: float) -> float:
     """The tolerance a gradient computed in `analytic`'s float type can meet: float64 meets
-    `tolerance`, a float32 one only its own rounding (about 1e-4)."""
+    `tolerance`, a float32 one only its own rounding (about 1e-4); never looser than 1e-2,
+    which no float type excuses a mistake within."""
     dtype = np.asarray(analytic).dtype
     eps = float(np.finfo(dtype).eps) if dtype.kind == "f" else 0.0
-    return max(tolerance, 1e3 * eps)
+    return max(tolerance, min(1e3 * eps, 1e-2))
 
 
 def numeric_gradient(node: Node, inbound: Node, upstream: Any, h: float) -> np.ndarray:

@@ -169,8 +169,12 @@ def check_gradients(
 
 
 def _copy(value: Any) -> Any:
-    # a float32 gradient stays float32: its rounding sets the tolerance it can meet
-    return np.array(value, dtype=np.result_type(value, np.float32)) if value is not None else None
+    if value is None:
+        return None
+    # a float32 gradient stays float32 (its rounding sets the tolerance it can meet); any
+    # other, Python numbers included, is compared in float64
+    dtype = np.asarray(value).dtype
+    return np.array(value, dtype=dtype if dtype.kind == "f" else float)
 
 
 def _check_node(
