@@ -21,11 +21,12 @@ if ! dpkg -s clang-format-14 clang-tidy-14 libgtest-dev g++ >/dev/null 2>&1; the
     clang-format-14 clang-tidy-14 libgtest-dev g++ >/dev/null
 fi
 
-# the linters, and what mypy reads the package against, in the project's virtual environment;
+# the linters, and what mypy reads the package against (pytest: miniflow.exercises.pytest_plugin),
+# in the project's virtual environment;
 # pybind11 as the build asks for it, for the bindings' compile commands
 [ -x .venv/bin/python ] || python3 -m venv .venv
 pybind11=$(grep -o '"pybind11[^"]*"' pyproject.toml | head -1 | tr -d '"')
-.venv/bin/python -m pip install -q "$RUFF" "$MYPY" "$TYPES_TQDM" numpy tqdm matplotlib \
+.venv/bin/python -m pip install -q "$RUFF" "$MYPY" "$TYPES_TQDM" numpy tqdm matplotlib pytest \
   "$pybind11" cmake ninja
 export PATH="$PWD/.venv/bin:$PATH"
 

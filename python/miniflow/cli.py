@@ -166,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         "draw the training network as SVG, DOT or Mermaid",
         graph_flags,
     )
+    add_command(commands, "exercises", exercises_command, EXERCISES_HELP, exercises_flags)
     return parser
 
 
@@ -251,6 +252,31 @@ def _training_step_page(net: Network, data: Dataset) -> str:
     net.y.value = Standardiser.fit(data.target).transform(data.target[rows])
     forward_and_backward(net.graph)
     return step_through(net.graph, trainables=net.trainables).html
+
+
+EXERCISES_HELP = "write the lesson's exercise notebook: a stub and a check per stage"
+
+
+def exercises_command(args: argparse.Namespace) -> int:
+    """Write miniflow-exercises.ipynb into the --notebook folder."""
+    from .exercises.notebook import write_notebook
+
+    if not args.notebook.is_dir():
+        raise CommandError(f"--notebook {args.notebook}: no such folder")
+    with _blaming("--notebook"):
+        path = write_notebook(args.notebook)
+    print(f"wrote {path}")
+    return 0
+
+
+def exercises_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--notebook",
+        type=Path,
+        metavar="DIR",
+        required=True,
+        help="the folder to write miniflow-exercises.ipynb into",
+    )
 
 
 def graph_flags(parser: argparse.ArgumentParser) -> None:

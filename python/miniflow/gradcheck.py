@@ -5,6 +5,10 @@ Each node is checked alone: for each inbound node ``x`` and each entry ``x[j]``,
 the node received (the sum of what its consumers sent back), giving ``∂cost/∂x[j]`` without any
 other node's help. A wrong ``backward()`` shows up at the node that has it, even when the nodes
 after it in the backward pass are right.
+
+The graph is checked in float64 (a float32 graph on float64 copies of its fed values), and a
+node that disagrees at ``h`` is differenced again over a sweep of steps that tells the check's
+own noise (truncation, rounding, a kink crossed) from a mistake: see ``differences.py``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 
 from ._describe import sent_back_by, short_names, title, upstream
 from .activations import ACTIVATIONS
+from .differences import Agreement, compare, numeric_gradient
 from .gradients import SkippedGradients
 from .graph import forward_and_backward
 from .node import Input, Node
@@ -36,6 +41,7 @@ class GradientCheckRow:
     error: float
     ok: bool
     note: str = ""
+    verdict: str = "agrees"  # or "noise", "kink", "bug" (see differences.Agreement)
 
 
 @dataclass
@@ -117,10 +123,12 @@ def check_gradients(
     """Run the graph forward and backward, then check each node's ``backward()`` numerically.
 
     Args:
-        graph: the list returned by ``topological_sort`` (use float64 values).
+        graph: the list returned by ``topological_sort`` (a float32 one is checked on float64
+            copies of its fed values).
         trainables: run ``forward_and_backward(graph, trainables=...)`` and check only the
             gradients it computes (the skipped ones have no row).
-        h: the step of the central differences.
+        h: the first step of the central differences (a node that disagrees at it is
+            differenced again over a sweep of steps, which tells noise from a mistake).
         tolerance: the largest relative error, ``|analytic − numeric| / max(|analytic|,
             |numeric|)`` (norms over the entries), that counts as agreement.
         verbose: print the table (the result's ``str``).
@@ -131,20 +139,29 @@ def check_gradients(
 
     Every value is restored afterwards; the graph's gradients are those of one ordinary
     ``forward_and_backward``. Each entry of each input costs two ``forward()`` calls of one
-    node, so keep the graph small (a batch of a few rows).
+    node (about twelve more for a node the sweep looks at again), so keep the graph small (a
+    batch of a few rows).
     """
-    forward_and_backward(graph, trainables=trainables)
-    names = short_names(graph)
-    # native nodes reuse their buffers: copy everything we compare before perturbing anything
-    analytic = {node: {k: _copy(v) for k, v in node.gradients.items()} for node in graph}
-    received = {node: upstream(node) for node in graph}
-    rows: list[GradientCheckRow] = []
-    first: Node | None = None
-    for node in reversed(graph):
-        for row in _check_node(node, analytic[node], received[node], names, h, tolerance):
-            rows.append(row)
-            if not row.ok and first is None:
-                first = node
+    fed = {node: node.value for node in graph if not node.inbound_nodes and node.value is not None}
+    try:
+        for node in fed:  # checked in float64: float32 rounding is not a mistake
+            node.value = np.array(node.value, dtype=float)
+        forward_and_backward(graph, trainables=trainables)
+        names = short_names(graph)
+        # native nodes reuse their buffers: copy everything we compare before perturbing
+        analytic = {node: {k: _copy(v) for k, v in node.gradients.items()} for node in graph}
+        received = {node: upstream(node) for node in graph}
+        rows: list[GradientCheckRow] = []
+        first: Node | None = None
+        for node in reversed(graph):
+            for row in _check_node(node, analytic[node], received[node], names, h, tolerance):
+                rows.append(row)
+                if not row.ok and first is None:
+                    first = node
+    finally:
+        for node, value in fed.items():
+            node.value = value
+    forward_and_backward(graph, trainables=trainables)  # the gradients of the values as fed
     result = GradientCheck(rows, tolerance, h, first, title(first, names) if first else "")
     if verbose:
         print(result)  # noqa: T201 (asked for: verbose=True)
@@ -152,7 +169,12 @@ def check_gradients(
 
 
 def _copy(value: Any) -> Any:
-    return np.array(value, dtype=float) if value is not None else None
+    if value is None:
+        return None
+    # a float32 gradient stays float32 (its rounding sets the tolerance it can meet); any
+    # other, Python numbers included, is compared in float64
+    dtype = np.asarray(value).dtype
+    return np.array(value, dtype=dtype if dtype.kind == "f" else float)
 
 
 def _check_node(
@@ -185,19 +207,13 @@ def _check_node(
         ]
     rows = []
     for inbound in dict.fromkeys(n for n in node.inbound_nodes if n not in skipped):
-        numeric = _numeric(node, inbound, upstream, h)
-        row = _row(
-            node,
-            name,
-            inbound,
-            names,
-            analytic.get(inbound),
-            numeric,
-            np.shape(inbound.value),
-            tolerance,
-        )
-        if not row.ok and not row.note:
-            row.note = _diagnose(node, inbound, analytic[inbound], upstream, h)
+        row = _shape_row(node, name, inbound, names, analytic.get(inbound))
+        if row is None:
+            agreement = compare(node, inbound, analytic[inbound], upstream, h, tolerance)
+            row = _row_of(node, name, inbound, names, agreement)
+            if not row.ok:
+                row.note = _diagnose(node, inbound, analytic[inbound], upstream, h)
+                row.note = row.note or agreement.note
         rows.append(row)
     return rows
 
@@ -215,10 +231,12 @@ def _diagnose(node: Node, inbound: Node, analytic: Any, upstream: Any, h: float)
     consumers = [consumer for consumer, _ in sent_back_by(node)]
     if len(consumers) > 1:
         last = np.array(consumers[-1].gradients[node], dtype=float)
-        if matches(_numeric(node, inbound, last, h)):
+        if matches(numeric_gradient(node, inbound, last, h)):
             return "only the last consumer counts: add up (+=) the gradient from every consumer"
     ones = np.ones(np.shape(upstream))
-    if any(matches(_numeric(node, inbound, k * ones, h)) for k in {1, max(len(consumers), 1)}):
+    if any(
+        matches(numeric_gradient(node, inbound, k * ones, h)) for k in {1, max(len(consumers), 1)}
+    ):
         return "the upstream gradient is missing: multiply by what each consumer sent back"
     if len(node.inbound_nodes) == 1:
         # a node that computes a built-in activation (the learner's own Sigmoid, say) is checked
@@ -236,34 +254,6 @@ def _diagnose(node: Node, inbound: Node, analytic: Any, upstream: Any, h: float)
                 if matches(wrong_gradient(x, value, g.reshape(x.shape))):
                     return hint
     return ""
-
-
-def _numeric(node: Node, inbound: Node, upstream: Any, h: float) -> np.ndarray:
-    """∂(G · node.forward())/∂inbound, one entry at a time, by central differences."""
-    original = inbound.value
-    base = np.array(original, dtype=float)
-    grad = np.zeros(base.shape)
-    try:
-        for j in np.ndindex(base.shape):
-            outputs = []
-            for step in (h, -h):
-                shifted = base.copy()
-                shifted[j] += step
-                inbound.value = shifted
-                node.forward()
-                outputs.append(np.array(node.value, dtype=float))
-            grad[j] = _contract(upstream, outputs[0] - outputs[1]) / (2 * h)
-    finally:
-        inbound.value = original
-        node.forward()  # native buffers: put the node's own value back too
-    return grad
-
-
-def _contract(upstream: Any, delta: np.ndarray) -> float:
-    upstream = np.asarray(upstream, dtype=float)
-    if upstream.size == delta.size:
-        return float(np.dot(upstream.reshape(-1), delta.reshape(-1)))
-    return float(np.sum(upstream * delta))
 
 
 def _row(
@@ -294,6 +284,33 @@ def _row(
     error = float(np.linalg.norm(a - n) / scale) if scale > 1e-12 else 0.0
     ok = bool(error <= tolerance)
     return GradientCheckRow(node, name, inbound, inbound_name, shape_text, error, ok)
+
+
+def _shape_row(
+    node: Node, name: str, inbound: Node, names: dict[Node, str], analytic: Any
+) -> GradientCheckRow | None:
+    """The wrong row for a gradient that is missing or not of the inbound's size, else None."""
+    shape = np.shape(inbound.value)
+    if analytic is not None and np.size(analytic) == int(np.prod(shape)):
+        return None
+    return _row(node, name, inbound, names, analytic, np.zeros(shape), shape, 0.0)
+
+
+def _row_of(
+    node: Node, name: str, inbound: Node, names: dict[Node, str], agreement: Agreement
+) -> GradientCheckRow:
+    shape = np.shape(inbound.value)
+    return GradientCheckRow(
+        node,
+        name,
+        inbound,
+        names.get(inbound, inbound.label),
+        str(tuple(shape)) if shape else "scalar",
+        agreement.error,
+        agreement.ok,
+        "" if not agreement.ok else agreement.note,
+        agreement.verdict,
+    )
 
 
 def _error_text(error: float) -> str:
