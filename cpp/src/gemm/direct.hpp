@@ -87,10 +87,15 @@ void direct_micro_tile(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std
     constexpr std::size_t Sets = sums >= 8 ? 1 : std::min<std::size_t>(4, (8 + sums - 1) / sums);
     Vec sum[Sets * sums];
     for (std::size_t i = 0; i < Sets * sums; ++i) sum[i] = Vec{};
-    const T* a_rows[Rows];
-    for (std::size_t r = 0; r < Rows; ++r) a_rows[r] = &a(row0 + r, 0);
+    // Where each row of a and the first row of b start (a product with no inner dimension reads
+    // neither, and its views may hold no data at all).
+    const T* a_rows[Rows] = {};
+    const T* b_row = nullptr;
+    if (a.cols != 0) {
+        for (std::size_t r = 0; r < Rows; ++r) a_rows[r] = &a(row0 + r, 0);
+        b_row = &b(0, col0);
+    }
     const std::ptrdiff_t a_step = a.col_stride;
-    const T* b_row = &b(0, col0);
     const std::ptrdiff_t b_step = b.row_stride;
     // step p of the sum, into set `set`: a's column p times b's row p
     const auto step = [&](std::ptrdiff_t p, std::size_t set) {
