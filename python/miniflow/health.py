@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ._describe import declared, is_trainable, short_names
+from .gradients import SkippedGradients
 from .node import Node
 
 __all__ = ["health", "HealthReport", "Finding", "ParameterHealth", "UnitHealth"]
@@ -185,7 +186,7 @@ class Probe:
     ) -> None:
         self.graph = graph
         self.trainables = trainables_of(graph, trainables)
-        self.learning_rate = learning_rate
+        self.learning_rate = checked_learning_rate(learning_rate)
         self.names = short_names(graph)
         # a parameter all zero when first seen (or in a slot declared so) is judged by its
         # update size from then on: its ratio only says how far it has come from zero
@@ -209,9 +210,7 @@ class Probe:
         for t in self.trainables:
             grad = t.gradients.get(t)
             if grad is None:
-                raise ValueError(
-                    f"{t.label} has no gradient: run forward_and_backward(graph) first"
-                )
+                raise _no_gradient(t)
             size, gradient = _rms(t.value), _rms(grad)
             rate, zero = self.learning_rate, t in self.zero_start
             update = None if rate is None else rate * gradient
@@ -274,6 +273,26 @@ def judge(report: HealthReport) -> list[Finding]:
         advice = "it fades on the way back: fix saturated units, or try Tanh or ReLU"
         findings.append(Finding("vanishing gradient", first, ratio, figure, advice))
     return findings
+
+
+def checked_learning_rate(rate: Any) -> float | None:
+    """The learning rate as a float, or a clear error: a ratio needs a real, positive step."""
+    if rate is None:
+        return None
+    if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, np.number)):
+        raise TypeError(f"learning_rate must be a number, not {type(rate).__name__} {rate!r}")
+    if not (math.isfinite(rate) and rate > 0):
+        raise ValueError(f"learning_rate must be a positive finite number, not {rate}")
+    return float(rate)
+
+
+def _no_gradient(t: Node) -> ValueError:
+    if isinstance(t.gradients, SkippedGradients) and t in t.gradients.skipped:
+        return ValueError(
+            f"{t.label} has no gradient: forward_and_backward(graph, trainables=...) skipped it; "
+            "give health the same trainables, or run forward_and_backward(graph)"
+        )
+    return ValueError(f"{t.label} has no gradient: run forward_and_backward(graph) first")
 
 
 def trainables_of(graph: Sequence[Node], trainables: Sequence[Node] | None) -> list[Node]:
