@@ -417,13 +417,15 @@ def small_graph(trainables=None):
         {X: np.array([[1.0, 2.0]]), W: np.array([[0.5], [-0.5]]), b: np.zeros(1), y: np.ones(1)}
     )
     forward_and_backward(graph, trainables=trainables(W) if trainables else None)
-    return graph, W
+    return graph
 
 
 @pytest.mark.parametrize("rate", [0, -0.1, float("nan"), float("inf")])
 def test_a_learning_rate_that_is_not_positive_and_finite_is_refused(rate):
-    graph, _ = small_graph()
-    with pytest.raises(ValueError, match=rf"learning_rate must be a positive finite number, not {rate}"):
+    graph = small_graph()
+    with pytest.raises(
+        ValueError, match=rf"learning_rate must be a positive finite number, not {rate}"
+    ):
         health(graph, learning_rate=rate)
     with pytest.raises(ValueError, match="learning_rate must be a positive finite number"):
         HealthMonitor(graph, learning_rate=rate)
@@ -431,19 +433,31 @@ def test_a_learning_rate_that_is_not_positive_and_finite_is_refused(rate):
 
 @pytest.mark.parametrize("rate", ["0.1", True, np.array([0.1, 0.2])])
 def test_a_learning_rate_that_is_not_a_number_is_refused(rate):
-    graph, _ = small_graph()
+    graph = small_graph()
     with pytest.raises(TypeError, match="learning_rate must be a number"):
         health(graph, learning_rate=rate)
 
 
 def test_a_numpy_learning_rate_is_a_number():
-    graph, W = small_graph()
+    graph = small_graph()
     (p, _) = health(graph, learning_rate=np.float32(0.5)).parameters
     G = np.array([[1.0], [2.0]]) * 2 * (0.5 * 1 - 0.5 * 2 - 1)  # Xᵀ·∂cost/∂l1, by hand
     np.testing.assert_allclose(p.update, 0.5 * np.sqrt(np.mean(G**2)))
 
 
 def test_a_gradient_skipped_by_trainables_is_said_to_be_skipped():
-    graph, _ = small_graph(trainables=lambda W: [W])
+    graph = small_graph(trainables=lambda W: [W])
     with pytest.raises(ValueError, match=r"Input 'b'.*skipped.*trainables"):
         health(graph)
+
+
+def test_something_other_than_a_sorted_graph_is_refused_by_name():
+    graph = small_graph()
+    with pytest.raises(
+        TypeError, match=r"health\(graph\) needs the list topological_sort returned, not int 3"
+    ):
+        health(3)
+    with pytest.raises(ValueError, match="not in topological order: cost comes before its input y"):
+        health(graph[::-1])
+    with pytest.raises(TypeError, match=r"HealthMonitor\(graph\) needs the list"):
+        HealthMonitor("graph")

@@ -149,7 +149,7 @@ def test_a_graph_run_forward_only_is_run_backward_too(seed_example, assert_shows
 
 
 def test_an_empty_graph_is_refused():
-    with pytest.raises(ValueError, match="needs a graph"):
+    with pytest.raises(ValueError, match="needs the list topological_sort returned, not an empty"):
         step_through([])
 
 
@@ -204,3 +204,32 @@ def test_miniflow_graph_writes_a_page_of_one_training_step(tmp_path, capsys, ass
     assert nodes[0]["value"].startswith("(11, 10) [")  # a batch of the data, not a placeholder
     cost = float(nodes[-1]["value"])
     assert 0 < cost < 10
+
+
+@pytest.mark.parametrize(
+    ("argument", "said"),
+    [(3, "not int 3"), ("X", "not str 'X'"), ([1, 2], "but its entry 0 is int 1, not a node")],
+)
+def test_something_other_than_a_graph_is_refused_by_name(argument, said):
+    with pytest.raises(
+        TypeError,
+        match=re.escape(f"step_through(graph) needs the list topological_sort returned, {said}"),
+    ):
+        step_through(argument)
+
+
+def test_a_feed_dict_instead_of_its_sorted_graph_is_refused(seed_example):
+    feed_dict = {node: node.value for node in seed_example() if node.value is not None}
+    with pytest.raises(
+        TypeError, match=re.escape("pass topological_sort(feed_dict), not the dict")
+    ):
+        step_through(feed_dict)
+
+
+def test_a_graph_out_of_topological_order_is_refused_naming_the_node(seed_example):
+    graph = seed_example()
+    forward_and_backward(graph)
+    X, l1 = graph[0], graph[4]
+    # the picture and the forward steps would follow the order given: l1 before its X
+    with pytest.raises(ValueError, match="not in topological order: l1 comes before its input X"):
+        step_through([l1, *graph[1:4], X, *graph[5:]])

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ._describe import declared, is_trainable, short_names
+from ._describe import declared, is_trainable, short_names, sorted_graph
 from .gradients import SkippedGradients
 from .node import Node
 
@@ -183,8 +183,9 @@ class Probe:
         graph: Sequence[Node],
         trainables: Sequence[Node] | None,
         learning_rate: float | None,
+        tool: str = "health",
     ) -> None:
-        self.graph = graph
+        self.graph = graph = sorted_graph(graph, tool)
         self.trainables = trainables_of(graph, trainables)
         self.learning_rate = checked_learning_rate(learning_rate)
         self.names = short_names(graph)

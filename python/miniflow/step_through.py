@@ -28,7 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from ._describe import definition, number, seeds_gradient, sent_back_by, short_names, summary
+from ._describe import (
+    definition,
+    number,
+    seeds_gradient,
+    sent_back_by,
+    short_names,
+    sorted_graph,
+    summary,
+)
 from ._describe import upstream as upstream_gradient
 from ._files import replace_file
 from .draw import picture
@@ -78,9 +86,7 @@ def step_through(graph: Sequence[Node], *, trainables: Any = None) -> StepThroug
             first (else it is run here), since the page shows the numbers of that run.
         trainables: the Inputs to draw as trainable, as for ``draw``.
     """
-    graph = list(graph)
-    if not graph:
-        raise ValueError("step_through needs a graph: the list topological_sort returned")
+    graph = sorted_graph(graph, "step_through")
     if any(node.value is None for node in graph) or not any(node.gradients for node in graph):
         forward_and_backward(graph)  # not run yet, or forward only
     names = short_names(graph)
