@@ -80,3 +80,21 @@ def test_plot_gains_a_panel_of_update_ratios(tmp_path):
     (width, height), (width2, height2) = png_size(plain), png_size(watched)
     assert width2 == width
     assert height2 > 1.5 * height
+
+
+@pytest.mark.parametrize("quiet", ["--json", "--quiet"])
+def test_a_divergence_without_the_health_lines_names_the_findings_in_its_error(quiet):
+    result = run("--health", "--epochs", 3, "--learning-rate", 10, quiet)
+    assert result.returncode == 2
+    assert result.stdout == ""  # no half a JSON document
+    # one line, as every error: the divergence, then each finding so far
+    (error,) = result.stderr.splitlines()
+    assert error.startswith("miniflow train: error: training diverged: the loss reached ")
+    divergence, *findings = error.split("; health: ")
+    assert divergence.endswith("try a smaller --learning-rate than 10")
+    assert any(
+        f.startswith("W2: updates are 10^")
+        and f.endswith("lower the learning rate (since epoch 1)")
+        for f in findings
+    ), findings
+    assert any(f.startswith("s1: ") and "saturated" in f for f in findings), findings

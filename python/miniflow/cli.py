@@ -720,10 +720,13 @@ def _fit(
                 bar.write(f"Health: {finding}", file=sys.stdout)
         for what, value in (("loss", loss), ("test loss", test_loss)):
             if value is not None and not (math.isfinite(value) and value < DIVERGED * baseline):
+                # with --json or --quiet no Health: line was printed: the error says why
+                findings = [] if monitor is None or chatty else monitor.findings()
+                said = "".join(f"; health: {finding}" for finding in findings)
                 raise CommandError(
                     f"training diverged: the {what} reached {_number(value)} in epoch {epoch} "
                     f"(the mean baseline's is {_number(baseline)}): try a smaller "
-                    f"--learning-rate than {args.learning_rate:g}"
+                    f"--learning-rate than {args.learning_rate:g}{said}"
                 )
         if chatty:
             # through the bar, so it is redrawn below the line instead of torn
