@@ -461,3 +461,25 @@ def test_something_other_than_a_sorted_graph_is_refused_by_name():
         health(graph[::-1])
     with pytest.raises(TypeError, match=r"HealthMonitor\(graph\) needs the list"):
         HealthMonitor("graph")
+
+
+def test_check_finite_says_so_when_the_nodes_site_was_not_recorded():
+    miniflow.record_creation_sites(False)
+    try:
+        X, y = Input(name="X"), Input(name="y")
+        MSE(y, X)
+    finally:
+        miniflow.record_creation_sites(True)
+    graph = topological_sort({X: np.array([np.inf]), y: np.zeros(1)})
+    with pytest.raises(NonFiniteError) as caught:
+        forward_and_backward(graph, check_finite=True)
+    assert str(caught.value).splitlines()[-1] == (
+        "  made at: not recorded (it was made after record_creation_sites(False))"
+    )
+
+
+@pytest.mark.parametrize("switch", ["no", 0, None])
+def test_record_creation_sites_takes_only_true_or_false(switch):
+    with pytest.raises(TypeError, match=r"record_creation_sites\(enabled\) takes True or False"):
+        miniflow.record_creation_sites(switch)
+    assert Input().creation_site is not None  # still on
