@@ -6,13 +6,17 @@ import json
 import re
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 
 from miniflow import (
+    Input,
+    Node,
     draw,
     forward_and_backward,
     forward_pass,
     step_through,
+    topological_sort,
 )
 from miniflow._files import UnwritablePathError
 from miniflow.cli import main
@@ -233,3 +237,25 @@ def test_a_graph_out_of_topological_order_is_refused_naming_the_node(seed_exampl
     # the picture and the forward steps would follow the order given: l1 before its X
     with pytest.raises(ValueError, match="not in topological order: l1 comes before its input X"):
         step_through([l1, *graph[1:4], X, *graph[5:]])
+
+
+def test_a_node_whose_forward_leaves_no_value_is_named():
+    class Forgetful(Node):
+        """A learner's node whose forward() forgot to set self.value."""
+
+        def __init__(self, x):
+            Node.__init__(self, [x])
+
+        def forward(self):
+            pass
+
+        def backward(self):
+            self.gradients = {self.inbound_nodes[0]: np.zeros(2)}
+
+    A = Input(name="A")
+    Forgetful(A)
+    graph = topological_sort({A: np.ones(2)})
+    with pytest.raises(
+        ValueError, match=r"Forgetful forgetful1 has no value after its forward\(\)"
+    ):
+        step_through(graph)

@@ -36,6 +36,7 @@ from ._describe import (
     short_names,
     sorted_graph,
     summary,
+    title,
 )
 from ._describe import upstream as upstream_gradient
 from ._files import replace_file
@@ -90,6 +91,11 @@ def step_through(graph: Sequence[Node], *, trainables: Any = None) -> StepThroug
     if any(node.value is None for node in graph) or not any(node.gradients for node in graph):
         forward_and_backward(graph)  # not run yet, or forward only
     names = short_names(graph)
+    for node in graph:
+        if node.value is None:  # the page would show "None" at every step that reads it
+            raise ValueError(
+                f"{title(node, names)} has no value after its forward(): set self.value there"
+            )
     cost = names[graph[-1]]
     svg = picture(graph, trainables=trainables, tagged=True)
     height = int(re.findall(r'height="(\d+)"', svg)[0])  # the picture's, its first attribute
