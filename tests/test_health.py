@@ -2,6 +2,7 @@
 the cause of a NaN and where its node was made."""
 
 import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -483,3 +484,12 @@ def test_record_creation_sites_takes_only_true_or_false(switch):
     with pytest.raises(TypeError, match=r"record_creation_sites\(enabled\) takes True or False"):
         miniflow.record_creation_sites(switch)
     assert Input().creation_site is not None  # still on
+
+
+def test_the_html_tables_headers_line_up_with_their_columns():
+    """A browser centres a <th> and Jupyter right-aligns cells: each cell says left, as the
+    text table is (looked at in headless Chromium)."""
+    page = health(small_graph(), learning_rate=0.1)._repr_html_()
+    cells = re.findall(r"<t[hd]\b[^>]*>", page)
+    assert len(cells) == 5 + 5 + 5
+    assert all("text-align:left" in cell for cell in cells), cells

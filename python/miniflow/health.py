@@ -135,13 +135,16 @@ class HealthReport:
     def _repr_html_(self) -> str:
         head, *body = self.rows()
 
+        # left, as in the text table: a browser centres a <th>, Jupyter right-aligns cells
+        left = "style='text-align:left;padding-right:1em'"
+
         def cells(row: list[str]) -> str:
             # a unit's last cell spans the parameters' remaining columns
             span = f" colspan='{len(head) - len(row) + 1}'" if len(row) < len(head) else ""
             *first, last = (html.escape(c) for c in row)
-            return "".join(f"<td>{c}</td>" for c in first) + f"<td{span}>{last}</td>"
+            return "".join(f"<td {left}>{c}</td>" for c in first) + f"<td {left}{span}>{last}</td>"
 
-        header = "".join(f"<th>{html.escape(c)}</th>" for c in head)
+        header = "".join(f"<th {left}>{html.escape(c)}</th>" for c in head)
         rows = "".join(f"<tr>{cells(row)}</tr>" for row in body)
         items = "".join(f"<li>{html.escape(str(f))}</li>" for f in self.findings)
         findings = f"<ul>{items}</ul>" if items else "<p>no findings</p>"
