@@ -421,6 +421,11 @@ def small_graph(trainables=None):
     return graph
 
 
+def named(graph, name):
+    (node,) = [n for n in graph if n.name == name]
+    return node
+
+
 @pytest.mark.parametrize("rate", [0, -0.1, float("nan"), float("inf")])
 def test_a_learning_rate_that_is_not_positive_and_finite_is_refused(rate):
     graph = small_graph()
@@ -493,3 +498,22 @@ def test_the_html_tables_headers_line_up_with_their_columns():
     cells = re.findall(r"<t[hd]\b[^>]*>", page)
     assert len(cells) == 5 + 5 + 5
     assert all("text-align:left" in cell for cell in cells), cells
+
+
+def test_trainables_that_are_not_a_list_of_inputs_are_refused_by_name():
+    graph = small_graph()
+    W, l1 = named(graph, "W"), graph[4]  # X, y, W and b (in some order), l1, cost
+    assert type(l1).__name__ == "Linear"
+    with pytest.raises(
+        TypeError, match=r"trainables must be a list of Inputs, like \[W, b\], not Input 'W'"
+    ):
+        health(graph, trainables=W)
+    # a Linear holds no gradient of its own: "run forward_and_backward first" would mislead
+    with pytest.raises(ValueError, match=r"trainable Linear #\d+ is not an Input"):
+        health(graph, trainables=[l1])
+
+
+def test_a_trainable_listed_twice_is_reported_once():
+    graph = small_graph()
+    W = named(graph, "W")
+    assert [p.name for p in health(graph, trainables=[W, W]).parameters] == ["W"]

@@ -28,7 +28,7 @@ import numpy as np
 
 from ._describe import declared, is_trainable, short_names, sorted_graph
 from .gradients import SkippedGradients
-from .node import Node
+from .node import Input, Node
 
 __all__ = ["health", "HealthReport", "Finding", "ParameterHealth", "UnitHealth"]
 
@@ -302,11 +302,18 @@ def _no_gradient(t: Node) -> ValueError:
 def trainables_of(graph: Sequence[Node], trainables: Sequence[Node] | None) -> list[Node]:
     if trainables is None:
         return [n for n in graph if is_trainable(n)]
+    if isinstance(trainables, Node) or not hasattr(trainables, "__iter__"):
+        label = getattr(trainables, "label", repr(trainables))
+        raise TypeError(f"trainables must be a list of Inputs, like [W, b], not {label}")
     members = set(graph)
     for t in trainables:
         if t not in members:
             raise ValueError(f"trainable {getattr(t, 'label', t)} is not in the graph")
-    return list(trainables)
+        if not isinstance(t, Input):  # only an Input holds a gradient of its own, t.gradients[t]
+            raise ValueError(
+                f"trainable {t.label} is not an Input: list the Inputs sgd_update steps (W, b)"
+            )
+    return list(dict.fromkeys(trainables))  # each once
 
 
 def declared_zero_start(t: Node) -> bool:
