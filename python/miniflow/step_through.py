@@ -49,7 +49,10 @@ from .node import Node
 __all__ = ["StepThrough", "step_through"]
 
 FIRST_ENTRIES = 6  # of a larger array, shown before its min, mean and max
-PANEL_HEIGHT = 420  # pixels below the picture: the controls, the step and the node's details
+PANEL_MAX = 320  # pixels a panel grows to before it scrolls, so the page's height is known
+# pixels beside the picture: the controls, the status (two lines), the key, the panels side by
+# side (down to about 700 pixels wide, a notebook's) and a row of node buttons
+PANEL_HEIGHT = PANEL_MAX + 230
 
 
 @dataclass(frozen=True, repr=False)
@@ -168,6 +171,7 @@ def _page(graph: Sequence[Node], names: dict[Node, str], svg: str, data: Any) ->
         buttons=buttons,
         data=payload,
         script=script,
+        panel=PANEL_MAX,
     )
 
 
@@ -190,8 +194,9 @@ path.lit.forward {{ stroke: #0057b7; }}
 path.lit.backward {{ stroke: #e66100; stroke-dasharray: 9 5; }}
 .key svg {{ vertical-align: middle; }}
 .panels {{ display: flex; flex-wrap: wrap; gap: 12px; }}
-.panels section {{ flex: 1 1 420px; border: 1px solid #dadce0; border-radius: 6px;
-  padding: 4px 10px; min-height: 120px; }}
+.panels section {{ flex: 1 1 320px; border: 1px solid #dadce0; border-radius: 6px;
+  padding: 4px 10px; min-height: 120px; max-height: {panel}px; overflow-y: auto; }}
+.nodes {{ margin-top: 8px; }}
 h2 {{ font-size: 15px; margin: 6px 0; font-family: monospace; }}
 td {{ font-family: DejaVu Sans Mono, Menlo, Consolas, monospace; font-size: 12px;
   vertical-align: top; padding: 1px 6px 1px 0; }}
@@ -216,7 +221,7 @@ td:first-child {{ color: #5f6368; white-space: nowrap; }}
 <section id="step" aria-label="This step"></section>
 <section id="details" aria-label="The node's details"></section>
 </div>
-<div role="group" aria-label="Show a node's details">Nodes: {buttons}</div>
+<div class="nodes" role="group" aria-label="Show a node's details">Nodes: {buttons}</div>
 <script type="application/json" id="miniflow-data">{data}</script>
 <script>
 {script}
