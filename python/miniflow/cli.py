@@ -829,8 +829,9 @@ def _plot(
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1 if monitor is None else 2, 1, 1)
     epochs = np.arange(1, len(history.train_loss) + 1)
-    axes.plot(epochs, history.train_loss, label="train loss (mean over the epoch's batches)")
-    axes.plot(epochs, history.test_loss, label="test loss")
+    # a marker on each epoch: a line through one point (--epochs 1) draws nothing
+    axes.plot(epochs, history.train_loss, ".-", label="train loss (mean over the epoch's batches)")
+    axes.plot(epochs, history.test_loss, ".-", label="test loss")
     baseline = results["baseline"]["test"]["mse"]
     axes.axhline(baseline, color="gray", linestyle="--", label="mean baseline, test")
     settings = results["settings"]
@@ -844,6 +845,7 @@ def _plot(
     )
     axes.grid(alpha=0.3)
     axes.legend()
+    _whole_epochs(axes, len(epochs))
     if monitor is not None:
         _plot_update_ratios(figure.add_subplot(2, 1, 2), monitor)
     suffix = path.suffix[1:].lower()
@@ -862,7 +864,7 @@ def _plot_update_ratios(axes: Any, monitor: HealthMonitor) -> None:
     for name, ratios in monitor.ratios().items():
         if any(r is not None for r in ratios):
             values = [np.nan if r is None else r for r in ratios]
-            axes.plot(np.arange(1, len(ratios) + 1), values, label=name)
+            axes.plot(np.arange(1, len(ratios) + 1), values, ".-", label=name)
     axes.axhline(GUIDE, color="gray", linestyle="--", label=f"guide, $10^{{{GUIDE:g}}}$")
     axes.axhline(TOO_LARGE, color="red", linestyle=":", label="a finding above this")
     axes.set(
@@ -872,3 +874,15 @@ def _plot_update_ratios(axes: Any, monitor: HealthMonitor) -> None:
     )
     axes.grid(alpha=0.3)
     axes.legend(loc="best")
+    _whole_epochs(axes, len(monitor.epochs))
+
+
+def _whole_epochs(axes: Any, epochs: int) -> None:
+    """Epoch ticks at whole numbers only: there is no epoch 1.2 (nor 0.945 around a single
+    epoch, where matplotlib's integer locator gives up)."""
+    from matplotlib.ticker import MaxNLocator
+
+    if epochs <= 10:
+        axes.set_xticks(np.arange(1, epochs + 1))
+    else:
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
