@@ -259,3 +259,17 @@ def test_a_node_whose_forward_leaves_no_value_is_named():
         ValueError, match=r"Forgetful forgetful1 has no value after its forward\(\)"
     ):
         step_through(graph)
+
+
+@pytest.mark.parametrize("trainables", ["W", 3, "one node"])
+def test_trainables_that_are_not_a_list_of_nodes_are_refused(seed_example, trainables):
+    graph = seed_example()
+    forward_and_backward(graph)
+    if trainables == "one node":
+        trainables = graph[2]
+    # a string would be read letter by letter, and a lone node failed deep inside
+    with pytest.raises(
+        TypeError,
+        match=r"step_through\(graph, trainables=\) takes a list of Inputs, like \[W, b\], not ",
+    ):
+        step_through(graph, trainables=trainables)

@@ -91,6 +91,15 @@ def step_through(graph: Sequence[Node], *, trainables: Any = None) -> StepThroug
         trainables: the Inputs to draw as trainable, as for ``draw``.
     """
     graph = sorted_graph(graph, "step_through")
+    if trainables is not None and (
+        isinstance(trainables, (str, Node))
+        or not hasattr(trainables, "__iter__")
+        or not all(isinstance(t, Node) for t in trainables)
+    ):
+        label = getattr(trainables, "label", repr(trainables))
+        raise TypeError(
+            f"step_through(graph, trainables=) takes a list of Inputs, like [W, b], not {label}"
+        )
     if any(node.value is None for node in graph) or not any(node.gradients for node in graph):
         forward_and_backward(graph)  # not run yet, or forward only
     names = short_names(graph)
