@@ -517,3 +517,22 @@ def test_a_trainable_listed_twice_is_reported_once():
     graph = small_graph()
     W = named(graph, "W")
     assert [p.name for p in health(graph, trainables=[W, W]).parameters] == ["W"]
+
+
+def test_a_bias_that_did_not_start_at_zero_is_not_said_to_have():
+    # the lesson's example: b = -3, judged by its update's size as a bias, but not "from 0"
+    X, W, b, y = Input(name="X"), Input(name="W"), Input(name="b"), Input(name="y")
+    MSE(y, Linear(X, W, b))
+    graph = topological_sort(
+        {X: np.array([[1.0, 2.0]]), W: np.array([[0.5], [-0.5]]), b: np.array([-3.0]), y: [1.0]}
+    )
+    forward_and_backward(graph)
+    report = health(graph, learning_rate=1.0)  # ∂cost/∂b = -2·(1 - (0.5 - 1 - 3)) = -9
+    (row,) = [line for line in str(report).splitlines() if line.startswith("b ")]
+    assert row.endswith("a bias: by size")
+    (finding,) = [f for f in report.findings if f.node == "b"]
+    assert (
+        str(finding) == "b: updates of 9.0e+00 per step, large for a bias: lower the learning rate"
+    )
+    assert report.parameters[1].zero_start  # still judged by size, not by its ratio
+    assert not report.parameters[1].from_zero

@@ -61,8 +61,9 @@ class Finding:
 @dataclass(frozen=True)
 class ParameterHealth:
     """A trainable's figures: root mean squares of its value, gradient and update (``update``
-    and ``log_ratio`` are None without a learning rate; ``log_ratio`` also when it started at
-    zero)."""
+    and ``log_ratio`` are None without a learning rate; ``log_ratio`` also when it is judged
+    by its update's size, ``zero_start``); ``from_zero`` says whether it was all zero when first
+    measured (else it is judged so as a bias, read in a slot declared ``zero_start_slots``)."""
 
     name: str
     shape: tuple[int, ...]
@@ -71,6 +72,7 @@ class ParameterHealth:
     update: float | None
     log_ratio: float | None
     zero_start: bool
+    from_zero: bool = True
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,9 @@ class HealthReport:
         (its name, its class and the share of its units saturated or dead)."""
         rows = [["node", "shape", "gradient", "update", "update:data"]]
         for p in self.parameters:
-            ratio = "started at 0" if p.zero_start else _power(p.log_ratio)
+            ratio = _power(p.log_ratio)
+            if p.zero_start:
+                ratio = "started at 0" if p.from_zero else "a bias: by size"
             rows.append([p.name, str(p.shape), _sci(p.gradient), _sci(p.update), ratio])
         rows.extend([u.name, u.kind, f"{u.share:.0%} {u.word}"] for u in self.units)
         return rows
@@ -194,9 +198,8 @@ class Probe:
         self.names = short_names(graph)
         # a parameter all zero when first seen (or in a slot declared so) is judged by its
         # update size from then on: its ratio only says how far it has come from zero
-        self.zero_start = {
-            t for t in self.trainables if declared_zero_start(t) or not np.any(t.value)
-        }
+        self.from_zero = {t for t in self.trainables if not np.any(t.value)}
+        self.zero_start = self.from_zero | {t for t in self.trainables if declared_zero_start(t)}
         self.activations = [
             (
                 node,
@@ -221,7 +224,9 @@ class Probe:
             ratio = None if update is None or zero else _log10_ratio(update, size)
             shape = tuple(np.shape(t.value))
             parameters.append(
-                ParameterHealth(self.names[t], shape, size, gradient, update, ratio, zero)
+                ParameterHealth(
+                    self.names[t], shape, size, gradient, update, ratio, zero, t in self.from_zero
+                )
             )
         units = []
         for node, saturated, word, advice in self.activations:
@@ -260,7 +265,8 @@ def judge(report: HealthReport) -> list[Finding]:
             advice = "no signal reaches it: look at the saturated or dead units after it"
             findings.append(Finding("no gradient", p.name, 0.0, "its gradient is 0", advice))
         elif p.zero_start and p.update is not None and p.update > ZERO_START_LIMIT:
-            figure = f"updates of {_sci(p.update)} per step, from a start at 0"
+            start = "from a start at 0" if p.from_zero else "large for a bias"
+            figure = f"updates of {_sci(p.update)} per step, {start}"
             findings.append(Finding("update size", p.name, p.update, figure, lower))
         elif p.log_ratio is not None and (p.log_ratio > TOO_LARGE or stalled):
             figure = f"updates are {_power(p.log_ratio)} of the weights (guide 10^{GUIDE:g})"
