@@ -1,6 +1,7 @@
 """``miniflow train --health``: findings as they first appear, a summary, JSON, the plot's panel."""
 
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -80,3 +81,40 @@ def test_plot_gains_a_panel_of_update_ratios(tmp_path):
     (width, height), (width2, height2) = png_size(plain), png_size(watched)
     assert width2 == width
     assert height2 > 1.5 * height
+
+
+@pytest.mark.parametrize("quiet", ["--json", "--quiet"])
+def test_a_divergence_without_the_health_lines_names_the_findings_in_its_error(quiet):
+    result = run("--health", "--epochs", 3, "--learning-rate", 10, quiet)
+    assert result.returncode == 2
+    assert result.stdout == ""  # no half a JSON document
+    # one line, as every error: the divergence, then each finding so far
+    (error,) = result.stderr.splitlines()
+    assert error.startswith("miniflow train: error: training diverged: the loss reached ")
+    divergence, *findings = error.split("; health: ")
+    assert divergence.endswith("try a smaller --learning-rate than 10")
+    assert any(
+        f.startswith("W2: updates are 10^")
+        and f.endswith("lower the learning rate (since epoch 1)")
+        for f in findings
+    ), findings
+    assert any(f.startswith("s1: ") and "saturated" in f for f in findings), findings
+
+
+def epoch_ticks(svg):
+    """The tick labels of the two panels' epoch axes (matplotlib's SVG carries each text as a
+    comment, in drawing order: the loss panel's x ticks first, the ratio panel's after the
+    loss panel's legend)."""
+    texts = re.findall(r"<!-- (.*?) -->", svg)
+    last_epoch = len(texts) - 1 - texts[::-1].index("epoch")
+    return texts[: texts.index("epoch")], texts[texts.index("mean baseline, test") + 1 : last_epoch]
+
+
+@pytest.mark.parametrize(("epochs", "ticks"), [(1, ["1"]), (3, ["1", "2", "3"])])
+def test_the_plots_epochs_are_whole_and_each_is_marked(tmp_path, epochs, ticks):
+    path = tmp_path / "health.svg"
+    assert run("--epochs", epochs, "--quiet", "--health", "--plot", path).returncode == 0
+    svg = path.read_text(encoding="utf-8")
+    assert epoch_ticks(svg) == (ticks, ticks)
+    # each epoch a dot: a line through one point (--epochs 1) draws nothing
+    assert re.search(r'<path id="m\w+" d="M 0 [\d.]+ \nC ', svg), "no round marker"

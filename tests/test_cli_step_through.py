@@ -215,3 +215,27 @@ def test_screenshots_show_the_step(browser, tmp_path, seed_example, fan_out, cas
     )
     assert lit in seen
     assert unlit not in seen
+
+
+@pytest.mark.parametrize("width", [800, 1000])
+def test_every_step_fits_in_the_notebooks_frame(browser, tmp_path, two_layer, width):
+    """Jupyter shows the page in a frame of page.height pixels: no step nor node's details may
+    need more (else the frame scrolls inside the notebook and hides the panels)."""
+    graph = two_layer(11, 10, 10)[0]
+    forward_and_backward(graph)
+    page = step_through(graph)
+    browser.set_window_size(width, 1600)
+    try:
+        load(browser, graph, tmp_path / "net.html")
+        needed = []
+        for step in range(2 * len(graph)):
+            press(browser, Keys.ARROW_RIGHT)
+            browser.find_elements(By.CSS_SELECTOR, "[data-show]")[step % len(graph)].click()
+            needed.append(
+                browser.execute_script(
+                    "return document.body.getBoundingClientRect().bottom + 12"  # its margin
+                )
+            )
+    finally:
+        browser.set_window_size(1000, 1000)
+    assert max(needed) <= page.height, (max(needed), page.height)

@@ -2,6 +2,7 @@
 the cause of a NaN and where its node was made."""
 
 import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -405,3 +406,133 @@ def test_a_monitor_refuses_to_close_an_epoch_it_never_measured(diabetes):
     with pytest.raises(ValueError, match=r"no step was measured; call update\(\) after each step"):
         monitor.end_epoch()
     assert monitor.summary() == "health: no epoch measured"
+
+
+# ---- bad input: a clear error naming what is wrong ---------------------------------------------
+
+
+def small_graph(trainables=None):
+    X, W, b, y = Input(name="X"), Input(name="W"), Input(name="b"), Input(name="y")
+    MSE(y, Linear(X, W, b))
+    graph = topological_sort(
+        {X: np.array([[1.0, 2.0]]), W: np.array([[0.5], [-0.5]]), b: np.zeros(1), y: np.ones(1)}
+    )
+    forward_and_backward(graph, trainables=trainables(W) if trainables else None)
+    return graph
+
+
+def named(graph, name):
+    (node,) = [n for n in graph if n.name == name]
+    return node
+
+
+@pytest.mark.parametrize("rate", [0, -0.1, float("nan"), float("inf")])
+def test_a_learning_rate_that_is_not_positive_and_finite_is_refused(rate):
+    graph = small_graph()
+    with pytest.raises(
+        ValueError, match=rf"learning_rate must be a positive finite number, not {rate}"
+    ):
+        health(graph, learning_rate=rate)
+    with pytest.raises(ValueError, match="learning_rate must be a positive finite number"):
+        HealthMonitor(graph, learning_rate=rate)
+
+
+@pytest.mark.parametrize("rate", ["0.1", True, np.array([0.1, 0.2])])
+def test_a_learning_rate_that_is_not_a_number_is_refused(rate):
+    graph = small_graph()
+    with pytest.raises(TypeError, match="learning_rate must be a number"):
+        health(graph, learning_rate=rate)
+
+
+def test_a_numpy_learning_rate_is_a_number():
+    graph = small_graph()
+    (p, _) = health(graph, learning_rate=np.float32(0.5)).parameters
+    G = np.array([[1.0], [2.0]]) * 2 * (0.5 * 1 - 0.5 * 2 - 1)  # Xᵀ·∂cost/∂l1, by hand
+    np.testing.assert_allclose(p.update, 0.5 * np.sqrt(np.mean(G**2)))
+
+
+def test_a_gradient_skipped_by_trainables_is_said_to_be_skipped():
+    graph = small_graph(trainables=lambda W: [W])
+    with pytest.raises(ValueError, match=r"Input 'b'.*skipped.*trainables"):
+        health(graph)
+
+
+def test_something_other_than_a_sorted_graph_is_refused_by_name():
+    graph = small_graph()
+    with pytest.raises(
+        TypeError, match=r"health\(graph\) needs the list topological_sort returned, not int 3"
+    ):
+        health(3)
+    with pytest.raises(ValueError, match="not in topological order: cost comes before its input y"):
+        health(graph[::-1])
+    with pytest.raises(TypeError, match=r"HealthMonitor\(graph\) needs the list"):
+        HealthMonitor("graph")
+
+
+def test_check_finite_says_so_when_the_nodes_site_was_not_recorded():
+    miniflow.record_creation_sites(False)
+    try:
+        X, y = Input(name="X"), Input(name="y")
+        MSE(y, X)
+    finally:
+        miniflow.record_creation_sites(True)
+    graph = topological_sort({X: np.array([np.inf]), y: np.zeros(1)})
+    with pytest.raises(NonFiniteError) as caught:
+        forward_and_backward(graph, check_finite=True)
+    assert str(caught.value).splitlines()[-1] == (
+        "  made at: not recorded (it was made after record_creation_sites(False))"
+    )
+
+
+@pytest.mark.parametrize("switch", ["no", 0, None])
+def test_record_creation_sites_takes_only_true_or_false(switch):
+    with pytest.raises(TypeError, match=r"record_creation_sites\(enabled\) takes True or False"):
+        miniflow.record_creation_sites(switch)
+    assert Input().creation_site is not None  # still on
+
+
+def test_the_html_tables_headers_line_up_with_their_columns():
+    """A browser centres a <th> and Jupyter right-aligns cells: each cell says left, as the
+    text table is (looked at in headless Chromium)."""
+    page = health(small_graph(), learning_rate=0.1)._repr_html_()
+    cells = re.findall(r"<t[hd]\b[^>]*>", page)
+    assert len(cells) == 5 + 5 + 5
+    assert all("text-align:left" in cell for cell in cells), cells
+
+
+def test_trainables_that_are_not_a_list_of_inputs_are_refused_by_name():
+    graph = small_graph()
+    W, l1 = named(graph, "W"), graph[4]  # X, y, W and b (in some order), l1, cost
+    assert type(l1).__name__ == "Linear"
+    with pytest.raises(
+        TypeError, match=r"trainables must be a list of Inputs, like \[W, b\], not Input 'W'"
+    ):
+        health(graph, trainables=W)
+    # a Linear holds no gradient of its own: "run forward_and_backward first" would mislead
+    with pytest.raises(ValueError, match=r"trainable Linear #\d+ is not an Input"):
+        health(graph, trainables=[l1])
+
+
+def test_a_trainable_listed_twice_is_reported_once():
+    graph = small_graph()
+    W = named(graph, "W")
+    assert [p.name for p in health(graph, trainables=[W, W]).parameters] == ["W"]
+
+
+def test_a_bias_that_did_not_start_at_zero_is_not_said_to_have():
+    # the lesson's example: b = -3, judged by its update's size as a bias, but not "from 0"
+    X, W, b, y = Input(name="X"), Input(name="W"), Input(name="b"), Input(name="y")
+    MSE(y, Linear(X, W, b))
+    graph = topological_sort(
+        {X: np.array([[1.0, 2.0]]), W: np.array([[0.5], [-0.5]]), b: np.array([-3.0]), y: [1.0]}
+    )
+    forward_and_backward(graph)
+    report = health(graph, learning_rate=1.0)  # ∂cost/∂b = -2·(1 - (0.5 - 1 - 3)) = -9
+    (row,) = [line for line in str(report).splitlines() if line.startswith("b ")]
+    assert row.endswith("a bias: by size")
+    (finding,) = [f for f in report.findings if f.node == "b"]
+    assert (
+        str(finding) == "b: updates of 9.0e+00 per step, large for a bias: lower the learning rate"
+    )
+    assert report.parameters[1].zero_start  # still judged by size, not by its ratio
+    assert not report.parameters[1].from_zero

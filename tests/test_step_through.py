@@ -6,13 +6,17 @@ import json
 import re
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 
 from miniflow import (
+    Input,
+    Node,
     draw,
     forward_and_backward,
     forward_pass,
     step_through,
+    topological_sort,
 )
 from miniflow._files import UnwritablePathError
 from miniflow.cli import main
@@ -149,7 +153,7 @@ def test_a_graph_run_forward_only_is_run_backward_too(seed_example, assert_shows
 
 
 def test_an_empty_graph_is_refused():
-    with pytest.raises(ValueError, match="needs a graph"):
+    with pytest.raises(ValueError, match="needs the list topological_sort returned, not an empty"):
         step_through([])
 
 
@@ -204,3 +208,68 @@ def test_miniflow_graph_writes_a_page_of_one_training_step(tmp_path, capsys, ass
     assert nodes[0]["value"].startswith("(11, 10) [")  # a batch of the data, not a placeholder
     cost = float(nodes[-1]["value"])
     assert 0 < cost < 10
+
+
+@pytest.mark.parametrize(
+    ("argument", "said"),
+    [(3, "not int 3"), ("X", "not str 'X'"), ([1, 2], "but its entry 0 is int 1, not a node")],
+)
+def test_something_other_than_a_graph_is_refused_by_name(argument, said):
+    with pytest.raises(
+        TypeError,
+        match=re.escape(f"step_through(graph) needs the list topological_sort returned, {said}"),
+    ):
+        step_through(argument)
+
+
+def test_a_feed_dict_instead_of_its_sorted_graph_is_refused(seed_example):
+    feed_dict = {node: node.value for node in seed_example() if node.value is not None}
+    with pytest.raises(
+        TypeError, match=re.escape("pass topological_sort(feed_dict), not the dict")
+    ):
+        step_through(feed_dict)
+
+
+def test_a_graph_out_of_topological_order_is_refused_naming_the_node(seed_example):
+    graph = seed_example()
+    forward_and_backward(graph)
+    X, l1 = graph[0], graph[4]
+    # the picture and the forward steps would follow the order given: l1 before its X
+    with pytest.raises(ValueError, match="not in topological order: l1 comes before its input X"):
+        step_through([l1, *graph[1:4], X, *graph[5:]])
+
+
+def test_a_node_whose_forward_leaves_no_value_is_named():
+    class Forgetful(Node):
+        """A learner's node whose forward() forgot to set self.value."""
+
+        def __init__(self, x):
+            Node.__init__(self, [x])
+
+        def forward(self):
+            pass
+
+        def backward(self):
+            self.gradients = {self.inbound_nodes[0]: np.zeros(2)}
+
+    A = Input(name="A")
+    Forgetful(A)
+    graph = topological_sort({A: np.ones(2)})
+    with pytest.raises(
+        ValueError, match=r"Forgetful forgetful1 has no value after its forward\(\)"
+    ):
+        step_through(graph)
+
+
+@pytest.mark.parametrize("trainables", ["W", 3, "one node"])
+def test_trainables_that_are_not_a_list_of_nodes_are_refused(seed_example, trainables):
+    graph = seed_example()
+    forward_and_backward(graph)
+    if trainables == "one node":
+        trainables = graph[2]
+    # a string would be read letter by letter, and a lone node failed deep inside
+    with pytest.raises(
+        TypeError,
+        match=r"step_through\(graph, trainables=\) takes a list of Inputs, like \[W, b\], not ",
+    ):
+        step_through(graph, trainables=trainables)

@@ -3,7 +3,7 @@ received in the backward pass, and value summaries."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,6 +11,34 @@ import numpy as np
 from .gradients import add_up, consumers
 from .node import Input, Node, inbound_names
 from .op import builtin_op_named
+
+
+def sorted_graph(graph: Any, tool: str) -> list[Node]:
+    """`graph` as a list of nodes in topological order, or a TypeError or ValueError that says
+    what `tool` was given instead (not an error from deep inside the tool)."""
+    needs = f"{tool}(graph) needs the list topological_sort returned"
+    if isinstance(graph, Mapping):
+        raise TypeError(f"{needs}: pass topological_sort(feed_dict), not the dict")
+    if isinstance(graph, (str, bytes, Node)) or not hasattr(graph, "__iter__"):
+        raise TypeError(f"{needs}, not {type(graph).__name__} {graph!r:.60}")
+    nodes = list(graph)
+    for i, node in enumerate(nodes):
+        if not isinstance(node, Node):
+            raise TypeError(
+                f"{needs}, but its entry {i} is {type(node).__name__} {node!r:.60}, not a node"
+            )
+    if not nodes:
+        raise ValueError(f"{needs}, not an empty list")
+    position = {node: i for i, node in enumerate(nodes)}
+    for i, node in enumerate(nodes):
+        later = [n for n in node.inbound_nodes if position.get(n, -1) > i]
+        if later:
+            names = short_names(nodes)
+            raise ValueError(
+                f"{needs}: it is not in topological order: {names[node]} comes before its input "
+                f"{names[later[0]]}"
+            )
+    return nodes
 
 
 def declared(node: Node, attribute: str) -> Any:

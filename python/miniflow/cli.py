@@ -720,10 +720,13 @@ def _fit(
                 bar.write(f"Health: {finding}", file=sys.stdout)
         for what, value in (("loss", loss), ("test loss", test_loss)):
             if value is not None and not (math.isfinite(value) and value < DIVERGED * baseline):
+                # with --json or --quiet no Health: line was printed: the error says why
+                findings = [] if monitor is None or chatty else monitor.findings()
+                said = "".join(f"; health: {finding}" for finding in findings)
                 raise CommandError(
                     f"training diverged: the {what} reached {_number(value)} in epoch {epoch} "
                     f"(the mean baseline's is {_number(baseline)}): try a smaller "
-                    f"--learning-rate than {args.learning_rate:g}"
+                    f"--learning-rate than {args.learning_rate:g}{said}"
                 )
         if chatty:
             # through the bar, so it is redrawn below the line instead of torn
@@ -826,8 +829,9 @@ def _plot(
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(1 if monitor is None else 2, 1, 1)
     epochs = np.arange(1, len(history.train_loss) + 1)
-    axes.plot(epochs, history.train_loss, label="train loss (mean over the epoch's batches)")
-    axes.plot(epochs, history.test_loss, label="test loss")
+    # a marker on each epoch: a line through one point (--epochs 1) draws nothing
+    axes.plot(epochs, history.train_loss, ".-", label="train loss (mean over the epoch's batches)")
+    axes.plot(epochs, history.test_loss, ".-", label="test loss")
     baseline = results["baseline"]["test"]["mse"]
     axes.axhline(baseline, color="gray", linestyle="--", label="mean baseline, test")
     settings = results["settings"]
@@ -841,6 +845,7 @@ def _plot(
     )
     axes.grid(alpha=0.3)
     axes.legend()
+    _whole_epochs(axes, len(epochs))
     if monitor is not None:
         _plot_update_ratios(figure.add_subplot(2, 1, 2), monitor)
     suffix = path.suffix[1:].lower()
@@ -859,7 +864,7 @@ def _plot_update_ratios(axes: Any, monitor: HealthMonitor) -> None:
     for name, ratios in monitor.ratios().items():
         if any(r is not None for r in ratios):
             values = [np.nan if r is None else r for r in ratios]
-            axes.plot(np.arange(1, len(ratios) + 1), values, label=name)
+            axes.plot(np.arange(1, len(ratios) + 1), values, ".-", label=name)
     axes.axhline(GUIDE, color="gray", linestyle="--", label=f"guide, $10^{{{GUIDE:g}}}$")
     axes.axhline(TOO_LARGE, color="red", linestyle=":", label="a finding above this")
     axes.set(
@@ -869,3 +874,15 @@ def _plot_update_ratios(axes: Any, monitor: HealthMonitor) -> None:
     )
     axes.grid(alpha=0.3)
     axes.legend(loc="best")
+    _whole_epochs(axes, len(monitor.epochs))
+
+
+def _whole_epochs(axes: Any, epochs: int) -> None:
+    """Epoch ticks at whole numbers only: there is no epoch 1.2 (nor 0.945 around a single
+    epoch, where matplotlib's integer locator gives up)."""
+    from matplotlib.ticker import MaxNLocator
+
+    if epochs <= 10:
+        axes.set_xticks(np.arange(1, epochs + 1))
+    else:
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -127,8 +127,12 @@ def _updated(node: Node) -> bool:
 
 def _cause_lines(node: Node, cause: str) -> list[str]:
     lines = [f"  cause: {cause}"]
-    site = getattr(node, "creation_site", None)
-    if site is not None:
+    if not hasattr(node, "creation_site"):  # a learner's class that skipped Node.__init__
+        return lines
+    site = node.creation_site
+    if site is None:  # so that a missing line is not taken for a bug
+        lines.append("  made at: not recorded (it was made after record_creation_sites(False))")
+    else:
         lines.append(f"  made at {site[0]}:{site[1]}")
     return lines
 

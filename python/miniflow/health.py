@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from ._describe import declared, is_trainable, short_names
-from .node import Node
+from ._describe import declared, is_trainable, short_names, sorted_graph
+from .gradients import SkippedGradients
+from .node import Input, Node
 
 __all__ = ["health", "HealthReport", "Finding", "ParameterHealth", "UnitHealth"]
 
@@ -60,8 +61,9 @@ class Finding:
 @dataclass(frozen=True)
 class ParameterHealth:
     """A trainable's figures: root mean squares of its value, gradient and update (``update``
-    and ``log_ratio`` are None without a learning rate; ``log_ratio`` also when it started at
-    zero)."""
+    and ``log_ratio`` are None without a learning rate; ``log_ratio`` also when it is judged
+    by its update's size, ``zero_start``); ``from_zero`` says whether it was all zero when first
+    measured (else it is judged so as a bias, read in a slot declared ``zero_start_slots``)."""
 
     name: str
     shape: tuple[int, ...]
@@ -70,6 +72,7 @@ class ParameterHealth:
     update: float | None
     log_ratio: float | None
     zero_start: bool
+    from_zero: bool = True
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,9 @@ class HealthReport:
         (its name, its class and the share of its units saturated or dead)."""
         rows = [["node", "shape", "gradient", "update", "update:data"]]
         for p in self.parameters:
-            ratio = "started at 0" if p.zero_start else _power(p.log_ratio)
+            ratio = _power(p.log_ratio)
+            if p.zero_start:
+                ratio = "started at 0" if p.from_zero else "a bias: by size"
             rows.append([p.name, str(p.shape), _sci(p.gradient), _sci(p.update), ratio])
         rows.extend([u.name, u.kind, f"{u.share:.0%} {u.word}"] for u in self.units)
         return rows
@@ -134,13 +139,16 @@ class HealthReport:
     def _repr_html_(self) -> str:
         head, *body = self.rows()
 
+        # left, as in the text table: a browser centres a <th>, Jupyter right-aligns cells
+        left = "style='text-align:left;padding-right:1em'"
+
         def cells(row: list[str]) -> str:
             # a unit's last cell spans the parameters' remaining columns
             span = f" colspan='{len(head) - len(row) + 1}'" if len(row) < len(head) else ""
             *first, last = (html.escape(c) for c in row)
-            return "".join(f"<td>{c}</td>" for c in first) + f"<td{span}>{last}</td>"
+            return "".join(f"<td {left}>{c}</td>" for c in first) + f"<td {left}{span}>{last}</td>"
 
-        header = "".join(f"<th>{html.escape(c)}</th>" for c in head)
+        header = "".join(f"<th {left}>{html.escape(c)}</th>" for c in head)
         rows = "".join(f"<tr>{cells(row)}</tr>" for row in body)
         items = "".join(f"<li>{html.escape(str(f))}</li>" for f in self.findings)
         findings = f"<ul>{items}</ul>" if items else "<p>no findings</p>"
@@ -182,16 +190,16 @@ class Probe:
         graph: Sequence[Node],
         trainables: Sequence[Node] | None,
         learning_rate: float | None,
+        tool: str = "health",
     ) -> None:
-        self.graph = graph
+        self.graph = graph = sorted_graph(graph, tool)
         self.trainables = trainables_of(graph, trainables)
-        self.learning_rate = learning_rate
+        self.learning_rate = checked_learning_rate(learning_rate)
         self.names = short_names(graph)
         # a parameter all zero when first seen (or in a slot declared so) is judged by its
         # update size from then on: its ratio only says how far it has come from zero
-        self.zero_start = {
-            t for t in self.trainables if declared_zero_start(t) or not np.any(t.value)
-        }
+        self.from_zero = {t for t in self.trainables if not np.any(t.value)}
+        self.zero_start = self.from_zero | {t for t in self.trainables if declared_zero_start(t)}
         self.activations = [
             (
                 node,
@@ -209,16 +217,16 @@ class Probe:
         for t in self.trainables:
             grad = t.gradients.get(t)
             if grad is None:
-                raise ValueError(
-                    f"{t.label} has no gradient: run forward_and_backward(graph) first"
-                )
+                raise _no_gradient(t)
             size, gradient = _rms(t.value), _rms(grad)
             rate, zero = self.learning_rate, t in self.zero_start
             update = None if rate is None else rate * gradient
             ratio = None if update is None or zero else _log10_ratio(update, size)
             shape = tuple(np.shape(t.value))
             parameters.append(
-                ParameterHealth(self.names[t], shape, size, gradient, update, ratio, zero)
+                ParameterHealth(
+                    self.names[t], shape, size, gradient, update, ratio, zero, t in self.from_zero
+                )
             )
         units = []
         for node, saturated, word, advice in self.activations:
@@ -257,7 +265,8 @@ def judge(report: HealthReport) -> list[Finding]:
             advice = "no signal reaches it: look at the saturated or dead units after it"
             findings.append(Finding("no gradient", p.name, 0.0, "its gradient is 0", advice))
         elif p.zero_start and p.update is not None and p.update > ZERO_START_LIMIT:
-            figure = f"updates of {_sci(p.update)} per step, from a start at 0"
+            start = "from a start at 0" if p.from_zero else "large for a bias"
+            figure = f"updates of {_sci(p.update)} per step, {start}"
             findings.append(Finding("update size", p.name, p.update, figure, lower))
         elif p.log_ratio is not None and (p.log_ratio > TOO_LARGE or stalled):
             figure = f"updates are {_power(p.log_ratio)} of the weights (guide 10^{GUIDE:g})"
@@ -276,14 +285,41 @@ def judge(report: HealthReport) -> list[Finding]:
     return findings
 
 
+def checked_learning_rate(rate: Any) -> float | None:
+    """The learning rate as a float, or a clear error: a ratio needs a real, positive step."""
+    if rate is None:
+        return None
+    if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, np.number)):
+        raise TypeError(f"learning_rate must be a number, not {type(rate).__name__} {rate!r}")
+    if not (math.isfinite(rate) and rate > 0):
+        raise ValueError(f"learning_rate must be a positive finite number, not {rate}")
+    return float(rate)
+
+
+def _no_gradient(t: Node) -> ValueError:
+    if isinstance(t.gradients, SkippedGradients) and t in t.gradients.skipped:
+        return ValueError(
+            f"{t.label} has no gradient: forward_and_backward(graph, trainables=...) skipped it; "
+            "give health the same trainables, or run forward_and_backward(graph)"
+        )
+    return ValueError(f"{t.label} has no gradient: run forward_and_backward(graph) first")
+
+
 def trainables_of(graph: Sequence[Node], trainables: Sequence[Node] | None) -> list[Node]:
     if trainables is None:
         return [n for n in graph if is_trainable(n)]
+    if isinstance(trainables, Node) or not hasattr(trainables, "__iter__"):
+        label = getattr(trainables, "label", repr(trainables))
+        raise TypeError(f"trainables must be a list of Inputs, like [W, b], not {label}")
     members = set(graph)
     for t in trainables:
         if t not in members:
             raise ValueError(f"trainable {getattr(t, 'label', t)} is not in the graph")
-    return list(trainables)
+        if not isinstance(t, Input):  # only an Input holds a gradient of its own, t.gradients[t]
+            raise ValueError(
+                f"trainable {t.label} is not an Input: list the Inputs sgd_update steps (W, b)"
+            )
+    return list(dict.fromkeys(trainables))  # each once
 
 
 def declared_zero_start(t: Node) -> bool:

@@ -45,7 +45,7 @@ class HealthMonitor:
         trainables: Sequence[Node] | None = None,
         learning_rate: float | None = None,
     ) -> None:
-        self.probe = Probe(graph, trainables, learning_rate)
+        self.probe = Probe(graph, trainables, learning_rate, "HealthMonitor")
         self.epochs: list[HealthReport] = []
         self._steps: list[HealthReport] = []
 

@@ -29,6 +29,11 @@ def record_creation_sites(enabled: bool) -> None:
     (file and line, shown by ``check_finite``'s errors as ``made at script.py:12``). It costs
     one or two microseconds per node built, and nothing per training step."""
     global _recording_sites
+    if not isinstance(enabled, (bool, np.bool_)):  # "no" or None would silently mean on/off
+        raise TypeError(
+            f"record_creation_sites(enabled) takes True or False, not {type(enabled).__name__} "
+            f"{enabled!r:.40}"
+        )
     _recording_sites = bool(enabled)
 
 

@@ -28,7 +28,16 @@ from typing import Any
 
 import numpy as np
 
-from ._describe import definition, number, seeds_gradient, sent_back_by, short_names, summary
+from ._describe import (
+    definition,
+    number,
+    seeds_gradient,
+    sent_back_by,
+    short_names,
+    sorted_graph,
+    summary,
+    title,
+)
 from ._describe import upstream as upstream_gradient
 from ._files import replace_file
 from .draw import picture
@@ -40,7 +49,10 @@ from .node import Node
 __all__ = ["StepThrough", "step_through"]
 
 FIRST_ENTRIES = 6  # of a larger array, shown before its min, mean and max
-PANEL_HEIGHT = 420  # pixels below the picture: the controls, the step and the node's details
+PANEL_MAX = 320  # pixels a panel grows to before it scrolls, so the page's height is known
+# pixels beside the picture: the controls, the status (two lines), the key, the panels side by
+# side (down to about 700 pixels wide, a notebook's) and a row of node buttons
+PANEL_HEIGHT = PANEL_MAX + 230
 
 
 @dataclass(frozen=True, repr=False)
@@ -78,12 +90,24 @@ def step_through(graph: Sequence[Node], *, trainables: Any = None) -> StepThroug
             first (else it is run here), since the page shows the numbers of that run.
         trainables: the Inputs to draw as trainable, as for ``draw``.
     """
-    graph = list(graph)
-    if not graph:
-        raise ValueError("step_through needs a graph: the list topological_sort returned")
+    graph = sorted_graph(graph, "step_through")
+    if trainables is not None and (
+        isinstance(trainables, (str, Node))
+        or not hasattr(trainables, "__iter__")
+        or not all(isinstance(t, Node) for t in trainables)
+    ):
+        label = getattr(trainables, "label", repr(trainables))
+        raise TypeError(
+            f"step_through(graph, trainables=) takes a list of Inputs, like [W, b], not {label}"
+        )
     if any(node.value is None for node in graph) or not any(node.gradients for node in graph):
         forward_and_backward(graph)  # not run yet, or forward only
     names = short_names(graph)
+    for node in graph:
+        if node.value is None:  # the page would show "None" at every step that reads it
+            raise ValueError(
+                f"{title(node, names)} has no value after its forward(): set self.value there"
+            )
     cost = names[graph[-1]]
     svg = picture(graph, trainables=trainables, tagged=True)
     height = int(re.findall(r'height="(\d+)"', svg)[0])  # the picture's, its first attribute
@@ -156,6 +180,7 @@ def _page(graph: Sequence[Node], names: dict[Node, str], svg: str, data: Any) ->
         buttons=buttons,
         data=payload,
         script=script,
+        panel=PANEL_MAX,
     )
 
 
@@ -178,8 +203,9 @@ path.lit.forward {{ stroke: #0057b7; }}
 path.lit.backward {{ stroke: #e66100; stroke-dasharray: 9 5; }}
 .key svg {{ vertical-align: middle; }}
 .panels {{ display: flex; flex-wrap: wrap; gap: 12px; }}
-.panels section {{ flex: 1 1 420px; border: 1px solid #dadce0; border-radius: 6px;
-  padding: 4px 10px; min-height: 120px; }}
+.panels section {{ flex: 1 1 320px; border: 1px solid #dadce0; border-radius: 6px;
+  padding: 4px 10px; min-height: 120px; max-height: {panel}px; overflow-y: auto; }}
+.nodes {{ margin-top: 8px; }}
 h2 {{ font-size: 15px; margin: 6px 0; font-family: monospace; }}
 td {{ font-family: DejaVu Sans Mono, Menlo, Consolas, monospace; font-size: 12px;
   vertical-align: top; padding: 1px 6px 1px 0; }}
@@ -204,7 +230,7 @@ td:first-child {{ color: #5f6368; white-space: nowrap; }}
 <section id="step" aria-label="This step"></section>
 <section id="details" aria-label="The node's details"></section>
 </div>
-<div role="group" aria-label="Show a node's details">Nodes: {buttons}</div>
+<div class="nodes" role="group" aria-label="Show a node's details">Nodes: {buttons}</div>
 <script type="application/json" id="miniflow-data">{data}</script>
 <script>
 {script}
