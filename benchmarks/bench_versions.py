@@ -79,8 +79,10 @@ class Worker:
 
     def close(self) -> None:
         assert self.process.stdin is not None
-        self.process.stdin.close()
+        self.process.stdin.close()  # the worker's loop ends at end of input
         self.process.wait()
+        assert self.process.stdout is not None
+        self.process.stdout.close()
 
 
 def compare(before: Worker, after: Worker, case: str, count: int, rounds: int) -> list[float]:
