@@ -18,7 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import markdown_table, now, round_order, write_report
+from common import command_line, machine_description, markdown_table, now, round_order, write_report
 
 HERE = Path(__file__).resolve().parent
 
@@ -134,8 +134,8 @@ def main() -> None:
     started = now()
     text = report(args.before, args.quick)
     text = (
-        f"Made by `python benchmarks/bench_versions.py --before {args.before}"
-        f"{' --quick' if args.quick else ''}` from {started} to {now()}.\n\n{text}"
+        f"Made by `{command_line()}` from {started} to {now()}.\n\n"
+        f"Machine: {machine_description()}.\n\n{text}"
     )
     print(text)
     if args.write:

@@ -10,6 +10,7 @@ import contextlib
 import datetime
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -144,3 +145,12 @@ def write_report(path: os.PathLike[str] | str, text: str) -> None:
     with the mode a new file would get under the umask, as MiniFlow's own commands do."""
     with replace_file(path) as file:
         file.write(text.encode("utf-8"))
+
+
+def command_line() -> str:
+    """The command that is running, as it would be typed from the project's folder, with the
+    OpenBLAS variables this machine may set (they change numpy's speed) shown unset if they are."""
+    unset = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name not in os.environ]
+    prefix = "env " + " ".join(f"-u {name}" for name in unset) + " " if unset else ""
+    script = "benchmarks/" + os.path.basename(sys.argv[0])
+    return prefix + "python " + " ".join(shlex.quote(a) for a in [script, *sys.argv[1:]])

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
-import sys
 from pathlib import Path
 
 import bench_kernels
 import bench_training
-from common import machine_description, now, write_report
+from common import command_line, machine_description, now, write_report
 
 
 def main() -> None:
@@ -26,12 +24,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes only, fewer repeats")
     parser.add_argument("--write", type=Path, metavar="MARKDOWN", help="also write the table here")
     args = parser.parse_args()
-    # the OpenBLAS variables this machine may set change numpy's speed: the command says which
-    unset = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name not in os.environ]
-    prefix = "env " + " ".join(f"-u {name}" for name in unset) + " " if unset else ""
-    command = (
-        prefix + "python " + " ".join(shlex.quote(a) for a in ["benchmarks/run.py", *sys.argv[1:]])
-    )
+    command = command_line()
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     started = now()
     body = bench_training.report(args.quick) + "\n" + bench_kernels.report(args.quick)
