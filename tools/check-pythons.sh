@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Every CPython from 3.9 to 3.13 that pyenv has here (~/.pyenv/versions): for each, the wheel is
 # built from this checkout, installed with the test extras into a fresh venv, and pytest runs
-# against it. The oldest gets the whole suite; the others all of it but the slow command-line
-# suites (tests/test_cli*.py, which the oldest and tools/check-dist.sh run), so the lesson, docs
-# and notebook tests run on every version. Run from anywhere: bash tools/check-pythons.sh
+# against it: all of the suite but the slow command-line suites (tests/test_cli*.py: processes, a
+# browser, Jupyter kernels, which tools/check-dist.sh runs on the sdist's build), so the lesson,
+# docs and notebook tests run on every version. Run from anywhere: bash tools/check-pythons.sh
 # Fails if none of those versions is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,11 +39,8 @@ for minor in 9 10 11 12 13; do
   uv venv --quiet --python "$python" "$work/$version/venv"
   wheel=$(echo "$work/$version/dist"/*.whl)
   uv pip install --quiet --python "$work/$version/venv/bin/python" "$wheel[test]"
-  if [ ${#tested[@]} -eq 0 ]; then
-    skip=()  # the oldest version present: the whole suite
-  else
-    skip=(--ignore-glob="tests/test_cli*.py")
-  fi
+  # the command-line suites (processes, a browser, Jupyter kernels) run once, in check-dist's pass
+  skip=(--ignore-glob="tests/test_cli*.py")
   # from the checkout: pytest's settings and the tests; the package comes from the venv
   log="$work/$version.pytest.log"
   "$work/$version/venv/bin/python" -m pytest -p no:cacheprovider -q "${skip[@]}" >"$log" 2>&1 ||
