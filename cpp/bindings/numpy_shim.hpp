@@ -22,9 +22,11 @@ namespace py = pybind11;
 struct ArrayFacts {
     int type_num;    // NPY_FLOAT, NPY_DOUBLE, ...
     char byteorder;  // '<', '>', '=' or '|'
-    int flags;       // NPY_ARRAY_ALIGNED, NPY_ARRAY_C_CONTIGUOUS, ...
+    int flags;       // NPY_ARRAY_ALIGNED, NPY_ARRAY_C_CONTIGUOUS, NPY_ARRAY_WRITEABLE, ...
     int ndim;
+    const py::ssize_t* dims;
     const py::ssize_t* strides;  // in bytes
+    const char* data;
 };
 
 inline bool is_ndarray(py::handle obj) {
@@ -35,7 +37,8 @@ inline bool is_ndarray(py::handle obj) {
 inline ArrayFacts facts(py::handle array) {
     const auto* proxy = py::detail::array_proxy(array.ptr());
     const auto* descr = py::detail::array_descriptor_proxy(proxy->descr);
-    return {descr->type_num, descr->byteorder, proxy->flags, proxy->nd, proxy->strides};
+    return {descr->type_num, descr->byteorder, proxy->flags,  proxy->nd,
+            proxy->dimensions, proxy->strides,    proxy->data};
 }
 
 // numpy's type number for T (float or double).
@@ -48,6 +51,7 @@ constexpr int type_num() {
 
 constexpr int aligned = py::detail::npy_api::NPY_ARRAY_ALIGNED_;
 constexpr int c_contiguous = py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_;
+constexpr int writeable = py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
 
 // numpy.asarray(obj), or (with `dtype`) a C-contiguous copy cast to it as numpy's
 // astype(dtype, order="C") would make; nullptr with numpy's Python error set on failure.

@@ -258,37 +258,43 @@ Operand<T> to_contiguous(const char* name, py::handle obj) {
 
 // ---- outputs ------------------------------------------------------------------------------
 
-// Byte range [low, high) an array can touch, to detect an output overlapping an input.
-inline std::pair<const char*, const char*> byte_range(const py::array& array) {
-    const char* low = static_cast<const char*>(array.data());
+// Byte range [low, high) an array of T can touch, to detect an output overlapping an input.
+// Read from numpy's struct: this runs for every input of every kernel call.
+template <typename T>
+std::pair<const char*, const char*> byte_range(py::handle array) {
+    const numpy_shim::ArrayFacts facts = numpy_shim::facts(array);
+    const char* low = facts.data;
     const char* high = low;
-    if (array.size() == 0) return {low, high};
-    for (py::ssize_t d = 0; d < array.ndim(); ++d) {
-        const py::ssize_t reach = (array.shape(d) - 1) * array.strides(d);
+    for (int d = 0; d < facts.ndim; ++d) {
+        if (facts.dims[d] == 0) return {low, low};
+        const py::ssize_t reach = (facts.dims[d] - 1) * facts.strides[d];
         (reach < 0 ? low : high) += reach;
     }
-    return {low, high + array.itemsize()};
+    return {low, high + sizeof(T)};
 }
 
-inline bool overlaps(const py::array& a, const py::array& b) {
-    const auto [a_low, a_high] = byte_range(a);
-    const auto [b_low, b_high] = byte_range(b);
+template <typename T>
+bool overlaps(py::handle a, py::handle b) {
+    const auto [a_low, a_high] = byte_range<T>(a);
+    const auto [b_low, b_high] = byte_range<T>(b);
     return a_low < b_high && b_low < a_high;
 }
 
 // `out` if it is a writable C-contiguous T array of exactly `shape` sharing no memory with the
-// inputs; otherwise a fresh array. This is how the graph reuses its buffers step after step.
+// inputs (arrays of T); otherwise a fresh array. This is how the graph reuses its buffers step
+// after step.
 template <typename T>
 py::array_t<T> output_buffer(py::handle out, const Shape& shape,
                              std::initializer_list<const py::array*> inputs) {
     if (!out.is_none() && readable_in_place<T, py::array::c_style>(out)) {
-        auto candidate = py::reinterpret_borrow<py::array_t<T>>(out);
-        const bool same_shape = candidate.ndim() == static_cast<py::ssize_t>(shape.size()) &&
-                                std::equal(shape.begin(), shape.end(), candidate.shape());
+        const numpy_shim::ArrayFacts candidate = numpy_shim::facts(out);
+        const bool same_shape = candidate.ndim == static_cast<int>(shape.size()) &&
+                                std::equal(shape.begin(), shape.end(), candidate.dims);
         const bool aliased = std::any_of(inputs.begin(), inputs.end(), [&](const py::array* in) {
-            return overlaps(candidate, *in);
+            return overlaps<T>(out, *in);
         });
-        if (same_shape && candidate.writeable() && !aliased) return candidate;
+        if (same_shape && (candidate.flags & numpy_shim::writeable) != 0 && !aliased)
+            return py::reinterpret_borrow<py::array_t<T>>(out);
     }
     return py::array_t<T>(shape);
 }

@@ -25,6 +25,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy import ndarray
 
 if TYPE_CHECKING:
     from .node import Node
@@ -75,7 +76,7 @@ class GradientSum:
                 G = outbound[0].gradients[node]
             except KeyError:
                 raise not_sent_back(node, outbound[0]) from None
-            if shape is None or (type(G) is np.ndarray and G.shape == shape):
+            if shape is None or (type(G) is ndarray and G.shape == shape):
                 return (G,)
             return (_in_shape(node, outbound[0], G, shape),)
         terms = []
@@ -84,7 +85,7 @@ class GradientSum:
                 G = consumer.gradients[node]
             except KeyError:
                 raise not_sent_back(node, consumer) from None
-            if shape is not None and (type(G) is not np.ndarray or G.shape != shape):
+            if shape is not None and (type(G) is not ndarray or G.shape != shape):
                 G = _in_shape(node, consumer, G, shape)
             terms.append(G)
         return terms
@@ -94,15 +95,16 @@ class GradientSum:
         after its operands, as the core's primitives do: ``kernel(a, b, out, accumulate)``, or
         ``kernel(a, out, accumulate)`` when there is no `b`. (Operands are spelled out, not
         ``*operands``: a call through a star is slower, and this runs for every term.)"""
-        if self.needed is None or inbound in self.needed:
-            sums = self._sums
-            if inbound in sums:
-                out, accumulate = sums[inbound], True
-            else:
-                out, accumulate = self._last.get(inbound), False
-            sums[inbound] = (
-                kernel(a, out, accumulate) if b is None else kernel(a, b, out, accumulate)
-            )
+        needed = self.needed
+        if needed is not None and inbound not in needed:
+            return
+        sums = self._sums
+        if inbound in sums:  # a later term: added into the first
+            out = sums[inbound]
+            sums[inbound] = kernel(a, out, True) if b is None else kernel(a, b, out, True)
+        else:  # the first term: written over last step's array (or into a new one)
+            out = self._last.get(inbound)
+            sums[inbound] = kernel(a, out, False) if b is None else kernel(a, b, out, False)
 
     def add_array(self, inbound: Node, term: Any) -> None:
         """inbound's gradient += term. A single term is passed on as it is, not copied."""
@@ -116,23 +118,6 @@ class GradientSum:
                 self._more_terms = {}
             self._more_terms.setdefault(inbound, []).append(term)
 
-    def of_itself(self, needed: Collection[Node] | None = None) -> dict[Node, Any]:
-        """A whole step for a node whose gradient is keyed by itself (an Input): ∂node/∂node is
-        1, so its gradient is the sum of what every consumer sent back; one consumer's array
-        is passed on as it is. The same as ``start``, ``add_array`` of each G, ``gradients``."""
-        node = self.node
-        if needed is not None and node not in needed:  # data or a target: nothing to sum
-            return skipped_gradients((node,))
-        outbound = node.outbound_nodes
-        if len(outbound) == 1:  # the usual case, written out
-            gradients = outbound[0].gradients
-            if node in gradients:
-                return {node: gradients[node]}
-            raise not_sent_back(node, outbound[0])
-        for G in self.upstream():
-            self.add_array(node, G)
-        return self.gradients()
-
     def gradients(self) -> dict[Node, Any]:
         """The gradients, keyed by inbound node (an Input: by itself); zeros for one that no
         term reached; a ``SkippedGradients`` when some were not needed."""
@@ -142,7 +127,7 @@ class GradientSum:
                 terms = [sums[inbound], *more]
                 sums[inbound] = add_up(node, terms, self._last.get(inbound))
         self._last = sums  # written over again next step
-        targets = node.inbound_nodes or (node,)
+        targets = node.inbound_nodes or (node,)  # an Input's gradient is keyed by itself
         if len(sums) == len(targets):  # every gradient made (the usual case)
             return dict(sums)  # the learner may edit node.gradients: our own record stays whole
         skipped: dict[Node, None] = {}

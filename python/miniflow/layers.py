@@ -6,6 +6,7 @@ from collections.abc import Collection
 from typing import Any
 
 import numpy as np
+from numpy import ndarray
 
 from ._core import column_sums, matmul, mse_backward, mse_forward
 from .node import Node, inbound_names
@@ -33,16 +34,19 @@ class Linear(Op):
     def backward(self, needed: Collection[Node] | None = None) -> None:
         X, W, b = self.inbound_nodes
         x, w = X.value, W.value
-        if type(x) is not np.ndarray or type(w) is not np.ndarray or x.ndim != 2 or w.ndim != 2:
+        matrices = type(x) is ndarray and type(w) is ndarray and x.ndim == 2 == w.ndim
+        if not matrices:  # viewed as matrices here; their gradients get their shapes back below
             x, w = _as_matrices(x, w)
         d = self.gradient_sum
-        for G in d.upstream(needed, (x.shape[0], w.shape[1])):  # each consumer's ∂cost/∂self
+        value = self.value  # G has its shape (once forward() has run on these matrices)
+        shape = value.shape if matrices and type(value) is ndarray else (x.shape[0], w.shape[1])
+        for G in d.upstream(needed, shape):  # each consumer's ∂cost/∂self
             d.add(X, matmul, G, w.T)  # ∂cost/∂X += G·Wᵀ
             d.add(W, matmul, x.T, G)  # ∂cost/∂W += Xᵀ·G
             d.add(b, column_sums, G)  # ∂cost/∂b += the sum of G's rows
         gradients = d.gradients()
-        if x is not X.value or w is not W.value:  # not 2-D arrays: viewed as matrices above
-            for node in {X, W} & gradients.keys():  # a vector's gradient is a vector too
+        if not matrices:  # a vector's gradient is a vector too
+            for node in {X, W} & gradients.keys():
                 gradients[node] = np.reshape(gradients[node], np.shape(node.value))
         self.gradients = gradients
 

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .gradients import GradientSum, consumers
+from .gradients import GradientSum, consumers, skipped_gradients
 
 __all__ = ["Node", "Input", "consumers", "inbound_names", "record_creation_sites"]
 
@@ -219,7 +219,16 @@ class Input(Node):
 
     def backward(self, needed: Collection[Node] | None = None) -> None:
         # ∂self/∂self = 1: its gradient is the sum of what every consumer sent back
-        self.gradients = self.gradient_sum.of_itself(needed)
+        outbound = self.outbound_nodes
+        if needed is not None and self not in needed:  # data or a target: nothing to sum
+            self.gradients = skipped_gradients((self,))
+        elif len(outbound) == 1 and self in outbound[0].gradients:  # one term, passed on as it is
+            self.gradients = {self: outbound[0].gradients[self]}
+        else:
+            d = self.gradient_sum
+            for G in d.upstream(needed):
+                d.add_array(self, G)
+            self.gradients = d.gradients()
 
     def local_derivatives(self, names: dict[Node, str], cost: str) -> list[str]:
         me = names.get(self, self.label)
