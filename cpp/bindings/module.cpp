@@ -120,7 +120,7 @@ template <typename T>
 py::object activation_forward(ElementwiseForward<T> forward, double flops_per_element,
                               py::handle x_obj, py::handle out) {
     const Operand<T> x = to_contiguous<T>("x", x_obj);
-    auto y = output_buffer<T>(out, shape_of(x.array), {&x.array});
+    auto y = output_buffer<T>(out, x.shape, {&x.array});
     const T* x_data = x.data();
     T* y_data = y.mutable_data();
     const std::size_t n = x.size();
@@ -137,9 +137,9 @@ py::object activation_backward(ElementwiseBackward<T> backward, py::handle y_obj
                                py::handle grad_obj, py::handle out, bool accumulate) {
     const Operand<T> y = to_contiguous<T>("value", y_obj);
     const Operand<T> grad = to_contiguous<T>("grad", grad_obj);
-    check_upstream("the value", grad, y.rows, y.cols, shape_of(y.array));
+    check_upstream("the value", grad, y.rows, y.cols, y.shape);
     auto grad_x =
-        gradient_buffer<T>("out", out, shape_of(y.array), accumulate, {&y.array, &grad.array});
+        gradient_buffer<T>("out", out, y.shape, accumulate, {&y.array, &grad.array});
     const T* y_data = y.data();
     const T* grad_data = grad.data();
     T* grad_x_data = grad_x.mutable_data();
@@ -162,8 +162,8 @@ py::object mse_forward(py::handle y_obj, py::handle a_obj, py::handle out) {
     Shape diff_shape;
     if (column_like(y) && column_like(a) && y.size() == a.size()) {
         diff_shape = {static_cast<py::ssize_t>(y.size()), 1};
-    } else if (shape_of(y.array) == shape_of(a.array)) {
-        diff_shape = shape_of(y.array);
+    } else if (y.shape == a.shape) {
+        diff_shape = y.shape;
     } else {
         throw py::value_error("y has shape " + shape_text(y.array) + " and a has shape " +
                               shape_text(a.array) +
@@ -189,7 +189,7 @@ template <typename T>
 py::object mse_backward(py::handle diff_obj, int sign, py::handle out, bool accumulate) {
     if (sign != 1 && sign != -1) throw py::value_error("sign must be 1 (for y) or -1 (for a)");
     const Operand<T> diff = to_contiguous<T>("diff", diff_obj);
-    auto grad = gradient_buffer<T>("out", out, shape_of(diff.array), accumulate, {&diff.array});
+    auto grad = gradient_buffer<T>("out", out, diff.shape, accumulate, {&diff.array});
     const T* diff_data = diff.data();
     T* grad_data = grad.mutable_data();
     const std::size_t n = diff.size();
@@ -216,13 +216,13 @@ py::object sgd_update(py::handle value_obj, py::handle grad_obj, double learning
         const Operand<T> old = to_contiguous<T>("value", value_obj);
         // a conversion already made a fresh array of our own; only the caller's array needs a copy
         if (old.array.ptr() != value_obj.ptr()) return old.array;
-        py::array_t<T> copy(shape_of(old.array));
+        py::array_t<T> copy(old.shape);
         std::copy_n(old.data(), old.size(), copy.mutable_data());
         return copy;
     };
     py::array_t<T> value = in_place_or_copy();
     // never applied flattened: the caller broadcasts a gradient of another shape, or refuses it
-    if (!(shape_of(value) == shape_of(grad.array))) return py::none();
+    if (!(shape_of(value) == grad.shape)) return py::none();
     T* value_data = value.mutable_data();
     const T* grad_data = grad.data();
     const std::size_t n = grad.size();

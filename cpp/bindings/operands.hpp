@@ -115,15 +115,16 @@ inline bool all_float32(std::initializer_list<Named> operands) {
     bool any_array = false;
     bool all_single = true;
     for (const auto& [name, obj] : operands) {
-        if (obj.is_none() || is_python_number(obj)) continue;
-        any_array = true;
-        if (numpy_shim::is_ndarray(obj)) {
+        if (numpy_shim::is_ndarray(obj)) {  // first: the usual case, and the cheapest test
+            any_array = true;
             const int type_num = numpy_shim::facts(obj).type_num;
             if (type_num == numpy_shim::type_num<double>()) {
                 all_single = false;
                 continue;
             }
             if (type_num == numpy_shim::type_num<float>()) continue;
+        } else if (obj.is_none() || is_python_number(obj)) {
+            continue;
         } else if (!py::isinstance<py::sequence>(obj) && !py::hasattr(obj, "__array__") &&
                    !py::hasattr(obj, "__array_interface__")) {
             // numpy would wrap an arbitrary object in an object array; name it instead
@@ -131,6 +132,7 @@ inline bool all_float32(std::initializer_list<Named> operands) {
                                  py::str(py::type::of(obj).attr("__name__")).cast<std::string>() +
                                  ", not a number or an array of numbers");
         }
+        any_array = true;
         const py::dtype dtype = as_array(name, obj).dtype();
         check_kind(name, dtype);
         if (!(dtype.kind() == 'f' && dtype.itemsize() <= 4)) all_single = false;
@@ -164,30 +166,30 @@ inline std::string shape_text(const py::array& array) {
 
 // ---- operands -----------------------------------------------------------------------------
 
-// A converted operand: the array that owns the data (kept alive) and its matrix shape.
+// A converted operand: the array that owns the data (kept alive), its shape, strides and matrix
+// shape, read once from numpy's struct (a kernel call reads them several times).
 template <typename T>
 struct Operand {
     py::array_t<T> array;
+    Shape shape;
     std::size_t rows = 1;
     std::size_t cols = 1;
+    const T* values = nullptr;
+    std::ptrdiff_t strides[2] = {0, 0};  // in elements
 
-    std::size_t size() const { return static_cast<std::size_t>(array.size()); }
-    py::ssize_t ndim() const { return array.ndim(); }
-    const T* data() const { return array.data(); }
+    std::size_t size() const { return rows * cols; }
+    py::ssize_t ndim() const { return static_cast<py::ssize_t>(shape.size()); }
+    const T* data() const { return values; }
 
-    // The view with the array's own strides (in elements).
+    // The view with the array's own strides.
     MatrixView<T> view() const {
-        const auto stride = [&](py::ssize_t axis) {
-            return static_cast<std::ptrdiff_t>(array.strides(axis) /
-                                               static_cast<py::ssize_t>(sizeof(T)));
-        };
-        if (array.ndim() == 2) return {array.data(), rows, cols, stride(0), stride(1)};
-        if (array.ndim() == 1) {
+        if (ndim() == 2) return {values, rows, cols, strides[0], strides[1]};
+        if (ndim() == 1) {
             // a vector is one row or one column, depending on its role
-            return rows == 1 ? MatrixView<T>{array.data(), 1, cols, 0, stride(0)}
-                             : MatrixView<T>{array.data(), rows, 1, stride(0), 0};
+            return rows == 1 ? MatrixView<T>{values, 1, cols, 0, strides[0]}
+                             : MatrixView<T>{values, rows, 1, strides[0], 0};
         }
-        return {array.data(), 1, 1, 0, 0};
+        return {values, 1, 1, 0, 0};
     }
 };
 
@@ -235,17 +237,22 @@ Operand<T> to_operand(const char* name, py::handle obj, bool vector_as_row = tru
     py::array_t<T> array = readable_in_place<T, layout>(obj)
                                ? py::reinterpret_borrow<py::array_t<T>>(obj)
                                : converted<T>(name, obj);
-    if (array.ndim() > 2) {
+    const numpy_shim::ArrayFacts facts = numpy_shim::facts(array);
+    if (facts.ndim > 2) {
         throw py::value_error(std::string(name) + " has shape " + shape_text(array) +
                               "; MiniFlow nodes take scalars, vectors and matrices (at most 2-D)");
     }
-    Operand<T> operand{std::move(array)};
-    if (operand.array.ndim() == 2) {
-        operand.rows = static_cast<std::size_t>(operand.array.shape(0));
-        operand.cols = static_cast<std::size_t>(operand.array.shape(1));
-    } else if (operand.array.ndim() == 1) {
-        (vector_as_row ? operand.cols : operand.rows) =
-            static_cast<std::size_t>(operand.array.shape(0));
+    Operand<T> operand{std::move(array), Shape(facts.dims, facts.dims + facts.ndim)};
+    operand.values = reinterpret_cast<const T*>(facts.data);
+    for (int d = 0; d < facts.ndim; ++d) {
+        operand.strides[d] =
+            static_cast<std::ptrdiff_t>(facts.strides[d] / static_cast<py::ssize_t>(sizeof(T)));
+    }
+    if (facts.ndim == 2) {
+        operand.rows = static_cast<std::size_t>(facts.dims[0]);
+        operand.cols = static_cast<std::size_t>(facts.dims[1]);
+    } else if (facts.ndim == 1) {
+        (vector_as_row ? operand.cols : operand.rows) = static_cast<std::size_t>(facts.dims[0]);
     }
     return operand;
 }
@@ -273,13 +280,6 @@ std::pair<const char*, const char*> byte_range(py::handle array) {
     return {low, high + sizeof(T)};
 }
 
-template <typename T>
-bool overlaps(py::handle a, py::handle b) {
-    const auto [a_low, a_high] = byte_range<T>(a);
-    const auto [b_low, b_high] = byte_range<T>(b);
-    return a_low < b_high && b_low < a_high;
-}
-
 // `out` if it is a writable C-contiguous T array of exactly `shape` sharing no memory with the
 // inputs (arrays of T); otherwise a fresh array. This is how the graph reuses its buffers step
 // after step.
@@ -290,8 +290,10 @@ py::array_t<T> output_buffer(py::handle out, const Shape& shape,
         const numpy_shim::ArrayFacts candidate = numpy_shim::facts(out);
         const bool same_shape = candidate.ndim == static_cast<int>(shape.size()) &&
                                 std::equal(shape.begin(), shape.end(), candidate.dims);
+        const auto [low, high] = byte_range<T>(out);
         const bool aliased = std::any_of(inputs.begin(), inputs.end(), [&](const py::array* in) {
-            return overlaps<T>(out, *in);
+            const auto [in_low, in_high] = byte_range<T>(*in);
+            return low < in_high && in_low < high;
         });
         if (same_shape && (candidate.flags & numpy_shim::writeable) != 0 && !aliased)
             return py::reinterpret_borrow<py::array_t<T>>(out);

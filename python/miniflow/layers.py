@@ -83,13 +83,16 @@ class MSE(Op):
 
     def __init__(self, y: Node, a: Node, name: str | None = None) -> None:
         Op.__init__(self, [y, a], name)
-        self.m = 0
         self.diff: Any = None  # y − a, an (m, 1) or y-shaped array once forward() has run
+
+    @property
+    def m(self) -> int:
+        """The number of rows compared (0 before ``forward()``)."""
+        return 0 if self.diff is None else int(self.diff.shape[0])
 
     def forward(self) -> None:
         y, a = self.inbound_nodes
         self.value, self.diff = mse_forward(y.value, a.value, self.diff)
-        self.m = self.diff.shape[0]
 
     def backward(self, needed: Collection[Node] | None = None) -> None:
         if self.outbound_nodes:

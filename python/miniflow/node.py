@@ -222,8 +222,8 @@ class Input(Node):
         outbound = self.outbound_nodes
         if needed is not None and self not in needed:  # data or a target: nothing to sum
             self.gradients = skipped_gradients((self,))
-        elif len(outbound) == 1 and self in outbound[0].gradients:  # one term, passed on as it is
-            self.gradients = {self: outbound[0].gradients[self]}
+        elif len(outbound) == 1 and (G := outbound[0].gradients.get(self)) is not None:
+            self.gradients = {self: G}  # one term, passed on as it is
         else:
             d = self.gradient_sum
             for G in d.upstream(needed):
