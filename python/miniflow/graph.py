@@ -266,13 +266,14 @@ def sgd_update(trainables: Sequence[Node], learning_rate: float = 1e-2) -> None:
             grad = t.gradients[t]
         except KeyError:
             raise _no_gradient(t) from None
+        value = t.value
         try:
-            updated: Any = _core.sgd_update(t.value, grad, learning_rate)
+            updated: Any = _core.sgd_update(value, grad, learning_rate)
             if updated is None:  # not the value's shape: numpy's -= rules, or say why not
-                updated = _core.sgd_update(t.value, _broadcast_to(t.value, grad), learning_rate)
+                updated = _core.sgd_update(value, _broadcast_to(value, grad), learning_rate)
         except KERNEL_ERRORS as error:
             raise _restated(t, "sgd_update", error) from None
-        if updated is not t.value:
+        if updated is not value:
             _store(t, updated)
     record = LAST_UPDATES
     if trainables is not record.trainables:  # another list: the same nodes keep their count
