@@ -138,8 +138,7 @@ py::object activation_backward(ElementwiseBackward<T> backward, py::handle y_obj
     const Operand<T> y = to_contiguous<T>("value", y_obj);
     const Operand<T> grad = to_contiguous<T>("grad", grad_obj);
     check_upstream("the value", grad, y.rows, y.cols, y.shape);
-    auto grad_x =
-        gradient_buffer<T>("out", out, y.shape, accumulate, {&y.array, &grad.array});
+    auto grad_x = gradient_buffer<T>("out", out, y.shape, accumulate, {&y.array, &grad.array});
     const T* y_data = y.data();
     const T* grad_data = grad.data();
     T* grad_x_data = grad_x.mutable_data();

@@ -37,8 +37,8 @@ inline bool is_ndarray(py::handle obj) {
 inline ArrayFacts facts(py::handle array) {
     const auto* proxy = py::detail::array_proxy(array.ptr());
     const auto* descr = py::detail::array_descriptor_proxy(proxy->descr);
-    return {descr->type_num, descr->byteorder, proxy->flags,  proxy->nd,
-            proxy->dimensions, proxy->strides,    proxy->data};
+    return {descr->type_num,   descr->byteorder, proxy->flags, proxy->nd,
+            proxy->dimensions, proxy->strides,   proxy->data};
 }
 
 // numpy's type number for T (float or double).

@@ -290,10 +290,10 @@ py::array_t<T> output_buffer(py::handle out, const Shape& shape,
         const numpy_shim::ArrayFacts candidate = numpy_shim::facts(out);
         const bool same_shape = candidate.ndim == static_cast<int>(shape.size()) &&
                                 std::equal(shape.begin(), shape.end(), candidate.dims);
-        const auto [low, high] = byte_range<T>(out);
+        const std::pair<const char*, const char*> range = byte_range<T>(out);
         const bool aliased = std::any_of(inputs.begin(), inputs.end(), [&](const py::array* in) {
             const auto [in_low, in_high] = byte_range<T>(*in);
-            return low < in_high && in_low < high;
+            return range.first < in_high && in_low < range.second;
         });
         if (same_shape && (candidate.flags & numpy_shim::writeable) != 0 && !aliased)
             return py::reinterpret_borrow<py::array_t<T>>(out);
