@@ -12,7 +12,9 @@ is written over the array this node computed in the previous step (the kernel re
 its shape and dtype still fit, else makes a new one); every later term (a second consumer, or a
 node read in two slots) is added into it by the kernel (``accumulate``). An inbound node that no
 consumer's term reached gets zeros, as in the lesson. So once shapes settle a training step
-makes no new arrays: copy a gradient you want to keep, since the next step overwrites it.
+makes no new arrays: copy a gradient you want to keep, since the next step overwrites it. (A
+node's ``gradients`` dict is the sum's own record of those arrays: an array you put into it
+yourself is written over too, when it fits.)
 
 ``needed`` (from ``forward_and_backward(graph, trainables=...)``) names the inbound nodes whose
 gradients are wanted: the terms of the others are never computed, and reading one of them from
@@ -129,7 +131,7 @@ class GradientSum:
         self._last = sums  # written over again next step
         targets = node.inbound_nodes or (node,)  # an Input's gradient is keyed by itself
         if len(sums) == len(targets):  # every gradient made (the usual case)
-            return dict(sums)  # the learner may edit node.gradients: our own record stays whole
+            return sums  # the node's gradients are this record: next step writes over them
         skipped: dict[Node, None] = {}
         for inbound in targets:
             if inbound in sums:
@@ -138,7 +140,7 @@ class GradientSum:
                 skipped[inbound] = None
             else:  # nobody reads this node: every gradient is zero, as in the lesson
                 sums[inbound] = np.zeros(np.shape(inbound.value))
-        return skipped_gradients(skipped, sums) if skipped else dict(sums)
+        return skipped_gradients(skipped, sums) if skipped else sums
 
 
 def consumers(node: Node) -> Sequence[Node]:
@@ -198,6 +200,10 @@ class SkippedGradients(dict["Node", Any]):
 
     def __missing__(self, node: Node) -> Any:
         raise KeyError(why_skipped(node) if node in self.skipped else node)
+
+    def copy(self) -> SkippedGradients:
+        """A copy that still says which gradients were skipped."""
+        return skipped_gradients(self.skipped, self)
 
 
 def skipped_gradients(skipped: Collection[Node], computed: Iterable[Any] = ()) -> SkippedGradients:

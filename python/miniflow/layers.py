@@ -45,7 +45,8 @@ class Linear(Op):
             d.add(W, matmul, x.T, G)  # ∂cost/∂W += Xᵀ·G
             d.add(b, column_sums, G)  # ∂cost/∂b += the sum of G's rows
         gradients = d.gradients()
-        if not matrices:  # a vector's gradient is a vector too
+        if not matrices:  # a vector's gradient is a vector too (our record keeps the matrices)
+            gradients = gradients.copy()
             for node in {X, W} & gradients.keys():
                 gradients[node] = np.reshape(gradients[node], np.shape(node.value))
         self.gradients = gradients
