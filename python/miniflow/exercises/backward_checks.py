@@ -90,6 +90,16 @@ def _expected(
     return {n: np.array(node.gradients[i], dtype=float) for n, i in zip(exercise.names, inputs)}
 
 
+def _run_beside_reference(
+    exercise: NodeExercise, kind: type, values: Values, consumers: int
+) -> tuple[Node, list[Input], dict[str, np.ndarray], list[np.ndarray]]:
+    """The learner's node run with `consumers` upstream gradients, MiniFlow's gradients for the
+    same, and those upstream gradients."""
+    upstreams = _upstreams(exercise, values, consumers)
+    node, inputs = _run(exercise, kind, values, upstreams)
+    return node, inputs, _expected(exercise, values, upstreams), upstreams
+
+
 def _runs(exercise: NodeExercise, kind: type, values: Values) -> None:
     _run(exercise, kind, values, _upstreams(exercise, values, 1))
 
@@ -118,9 +128,7 @@ def _key_text(key: Any, node: Node) -> str:
 
 
 def _shapes(exercise: NodeExercise, kind: type, values: Values) -> None:
-    upstreams = _upstreams(exercise, values, 1)
-    node, inputs = _run(exercise, kind, values, upstreams)
-    expected = _expected(exercise, values, upstreams)
+    node, inputs, expected, _ = _run_beside_reference(exercise, kind, values, 1)
     for name, inbound in zip(exercise.names, inputs):
         grad = numbers(f"gradients[{name}]", node.gradients[inbound])
         mine, want = grad.shape, np.shape(inbound.value)
@@ -135,10 +143,8 @@ def _shapes(exercise: NodeExercise, kind: type, values: Values) -> None:
 
 
 def _differences(exercise: NodeExercise, kind: type, values: Values) -> None:
-    upstreams = _upstreams(exercise, values, 1)
-    node, inputs = _run(exercise, kind, values, upstreams)
+    node, inputs, expected, upstreams = _run_beside_reference(exercise, kind, values, 1)
     G = upstreams[0] if upstreams else np.array(1.0)
-    expected = _expected(exercise, values, upstreams)
     for name, inbound in zip(exercise.names, inputs):
         mine = numbers(f"gradients[{name}]", node.gradients[inbound])
         agreement = compare(node, inbound, mine, G, 1e-6, 1e-6)
@@ -198,9 +204,7 @@ def _factor_hint(mine: Any, want: np.ndarray, name: str) -> str:
 
 
 def _consumers(exercise: NodeExercise, kind: type, values: Values) -> None:
-    upstreams = _upstreams(exercise, values, 2)
-    node, inputs = _run(exercise, kind, values, upstreams)
-    expected = _expected(exercise, values, upstreams)
+    node, inputs, expected, upstreams = _run_beside_reference(exercise, kind, values, 2)
     for name, inbound in zip(exercise.names, inputs):
         mine = numbers(f"gradients[{name}]", node.gradients[inbound])
         if same(mine, expected[name]):
