@@ -171,23 +171,22 @@ template <typename T, std::size_t Rows, std::size_t Bytes, bool Padded>
 void direct_row_block(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
                       std::size_t row0, std::size_t col0, bool accumulate, const T* bias) {
     constexpr std::size_t lanes = Bytes / sizeof(T);
-    const std::size_t cols = b.cols;
     if constexpr (Padded) {
-        for (; col0 + lanes < cols; col0 += 2 * lanes) {
+        for (; col0 + lanes < b.cols; col0 += 2 * lanes) {
             direct_micro_tile<T, Rows, 2, Bytes, true>(
-                a, b, c, ldc, row0, col0, std::min(cols - col0, 2 * lanes), accumulate, bias);
+                a, b, c, ldc, row0, col0, std::min(b.cols - col0, 2 * lanes), accumulate, bias);
         }
-        if (col0 < cols) {
-            direct_micro_tile<T, Rows, 1, Bytes, true>(a, b, c, ldc, row0, col0, cols - col0,
+        if (col0 < b.cols) {
+            direct_micro_tile<T, Rows, 1, Bytes, true>(a, b, c, ldc, row0, col0, b.cols - col0,
                                                        accumulate, bias);
         }
         return;
     }
-    for (; col0 + 2 * lanes <= cols; col0 += 2 * lanes) {
+    for (; col0 + 2 * lanes <= b.cols; col0 += 2 * lanes) {
         direct_micro_tile<T, Rows, 2, Bytes, false>(a, b, c, ldc, row0, col0, 2 * lanes, accumulate,
                                                     bias);
     }
-    if (col0 + lanes <= cols) {
+    if (col0 + lanes <= b.cols) {
         direct_micro_tile<T, Rows, 1, Bytes, false>(a, b, c, ldc, row0, col0, lanes, accumulate,
                                                     bias);
         col0 += lanes;
