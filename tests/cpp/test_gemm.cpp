@@ -308,6 +308,30 @@ TYPED_TEST(GemmTyped, StridedBOnTheStackAndOnTheHeap) {
     }
 }
 
+// The direct path's copy of a strided b is padded to whole vectors, and its micro-tiles write only
+// the columns c has: every width up to two vectors of 16 lanes and one past, 11 rows (blocks of 4,
+// 4 and 3), no, one and a few steps, with bias, accumulate and an ldc past the columns (which
+// expect_product checks are untouched).
+TYPED_TEST(GemmTyped, StridedBEveryWidthAroundTheVectors) {
+    std::mt19937 rng(6);
+    const std::size_t depths[] = {0, 1, 13};
+    int variant = 0;
+    for (Isa isa : runnable_isas()) {
+        for (Layout b_layout : {Layout::column_major, Layout::reversed}) {
+            for (std::size_t n = 1; n <= 33; ++n) {
+                for (std::size_t k : depths) {
+                    Case test{11, n, k, Layout::row_major, b_layout};
+                    test.ldc_padding = 5;
+                    test.accumulate = variant % 2 == 0;
+                    test.with_bias = variant % 3 != 0;
+                    ++variant;
+                    check_case<TypeParam>(isa, GemmPath::direct, test, rng);
+                }
+            }
+        }
+    }
+}
+
 // One column of b (a layer with one output) has a direct path of its own, by a's rows or by its
 // columns: every layout of both, row counts around its blocks (8 rows; 8 vectors, 1 vector and
 // the narrower tails), depths around a vector, bias, accumulate and a padded ldc.

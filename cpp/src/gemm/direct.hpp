@@ -1,8 +1,8 @@
 // The direct path for tiny products: c computed straight from the views, with no packing, no
-// blocking and no threads (a b with strided rows is first copied whole, row-major, as one small
-// buffer). It is written with GNU vector types (an array of lanes under MSVC), and each ISA's file
-// instantiates it inside a function compiled for that ISA (flattened), so the same source becomes
-// AVX-512, AVX2, NEON or baseline code.
+// blocking and no threads (a b with strided rows is first copied whole, row-major and padded to
+// whole vectors, as one small buffer). It is written with GNU vector types (an array of lanes under
+// MSVC), and each ISA's file instantiates it inside a function compiled for that ISA (flattened),
+// so the same source becomes AVX-512, AVX2, NEON or baseline code.
 #pragma once
 
 #include <algorithm>
@@ -72,15 +72,17 @@ void load_lanes(Vec& value, const T* source, std::ptrdiff_t stride) {
 }
 
 // One Rows x (Vectors x Bytes) micro-tile of c, from b with contiguous rows (direct_product
-// packs a strided b first). The micro-tile is always whole (edges use narrower micro-tiles). A
-// small micro-tile has too few independent sums to hide the latency of the adds, so it keeps Sets
-// partial sums per value, taking the steps in turn (step p into set p % Sets), and adds them at the
-// end in a fixed order: the result depends on the shape only, never on the thread count. Every
-// loop but the one over the steps has constant bounds and the sums are one flat local array, so
-// the compiler unrolls them and keeps the sums in registers.
-template <typename T, std::size_t Rows, std::size_t Vectors, std::size_t Bytes>
+// copies a strided b first). In place it is whole (edges use narrower micro-tiles); on a copy of b
+// padded to whole vectors (Partial) c has only its first `cols` columns, all but the last vector's
+// last lanes. A small micro-tile has too few independent sums to hide the latency of the adds, so
+// it keeps Sets partial sums per value, taking the steps in turn (step p into set p % Sets), and
+// adds them at the end in a fixed order: the result depends on the shape only, never on the thread
+// count. Every loop but the one over the steps has constant bounds and the sums are one flat local
+// array, so the compiler unrolls them and keeps the sums in registers.
+template <typename T, std::size_t Rows, std::size_t Vectors, std::size_t Bytes, bool Partial>
 void direct_micro_tile(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
-                       std::size_t row0, std::size_t col0, bool accumulate, const T* bias) {
+                       std::size_t row0, std::size_t col0, std::size_t cols, bool accumulate,
+                       const T* bias) {
     using Vec = typename LanesOf<T, Bytes>::type;
     constexpr std::size_t lanes = Bytes / sizeof(T);
     constexpr std::size_t sums = Rows * Vectors;
@@ -127,40 +129,70 @@ void direct_micro_tile(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std
     for (std::size_t set = 1; set < Sets; ++set) {
         for (std::size_t i = 0; i < sums; ++i) sum[i] += sum[set * sums + i];
     }
-    // The micro-kernels' order: (a.b + bias) + old c.
+    // The micro-kernels' order: (a.b + bias) + old c. A whole vector is read and written at
+    // once, a partial one lane by lane, only the columns c has (beyond them may be other data).
     for (std::size_t r = 0; r < Rows; ++r) {
         T* c_row = c + (row0 + r) * ldc + col0;
         for (std::size_t v = 0; v < Vectors; ++v) {
             Vec value = sum[r * Vectors + v];
+            const std::size_t first = v * lanes;
+            if constexpr (Partial) {
+                if (first + lanes > cols) {
+                    for (std::size_t lane = 0; lane < lanes; ++lane) {
+                        if (first + lane < cols) {
+                            T element = value[lane];
+                            if (bias != nullptr) element += bias[col0 + first + lane];
+                            if (accumulate) element += c_row[first + lane];
+                            c_row[first + lane] = element;
+                        }
+                    }
+                    continue;
+                }
+            }
             Vec addend;
             if (bias != nullptr) {
-                std::memcpy(&addend, bias + col0 + v * lanes, sizeof(Vec));
+                std::memcpy(&addend, bias + col0 + first, sizeof(Vec));
                 value += addend;
             }
             if (accumulate) {
-                std::memcpy(&addend, c_row + v * lanes, sizeof(Vec));
+                std::memcpy(&addend, c_row + first, sizeof(Vec));
                 value += addend;
             }
-            std::memcpy(c_row + v * lanes, &value, sizeof(Vec));
+            std::memcpy(c_row + first, &value, sizeof(Vec));
         }
     }
 }
 
-// Rows rows of c from column col0 on: whole micro-tiles of two vectors, then one vector, then the
-// rest in halving vector widths down to single values.
-template <typename T, std::size_t Rows, std::size_t Bytes>
+// Rows rows of c from column col0 on. In place (Padded false): whole micro-tiles of two vectors,
+// then one vector, then the rest in halving vector widths down to single values. On a copy of b
+// whose rows are padded to whole vectors: micro-tiles of two vectors, then one, the last vector
+// partial, so that the last columns take one pass over k, not one per halving width.
+template <typename T, std::size_t Rows, std::size_t Bytes, bool Padded>
 void direct_row_block(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
                       std::size_t row0, std::size_t col0, bool accumulate, const T* bias) {
     constexpr std::size_t lanes = Bytes / sizeof(T);
+    if constexpr (Padded) {
+        for (; col0 + lanes < b.cols; col0 += 2 * lanes) {
+            direct_micro_tile<T, Rows, 2, Bytes, true>(
+                a, b, c, ldc, row0, col0, std::min(b.cols - col0, 2 * lanes), accumulate, bias);
+        }
+        if (col0 < b.cols) {
+            direct_micro_tile<T, Rows, 1, Bytes, true>(a, b, c, ldc, row0, col0, b.cols - col0,
+                                                       accumulate, bias);
+        }
+        return;
+    }
     for (; col0 + 2 * lanes <= b.cols; col0 += 2 * lanes) {
-        direct_micro_tile<T, Rows, 2, Bytes>(a, b, c, ldc, row0, col0, accumulate, bias);
+        direct_micro_tile<T, Rows, 2, Bytes, false>(a, b, c, ldc, row0, col0, 2 * lanes, accumulate,
+                                                    bias);
     }
     if (col0 + lanes <= b.cols) {
-        direct_micro_tile<T, Rows, 1, Bytes>(a, b, c, ldc, row0, col0, accumulate, bias);
+        direct_micro_tile<T, Rows, 1, Bytes, false>(a, b, c, ldc, row0, col0, lanes, accumulate,
+                                                    bias);
         col0 += lanes;
     }
     if constexpr (lanes > 1) {
-        direct_row_block<T, Rows, Bytes / 2>(a, b, c, ldc, row0, col0, accumulate, bias);
+        direct_row_block<T, Rows, Bytes / 2, false>(a, b, c, ldc, row0, col0, accumulate, bias);
     }
 }
 
@@ -256,25 +288,25 @@ bool direct_matrix_vector(const MatrixView<T>& a, const MatrixView<T>& b, T* c, 
     return true;
 }
 
-// c = a.b [+ bias] (or c += ...) with b's rows contiguous: 4 rows at a time, then the last 1 to
-// 3 rows together, with vectors of VectorBytes.
-template <typename T, std::size_t VectorBytes>
+// c = a.b [+ bias] (or c += ...) with b's rows contiguous (and padded to whole vectors when
+// Padded): 4 rows at a time, then the last 1 to 3 rows together, with vectors of VectorBytes.
+template <typename T, std::size_t VectorBytes, bool Padded>
 void direct_rows(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
                  bool accumulate, const T* bias) {
     constexpr std::size_t rows = 4;
     std::size_t row0 = 0;
     for (; row0 + rows <= a.rows; row0 += rows) {
-        direct_row_block<T, rows, VectorBytes>(a, b, c, ldc, row0, 0, accumulate, bias);
+        direct_row_block<T, rows, VectorBytes, Padded>(a, b, c, ldc, row0, 0, accumulate, bias);
     }
     switch (a.rows - row0) {
         case 3:
-            direct_row_block<T, 3, VectorBytes>(a, b, c, ldc, row0, 0, accumulate, bias);
+            direct_row_block<T, 3, VectorBytes, Padded>(a, b, c, ldc, row0, 0, accumulate, bias);
             break;
         case 2:
-            direct_row_block<T, 2, VectorBytes>(a, b, c, ldc, row0, 0, accumulate, bias);
+            direct_row_block<T, 2, VectorBytes, Padded>(a, b, c, ldc, row0, 0, accumulate, bias);
             break;
         case 1:
-            direct_row_block<T, 1, VectorBytes>(a, b, c, ldc, row0, 0, accumulate, bias);
+            direct_row_block<T, 1, VectorBytes, Padded>(a, b, c, ldc, row0, 0, accumulate, bias);
             break;
         default:
             break;
@@ -283,21 +315,26 @@ void direct_rows(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size
 
 // A copy of b with contiguous rows, for a b whose rows are strided (a transposed weight matrix,
 // as in G.Wᵀ): the micro-tiles then load whole vectors of it instead of gathering lane by lane.
-// Up to stack_values values it lives on the stack, as the direct path's products mostly do.
+// Its rows are padded with zeros to `width` values, whole vectors, so that the last columns take
+// one micro-tile, not one per halving width (the view's columns are b's). Up to stack_values
+// values it lives on the stack, as the direct path's products mostly do.
 template <typename T>
 class RowMajorCopy {
 public:
-    explicit RowMajorCopy(const MatrixView<T>& b) {
-        const std::size_t size = b.rows * b.cols;
+    RowMajorCopy(const MatrixView<T>& b, std::size_t width) {
+        const std::size_t size = b.rows * width;
         T* values = stack_;
         if (size > stack_values) {
             heap_.resize(size);
             values = heap_.data();
         }
         for (std::size_t p = 0; p < b.rows; ++p) {
-            for (std::size_t j = 0; j < b.cols; ++j) values[p * b.cols + j] = b(p, j);
+            // one loop for the values and the zeros after them (two become a memcpy and a memset
+            // call per row, dearer than these few values)
+            T* row = values + p * width;
+            for (std::size_t j = 0; j < width; ++j) row[j] = j < b.cols ? b(p, j) : T(0);
         }
-        view_ = row_major(static_cast<const T*>(values), b.rows, b.cols);
+        view_ = {values, b.rows, b.cols, static_cast<std::ptrdiff_t>(width), 1};
     }
     RowMajorCopy(const RowMajorCopy&) = delete;
     RowMajorCopy& operator=(const RowMajorCopy&) = delete;
@@ -311,7 +348,9 @@ private:
 };
 
 // c = a.b [+ bias] (or c += ...): a product with one column of b by rows or columns of a, else
-// by micro-tiles, over a row-major copy of b when its rows are strided.
+// by micro-tiles: in place when b's rows are contiguous, else over a padded row-major copy of b
+// (measured on Zen 4: padding b's rows in place too, over a copy, costs more than the narrower
+// edge micro-tiles it saves).
 template <typename T, std::size_t VectorBytes>
 void direct_product(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::size_t ldc,
                     bool accumulate, const T* bias) {
@@ -319,11 +358,12 @@ void direct_product(const MatrixView<T>& a, const MatrixView<T>& b, T* c, std::s
         return;
     }
     if (b.col_stride == 1 || b.cols == 1) {
-        direct_rows<T, VectorBytes>(a, b, c, ldc, accumulate, bias);
+        direct_rows<T, VectorBytes, false>(a, b, c, ldc, accumulate, bias);
         return;
     }
-    const RowMajorCopy<T> b_rows(b);
-    direct_rows<T, VectorBytes>(a, b_rows.view(), c, ldc, accumulate, bias);
+    constexpr std::size_t lanes = VectorBytes / sizeof(T);
+    const RowMajorCopy<T> b_rows(b, (b.cols + lanes - 1) / lanes * lanes);
+    direct_rows<T, VectorBytes, true>(a, b_rows.view(), c, ldc, accumulate, bias);
 }
 
 }  // namespace miniflow::detail
