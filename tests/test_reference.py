@@ -1,7 +1,7 @@
 """Random networks with fan-out and tied weights against the lesson's plain-numpy MiniFlow."""
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import miniflow
@@ -45,6 +45,8 @@ def build(lib, sizes, tie, fan_out):
     seed=st.integers(0, 2**31),
 )
 @settings(max_examples=40, deadline=None)
+# a cost near 0 (9.6e-10): y − a cancels, so a last-bit difference in a moves it 1.8e-12 relatively
+@example(batch=1, sizes=[1, 1], tie=False, fan_out=True, seed=32070)
 def test_random_networks_match_the_lesson(lesson, batch, sizes, tie, fan_out, seed):
     results = []
     for lib in (miniflow, lesson):
@@ -59,6 +61,7 @@ def test_random_networks_match_the_lesson(lesson, batch, sizes, tie, fan_out, se
         lib.forward_and_backward(graph)
         results.append((cost.value, [np.asarray(p.gradients[p]) for p in [X, *params]]))
     (our_cost, ours), (their_cost, theirs) = results
-    np.testing.assert_allclose(our_cost, their_cost, rtol=1e-12)
+    # atol: an ulp of the O(1) activations moves a cost that cancels to ~0 by ~1e-21
+    np.testing.assert_allclose(our_cost, their_cost, rtol=1e-12, atol=1e-18)
     for mine, reference in zip(ours, theirs):
         np.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-14)
