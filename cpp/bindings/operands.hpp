@@ -266,10 +266,8 @@ Operand<T> to_contiguous(const char* name, py::handle obj) {
 // ---- outputs ------------------------------------------------------------------------------
 
 // Byte range [low, high) an array of T can touch, to detect an output overlapping an input.
-// Read from numpy's struct: this runs for every input of every kernel call.
 template <typename T>
-std::pair<const char*, const char*> byte_range(py::handle array) {
-    const numpy_shim::ArrayFacts facts = numpy_shim::facts(array);
+std::pair<const char*, const char*> byte_range(const numpy_shim::ArrayFacts& facts) {
     const char* low = facts.data;
     const char* high = low;
     for (int d = 0; d < facts.ndim; ++d) {
@@ -290,9 +288,9 @@ py::array_t<T> output_buffer(py::handle out, const Shape& shape,
         const numpy_shim::ArrayFacts candidate = numpy_shim::facts(out);
         const bool same_shape = candidate.ndim == static_cast<int>(shape.size()) &&
                                 std::equal(shape.begin(), shape.end(), candidate.dims);
-        const std::pair<const char*, const char*> range = byte_range<T>(out);
+        const std::pair<const char*, const char*> range = byte_range<T>(candidate);
         const bool aliased = std::any_of(inputs.begin(), inputs.end(), [&](const py::array* in) {
-            const auto [in_low, in_high] = byte_range<T>(*in);
+            const auto [in_low, in_high] = byte_range<T>(numpy_shim::facts(*in));
             return range.first < in_high && in_low < range.second;
         });
         if (same_shape && (candidate.flags & numpy_shim::writeable) != 0 && !aliased)
