@@ -93,6 +93,17 @@ def test_cost_is_the_last_node_and_a_float():
     )
 
 
+def test_mse_m_counts_the_rows_of_the_last_forward():
+    # the lesson's MSE sets m = y.value.shape[0] in forward(); ours is 0 before the first one
+    y, a = Input(), Input()
+    cost = MSE(y, a)
+    assert cost.m == 0
+    for rows in (2, 5):
+        y.value, a.value = np.zeros(rows), np.ones((rows, 1))
+        cost.forward()
+        assert cost.m == rows
+
+
 def test_add_quiz():
     x, y = Input(), Input()
     f = Add(x, y)

@@ -29,6 +29,23 @@ def test_matmul_writes_into_out_and_accumulates_into_it():
     np.testing.assert_allclose(out, 2 * (a @ b), rtol=1e-12)
 
 
+@pytest.mark.parametrize("reversed_a", [False, True])
+def test_an_out_sharing_memory_with_an_input_is_replaced_and_one_beside_it_is_not(reversed_a):
+    memory = rng.standard_normal(40)
+    # a over memory[0:24]; reversed, its strides are negative and it starts at memory[23]
+    a = memory[23::-1].reshape(4, 6) if reversed_a else memory[:24].reshape(4, 6)
+    b = rng.standard_normal((6, 2))
+    expected = a @ b
+    for overlapping in (memory[20:28], memory[23:31]):  # the second shares only a's last value
+        overlapping = overlapping.reshape(4, 2)
+        result = _core.matmul(a, b, overlapping, False)
+        assert result is not overlapping
+        np.testing.assert_allclose(result, expected, rtol=1e-12)
+    beside = memory[24:32].reshape(4, 2)  # starts just past a's last value
+    assert _core.matmul(a, b, beside, False) is beside
+    np.testing.assert_allclose(beside, expected, rtol=1e-12)
+
+
 def test_an_out_that_does_not_fit_is_replaced_but_one_cannot_accumulate_into_it():
     a, b = rng.standard_normal((4, 6)), rng.standard_normal((6, 2))
     for unfit in (np.empty((2, 4)), np.empty((4, 2), np.float32), np.empty((4, 2))[::-1], a):

@@ -100,6 +100,21 @@ def test_skipped_gradients_are_absent_and_say_why():
         sgd_update([X])
 
 
+def test_a_linear_on_one_sample_says_its_skipped_gradient_was_skipped():
+    # a 1-D X is one row: the Linear views it as a matrix and hands back vector-shaped gradients
+    X, W, b, y = Input(), Input(), Input(), Input()
+    line = Linear(X, W, b)
+    MSE(y, line)
+    graph = topological_sort(
+        {X: np.array([1.0, 2.0, 3.0]), W: np.ones((3, 1)), b: np.zeros(1), y: np.array([1.0])}
+    )
+    forward_and_backward(graph, trainables=[W, b])
+    assert line.gradients[W].shape == (3, 1)
+    np.testing.assert_allclose(line.gradients[W], 2 * (6.0 - 1.0) * np.array([[1.0], [2.0], [3.0]]))
+    with pytest.raises(KeyError, match=r"Input #\d+ was skipped.*trainables="):
+        line.gradients[X]
+
+
 def test_no_stale_gradient_after_a_full_step_and_fresh_ones_after_a_skipping_step(lesson):
     graph, n = two_layer(miniflow)
     trainables = [n["W1"], n["b1"], n["W2"], n["b2"]]
