@@ -238,3 +238,47 @@ def test_gradients_dicts_emptied_before_a_step():
         node.gradients = {}
     forward_and_backward(graph)
     assert all(t.gradients[t].shape == np.shape(t.value) for t in trainables)
+
+
+class Standardised(Input):
+    """A learner's Input that computes in forward(): its value is its fed batch, standardised."""
+
+    def __init__(self):
+        Input.__init__(self)
+        self.fed = None
+
+    def forward(self):
+        self.value = (self.fed - self.fed.mean(axis=0)) / self.fed.std(axis=0)
+
+
+def test_an_input_subclass_with_its_own_forward_is_run_every_step():
+    rng = np.random.default_rng(4)
+    X, y, W, b = Standardised(), Input(), Input(), Input()
+    MSE(y, Linear(X, W, b))
+    X.fed = rng.standard_normal((6, 3)) * 5 + 2
+    graph = topological_sort(
+        {X: X.fed, y: rng.standard_normal(6), W: rng.standard_normal((3, 1)), b: np.zeros(1)}
+    )
+    for _ in range(2):
+        X.fed = rng.standard_normal((6, 3)) * 5 + 2  # a new raw batch: forward() standardises it
+        forward_and_backward(graph)
+        standardised = (X.fed - X.fed.mean(axis=0)) / X.fed.std(axis=0)
+        np.testing.assert_allclose(X.value, standardised, rtol=1e-12)
+        diff = y.value.reshape(-1, 1) - (standardised @ W.value + b.value)
+        assert graph[-1].value == pytest.approx(np.mean(diff**2), rel=1e-12)
+
+
+def test_an_inputs_gradients_follow_its_consumer_after_a_learner_replaced_them(build):
+    graph, inputs = build(miniflow, np.random.default_rng(0))
+    X = inputs[0]
+    first_linear = X.outbound_nodes[0]
+    forward_and_backward(graph)
+    X.gradients = {X: np.zeros_like(X.value)}  # a learner's own dict, then a new batch
+    X.value = X.value * 2
+    forward_and_backward(graph)
+    assert list(X.gradients) == [X]
+    np.testing.assert_array_equal(X.gradients[X], first_linear.gradients[X])
+    W = first_linear.inbound_nodes[1]
+    np.testing.assert_allclose(
+        X.gradients[X], first_linear.outbound_nodes[0].gradients[first_linear] @ W.value.T
+    )

@@ -179,7 +179,8 @@ def run_graph(
     gradients with `trainables`, see ``BackwardPlan``); `watcher` looks at each step."""
     try:
         for node in graph:
-            node.forward()
+            if type(node) is not Input:  # a fed Input keeps its value: nothing to compute
+                node.forward()
             if watcher is not None:
                 watcher.after_forward(node)
     except Exception as error:

@@ -212,6 +212,7 @@ class Input(Node):
     def __init__(self, name: str | None = None) -> None:
         Node.__init__(self, name=name)
         self.gradient_sum = GradientSum(self)  # its arrays carry over from step to step
+        self._passed_on: dict[Node, Any] = {}  # its gradients when one consumer's G is passed on
 
     def forward(self) -> None:
         # nothing to compute: the value was fed
@@ -223,7 +224,9 @@ class Input(Node):
         if needed is not None and self not in needed:  # data or a target: nothing to sum
             self.gradients = skipped_gradients((self,))
         elif len(outbound) == 1 and (G := outbound[0].gradients.get(self)) is not None:
-            self.gradients = {self: G}  # one term, passed on as it is
+            # one term, passed on as it is, in the same dict every step (no new one per step)
+            self._passed_on[self] = G
+            self.gradients = self._passed_on
         else:
             d = self.gradient_sum
             for G in d.upstream(needed):
