@@ -176,7 +176,8 @@ def run_graph(
     graph: Sequence[Node], trainables: Sequence[Node] | None, watcher: Watcher | None
 ) -> None:
     """``forward()`` on each node in order, then ``backward()`` in reverse (only the needed
-    gradients with `trainables`, see ``BackwardPlan``); `watcher` looks at each step."""
+    gradients with `trainables`, see ``BackwardPlan``); `watcher` looks at each step. A plain
+    ``Input``'s ``forward()`` is not called (it only keeps the fed value; a subclass's runs)."""
     try:
         for node in graph:
             if type(node) is not Input:  # a fed Input keeps its value: nothing to compute
