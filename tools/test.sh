@@ -61,7 +61,8 @@ ctest --test-dir build/cpp-tests-sanitized --output-on-failure
 bash tools/check-cmake-package.sh
 
 bash tools/check-dist.sh
-bash tools/check-pythons.sh
+# every other CPython 3.9-3.13: check-dist has just tested the repaired wheel on python3's
+bash tools/check-pythons.sh --except "$(python3 -c 'import platform; print(platform.python_version())')"
 bash tools/check-clang.sh
 bash tools/check-arm64.sh
 bash tools/check-mingw.sh
