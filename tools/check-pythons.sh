@@ -36,9 +36,8 @@ rm -rf "$work" && mkdir -p "$work"
 pyenv_root="${PYENV_ROOT:-$HOME/.pyenv}"
 tested=()
 for minor in 9 10 11 12 13; do
-  # the newest patch release of 3.$minor that pyenv has
-  # the newest 3.minor.*; with none, the pattern stays as written and the test below skips it
-  # (not ls in a pipeline: under pipefail its failure would end the script)
+  # the newest patch release of 3.$minor that pyenv has; with none, the pattern stays as written
+  # and the test below skips it (not ls in a pipeline: under pipefail its failure ends the script)
   candidates=("$pyenv_root"/versions/3."$minor".*)
   python=$(printf '%s\n' "${candidates[@]}" | sort -V | tail -1)/bin/python
   [ -x "$python" ] || { echo "== CPython 3.$minor: not under $pyenv_root/versions, skipped"; continue; }
